@@ -1,0 +1,42 @@
+# The two commands of the README: `make demo` and `make test`. Both set everything up on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_DB := var/demo.db
+TODAY ?= $(shell date +%F)
+
+.PHONY: demo test install install-dev bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+# constraints.txt pins every package to versions known to work together here (shared/STACK_NOTES.md)
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/pip install -q -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+demo: install
+	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm
+	RAJ_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/raj init
+	RAJ_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/raj demo --today $(TODAY)
+	RAJ_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/raj person list --today $(TODAY)
+	RAJ_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/raj plan DEMO-02 --today $(TODAY)
+	RAJ_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/raj overdue --today $(TODAY)
+
+test: install-dev
+	$(BIN)/python -m pytest
+
+bench: install-dev
+	$(BIN)/python bench/bench_planner.py
+	$(BIN)/python bench/bench_store.py
+
+clean:
+	rm -rf $(VENV) var/*.db var/*.db-wal var/*.db-shm

@@ -1,0 +1,395 @@
+"""The `raj` command. Thin: it parses, calls one service, and prints a table or JSON.
+
+Every mistake in the input ends as one line on stderr and exit code 2; the services raise before they
+write, so the database is left as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from typing import Annotated, Optional
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from raj_release.domain.models import parse_date
+from raj_release.errors import RajError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  rich_markup_mode=None, help="Plans de reclassement: démarches planned backward from the "
+                                              "TAP hearing and the release date.")
+worker_app = typer.Typer(no_args_is_help=True, help="Workers (AS, psy, coordinators, admins).")
+person_app = typer.Typer(no_args_is_help=True, help="Persons followed by a binôme.")
+milestone_app = typer.Typer(no_args_is_help=True, help="Key dates: hearing, release, admissibility...")
+demarche_app = typer.Typer(no_args_is_help=True, help="Démarches of a plan: status, pinned dates.")
+config_app = typer.Typer(no_args_is_help=True, help="The configuration files in config/.")
+app.add_typer(worker_app, name="worker")
+app.add_typer(person_app, name="person")
+app.add_typer(milestone_app, name="milestone")
+app.add_typer(demarche_app, name="demarche")
+app.add_typer(config_app, name="config")
+
+out = Console(highlight=False, soft_wrap=False, width=160)
+
+TodayOpt = Annotated[Optional[str], typer.Option("--today", help="Act as of this date (YYYY-MM-DD).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+_state: dict = {"actor": None}
+
+
+@app.callback()
+def _root(actor: Annotated[Optional[str], typer.Option(
+        "--actor", envvar="RAJ_ACTOR", help="Who acts (a worker id), recorded in the audit log.")] = None) -> None:
+    _state["actor"] = actor
+
+
+def _actor() -> str:
+    import getpass
+
+    if _state["actor"]:
+        return _state["actor"]
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no user name in some containers
+        return "cli"
+
+
+def _ctx(need_schema: bool = True):
+    from sqlalchemy import inspect
+
+    from raj_release.services import open_context
+
+    ctx = open_context()
+    if need_schema and not inspect(ctx.db.engine).has_table("person"):
+        raise RajError(f"database {ctx.db.engine.url.render_as_string(hide_password=True)} is not initialised: "
+                       "run `raj init` first")
+    return ctx
+
+
+def _today(ctx, value: str | None) -> dt.date:
+    return parse_date(value, "--today") if value is not None else ctx.local_today()
+
+
+def _opt_date(value: str | None, what: str) -> dt.date | None:
+    return parse_date(value, what) if value is not None else None
+
+
+def _print_json(data) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def _fmt(d: dt.date | None) -> str:
+    return d.strftime("%d/%m/%Y") if d else "—"
+
+
+# ---------------------------------------------------------------------------------------------------------
+@app.command()
+def init(org: Annotated[Optional[str], typer.Option(help="Code of the organisation to create.")] = None,
+         org_name: Annotated[Optional[str], typer.Option(help="Its name.")] = None) -> None:
+    """Create or upgrade the database schema and the organisation."""
+    from raj_release.services.workers import ensure_organisation
+    from raj_release.store.migrate import upgrade
+
+    ctx = _ctx(need_schema=False)
+    upgrade(ctx.db)
+    o = ensure_organisation(ctx, org, org_name, actor=_actor())
+    out.print(f"Base de données prête: {ctx.db.engine.url.render_as_string(hide_password=True)} "
+              f"(organisation {o.code})")
+
+
+# ---------------------------------------------------------------------------------------------------------
+@worker_app.command("add")
+def worker_add(
+    worker_id: Annotated[str, typer.Argument(metavar="ID")],
+    name: Annotated[str, typer.Option("--name", help="Full name.")],
+    role: Annotated[str, typer.Option("--role", help="as, psy, coordinator or admin.")],
+    lang: Annotated[str, typer.Option("--lang", help="fr or nl.")] = "fr",
+    notify: Annotated[Optional[list[str]], typer.Option("--notify", help="Apprise URL (repeatable).")] = None,
+    org: Annotated[Optional[str], typer.Option("--org", help="Organisation code.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Register a worker."""
+    from raj_release.services.workers import register_worker
+
+    w = register_worker(_ctx(), worker_id, name, role, lang, notify, org, actor=_actor())
+    if as_json:
+        _print_json(w.as_json())
+    else:
+        out.print(f"Travailleur {w.id} ({w.role}, {w.language}) enregistré dans {w.organisation}.")
+
+
+@worker_app.command("list")
+def worker_list(as_json: JsonOpt = False) -> None:
+    """List workers."""
+    from raj_release.services.workers import list_workers
+
+    rows = list_workers(_ctx())
+    if as_json:
+        return _print_json([w.as_json() for w in rows])
+    t = Table("ID", "Nom", "Rôle", "Langue", "Organisation", "Canaux", title="Travailleurs")
+    for w in rows:
+        t.add_row(w.id, w.name, w.role, w.language, w.organisation, str(len(w.notify)))
+    out.print(t)
+
+
+# ---------------------------------------------------------------------------------------------------------
+@person_app.command("add")
+def person_add(
+    ref: Annotated[str, typer.Argument(metavar="REF", help="Pseudonymous reference of the person.")],
+    prison: Annotated[str, typer.Option("--prison", help="Prison code (config/prisons.yaml).")],
+    as_id: Annotated[str, typer.Option("--as", help="Worker id of the assistant social.")],
+    psy_id: Annotated[str, typer.Option("--psy", help="Worker id of the psychologue.")],
+    situation: Annotated[str, typer.Option("--situation", help="condamne or prevenu.")] = "condamne",
+    needs: Annotated[str, typer.Option("--needs", help="Comma-separated: housing,cure,substitution,medical,"
+                                                       "income,training,debts.")] = "",
+    lang: Annotated[str, typer.Option("--lang", help="fr or nl.")] = "fr",
+    name: Annotated[Optional[str], typer.Option("--name", help="Name (optional; stays in the service).")] = None,
+    interpreter: Annotated[bool, typer.Option("--interpreter", help="Needs an interpreter.")] = False,
+    procedure: Annotated[Optional[str], typer.Option("--procedure", help="tap or jap.")] = None,
+    modality: Annotated[Optional[str], typer.Option("--modality", help="lc, se, dl or fond_de_peine.")] = None,
+    intake: Annotated[Optional[str], typer.Option("--intake", help="Intake date (default: today).")] = None,
+    today: TodayOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Register a person with their binôme and needs; the plan is made at once."""
+    from raj_release.services.plans import register_person
+
+    ctx = _ctx()
+    d = _today(ctx, today)
+    view = register_person(ctx, ref, prison, as_id, psy_id, d, situation, needs.split(","), lang, name,
+                           interpreter, procedure, modality, _opt_date(intake, "--intake"), actor=_actor())
+    if as_json:
+        return _print_json(view.as_json())
+    _print_plan(view)
+
+
+@person_app.command("list")
+def person_list(today: TodayOpt = None, as_json: JsonOpt = False) -> None:
+    """List persons with their open and overdue démarches."""
+    from raj_release.services.plans import list_persons
+
+    ctx = _ctx()
+    rows = list_persons(ctx, _today(ctx, today))
+    if as_json:
+        return _print_json([r.as_json() for r in rows])
+    t = Table("Réf.", "Prison", "Situation", "AS", "Psy", "Ouvertes", "En retard", "Prochaine échéance",
+              title="File active")
+    for r in rows:
+        t.add_row(r.ref, r.prison, r.situation, r.as_id, r.psy_id, str(r.open),
+                  f"[red]{r.overdue}[/red]" if r.overdue else "0", _fmt(r.next_due))
+    out.print(t)
+
+
+# ---------------------------------------------------------------------------------------------------------
+@milestone_app.command("set")
+def milestone_set(
+    ref: Annotated[str, typer.Argument(metavar="REF")],
+    kind: Annotated[str, typer.Argument(metavar="KIND", help="intake, tap_hearing, expected_release, "
+                                        "actual_release, fond_de_peine, admissibility_lc|se|dl|cp|ps")],
+    date: Annotated[str, typer.Argument(metavar="DATE", help="YYYY-MM-DD")],
+    earliest: Annotated[Optional[str], typer.Option("--earliest", help="Earliest plausible date.")] = None,
+    latest: Annotated[Optional[str], typer.Option("--latest", help="Latest plausible date.")] = None,
+    certainty: Annotated[str, typer.Option("--certainty", help="confirmed, expected or estimated.")] = "confirmed",
+    reason: Annotated[Optional[str], typer.Option("--reason", help="Why the date is set or moved.")] = None,
+    today: TodayOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Set or correct a key date; the plan follows and what moved is listed."""
+    from raj_release.services.plans import parse_kind, set_milestone
+
+    parse_kind(kind)  # the kind's error comes before the date's, in the order of the arguments
+    d = parse_date(date, "DATE")
+    lo, hi = _opt_date(earliest, "--earliest"), _opt_date(latest, "--latest")
+    ctx = _ctx()
+    view = set_milestone(ctx, ref, kind, d, _today(ctx, today), lo, hi, certainty, reason, actor=_actor())
+    if as_json:
+        return _print_json(view.as_json())
+    _print_changes(view)
+    _print_plan(view)
+
+
+# ---------------------------------------------------------------------------------------------------------
+@app.command("plan")
+def plan_cmd(ref: Annotated[str, typer.Argument(metavar="REF")], today: TodayOpt = None,
+             as_json: JsonOpt = False) -> None:
+    """Show a person's plan de reclassement."""
+    from raj_release.services.plans import show_plan
+
+    ctx = _ctx()
+    view = show_plan(ctx, ref, _today(ctx, today))
+    if as_json:
+        return _print_json(view.as_json())
+    _print_plan(view)
+
+
+@demarche_app.command("set")
+def demarche_set(
+    ref: Annotated[str, typer.Argument(metavar="REF")],
+    key: Annotated[str, typer.Argument(metavar="KEY")],
+    status: Annotated[str, typer.Argument(metavar="STATUS", help="planned, in-progress, on-hold, completed, "
+                                          "cancelled (not applicable) or failed")],
+    reason: Annotated[Optional[str], typer.Option("--reason", help="Required for cancelled and failed.")] = None,
+    partner: Annotated[Optional[str], typer.Option("--partner", help="Partner waited on (on-hold).")] = None,
+    today: TodayOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change a démarche's status."""
+    from raj_release.services.plans import parse_status, set_status
+
+    parse_status(status)
+    ctx = _ctx()
+    v = set_status(ctx, ref, key, status, _today(ctx, today), reason, partner, actor=_actor())
+    if as_json:
+        return _print_json(v.as_json())
+    out.print(f"{ref} · {v.label}: {v.status}" + (f" ({v.reason})" if v.reason else ""))
+
+
+@demarche_app.command("pin")
+def demarche_pin(
+    ref: Annotated[str, typer.Argument(metavar="REF")],
+    key: Annotated[str, typer.Argument(metavar="KEY")],
+    date: Annotated[str, typer.Argument(metavar="DATE", help="YYYY-MM-DD, a working day")],
+    reason: Annotated[Optional[str], typer.Option("--reason", help="Why this date.")] = None,
+    today: TodayOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Pin a démarche's due date by hand: replanning leaves it where it is."""
+    from raj_release.services.plans import pin_due
+
+    d = parse_date(date, "DATE")
+    ctx = _ctx()
+    view = pin_due(ctx, ref, key, d, _today(ctx, today), reason, actor=_actor())
+    if as_json:
+        return _print_json(view.as_json())
+    _print_changes(view)
+    _print_plan(view)
+
+
+@demarche_app.command("unpin")
+def demarche_unpin(ref: Annotated[str, typer.Argument(metavar="REF")],
+                   key: Annotated[str, typer.Argument(metavar="KEY")],
+                   today: TodayOpt = None, as_json: JsonOpt = False) -> None:
+    """Give a pinned démarche back to the planner."""
+    from raj_release.services.plans import unpin
+
+    ctx = _ctx()
+    view = unpin(ctx, ref, key, _today(ctx, today), actor=_actor())
+    if as_json:
+        return _print_json(view.as_json())
+    _print_changes(view)
+    _print_plan(view)
+
+
+@app.command()
+def overdue(today: TodayOpt = None,
+            worker: Annotated[Optional[str], typer.Option("--worker", help="Only this worker's persons.")] = None,
+            prison: Annotated[Optional[str], typer.Option("--prison", help="Only this prison.")] = None,
+            as_json: JsonOpt = False) -> None:
+    """Open démarches past their due date, across the file active."""
+    from raj_release.services.plans import list_overdue
+
+    ctx = _ctx()
+    d = _today(ctx, today)
+    rows = list_overdue(ctx, d, worker=worker, prison=prison)
+    if as_json:
+        return _print_json([r.as_json() for r in rows])
+    t = Table("Réf.", "Démarche", "Échéance", "Retard (j)", "Jours ouvr.", "Statut", "Resp.", "AS", "Psy",
+              "Prison", title=f"Démarches en retard au {_fmt(d)} ({len(rows)})")
+    for r in rows:
+        t.add_row(r.person, r.label, _fmt(r.due), f"[red]{r.days_overdue}[/red]", str(r.working_days_overdue),
+                  STATUS_FR.get(r.status, r.status), r.responsible, r.as_id, r.psy_id, r.prison)
+    out.print(t)
+
+
+@app.command()
+def demo(today: TodayOpt = None) -> None:
+    """Load fictitious persons (for `make demo`); the database must be initialised."""
+    from raj_release.services.demo import load_demo
+
+    ctx = _ctx()
+    refs = load_demo(ctx, _today(ctx, today))
+    out.print(f"{len(refs)} personnes fictives chargées: {', '.join(refs)}")
+
+
+@config_app.command("check")
+def config_check() -> None:
+    """Validate every file of the configuration folder."""
+    from raj_release.config import load_config
+    from raj_release.settings import get_settings
+
+    cfg = load_config(get_settings().config_dir.resolve())
+    out.print(f"{cfg.directory}: {len(cfg.templates)} démarches, {len(cfg.prisons)} prisons: OK")
+
+
+# ---------------------------------------------------------------------------------------------------------
+STATUS_FR = {"planned": "prévue", "in-progress": "en cours", "on-hold": "en attente", "completed": "faite",
+             "cancelled": "sans objet", "failed": "échouée"}
+
+
+def _print_changes(view) -> None:
+    if not view.changes:
+        out.print("Aucune démarche n'a bougé.")
+        return
+    t = Table("Démarche", "Avant", "Après", title=f"{len(view.changes)} démarche(s) déplacée(s)")
+    for c in view.changes:
+        t.add_row(c["key"], _fmt(dt.date.fromisoformat(c["old_due"]) if c["old_due"] else None),
+                  _fmt(dt.date.fromisoformat(c["new_due"]) if c["new_due"] else None))
+    out.print(t)
+
+
+def _print_plan(view) -> None:
+    p = view.person
+    head = f"Plan de reclassement de {p['ref']} — {p['prison']}, {p['situation']}, binôme {p['as']} + {p['psy']}"
+    if p["needs"]:
+        head += f", besoins: {', '.join(p['needs'])}"
+    out.print(f"[bold]{head}[/bold]")
+    ms = ", ".join(f"{m['kind']} {_fmt(dt.date.fromisoformat(m['date']))}"
+                   + (f" [{m['certainty']}]" if m["certainty"] != "confirmed" else "") for m in view.milestones)
+    out.print(f"Dates: {ms}")
+    if view.mode == "prevenu_kit":
+        out.print("Prévenu sans date: kit minimum planifié depuis l'entrée.")
+    if view.at_risk:
+        out.print("[bold red]Plan à risque:[/bold red] des démarches sont comprimées ou tombent après leur date "
+                  "d'ancrage.")
+    t = Table("Échéance", "Début", "Démarche", "Pilier", "Resp.", "Partenaire", "Statut", "",
+              title=f"au {_fmt(view.as_of)}")
+    for d in view.demarches:
+        flags = " ".join(f for f, on in (("en retard", d.overdue), ("comprimée", d.compressed),
+                                         ("épinglée", d.pinned), ("provisoire", d.provisional)) if on)
+        due = f"[red]{_fmt(d.due)}[/red]" if d.overdue else _fmt(d.due)
+        t.add_row(due, _fmt(d.start), d.label, d.pillar, d.responsible, d.partner_type or "",
+                  STATUS_FR.get(d.status, d.status), flags)
+    out.print(t)
+    ready = [f"{r.pillar.value} {r.done}/{r.total}" for r in view.readiness if r.total]
+    if ready:
+        out.print("Prêt pour l'audience: " + " · ".join(ready))
+
+
+def main(argv: list[str] | None = None) -> None:
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    command = typer.main.get_command(app)
+    try:
+        rv = command.main(args=argv, prog_name="raj", standalone_mode=False)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as e:
+        print(f"raj: {e.format_message()} (see raj --help)", file=sys.stderr)
+        sys.exit(2)
+    except RajError as e:
+        print(f"raj: {e}", file=sys.stderr)
+        sys.exit(2)
+    except (OperationalError, ProgrammingError) as e:
+        print(f"raj: database error: {str(e.orig).splitlines()[0]}", file=sys.stderr)
+        sys.exit(1)
+    sys.exit(rv if isinstance(rv, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,204 @@
+"""Loading and validating the YAML files of config/ (the administrator's side of the project).
+
+Every error names the file, the entry and the field, in one line, so that an administrator can fix it
+without reading a traceback. Loading is the only I/O here; the models it builds are pure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from raj_release.domain.enums import Certainty
+from raj_release.domain.models import Template, TemplateSet
+from raj_release.errors import ConfigError
+from raj_release.planning.calendar import WorkingCalendar
+from raj_release.planning.scheduler import PlanningPolicy
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found (set RAJ_CONFIG_DIR to a folder that has it)") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot be read ({e.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise ConfigError(f"{path}:{where} is not valid YAML: {problem}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top of the file (version: 1, ...)")
+    if data.get("version", 1) != 1:
+        raise ConfigError(f"{path}: field version: only version 1 is understood, got {data.get('version')!r}")
+    return data
+
+
+def _first_error(e: ValidationError) -> tuple[str, str]:
+    err = e.errors()[0]
+    loc = ".".join(str(x) for x in err["loc"] if not isinstance(x, int)) or "(entry)"
+    msg = err["msg"].removeprefix("Value error, ")
+    return loc, msg
+
+
+def _entries(path: Path, data: Mapping, section: str) -> list[dict]:
+    items = data.get(section)
+    if not isinstance(items, list):
+        raise ConfigError(f"{path}: field {section}: expected a list of entries")
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise ConfigError(f"{path}: {section} entry {i + 1}: expected a mapping, got {item!r}")
+    return items
+
+
+def load_templates(config_dir: Path) -> TemplateSet:
+    path = Path(config_dir) / "demarches.yaml"
+    data = _read_yaml(path)
+    raw = _entries(path, data, "demarches")
+    kit = {}
+    for i, entry in enumerate(_entries(path, data, "prevenu_kit") if "prevenu_kit" in data else []):
+        key, offset = entry.get("key"), entry.get("offset")
+        if set(entry) - {"key", "offset"}:
+            raise ConfigError(f"{path}: prevenu_kit entry {i + 1}: unknown field(s) "
+                              f"{', '.join(sorted(set(entry) - {'key', 'offset'}))}")
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise ConfigError(f"{path}: prevenu_kit démarche {key!r}, field offset: "
+                              f"expected a whole number of days >= 0 after intake, got {offset!r}")
+        kit[key] = offset
+    templates = []
+    keys = set()
+    for i, entry in enumerate(raw):
+        key = entry.get("key", f"#{i + 1}")
+        keys.add(key)
+        try:
+            templates.append(Template.model_validate({**entry, "kit_offset": kit.get(key)}))
+        except ValidationError as e:
+            field, msg = _first_error(e)
+            raise ConfigError(f"{path}: démarche {key!r}, field {field}: {msg}") from None
+    for key in kit:
+        if key not in keys:
+            raise ConfigError(f"{path}: prevenu_kit, field key: unknown démarche {key!r}")
+    try:
+        return TemplateSet(templates, source=str(path))
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
+
+
+class Prison(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    code: str = Field(pattern=r"^[a-z][a-z0-9-]{1,39}$")
+    name: dict[str, str]
+    commune: dict[str, str] | None = None
+    region: str | None = None
+
+
+def load_prisons(config_dir: Path) -> dict[str, Prison]:
+    path = Path(config_dir) / "prisons.yaml"
+    data = _read_yaml(path)
+    out: dict[str, Prison] = {}
+    for i, entry in enumerate(_entries(path, data, "prisons")):
+        code = entry.get("code", f"#{i + 1}")
+        try:
+            p = Prison.model_validate(entry)
+        except ValidationError as e:
+            field, msg = _first_error(e)
+            raise ConfigError(f"{path}: prison {code!r}, field {field}: {msg}") from None
+        if p.code in out:
+            raise ConfigError(f"{path}: prison {p.code!r} is listed twice (field code)")
+        out[p.code] = p
+    return out
+
+
+class _Recurring(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    month: int = Field(ge=1, le=12)
+    day: int = Field(ge=1, le=31)
+    name: str
+
+
+class _Closure(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    date: dt.date
+    name: str
+
+
+def load_calendar(config_dir: Path) -> WorkingCalendar:
+    path = Path(config_dir) / "closures.yaml"
+    data = _read_yaml(path)
+    recurring, closures = [], {}
+    for section, model in (("recurring", _Recurring), ("closures", _Closure)):
+        if data.get(section) is None:
+            continue
+        for i, entry in enumerate(_entries(path, data, section)):
+            try:
+                item = model.model_validate(entry)
+            except ValidationError as e:
+                field, msg = _first_error(e)
+                raise ConfigError(f"{path}: {section} entry {i + 1}, field {field}: {msg}") from None
+            if isinstance(item, _Recurring):
+                try:
+                    dt.date(2024, item.month, item.day)  # a leap year: 29 February is a real recurring day
+                except ValueError:
+                    raise ConfigError(f"{path}: {section} entry {i + 1}, field day: "
+                                      f"{item.month}/{item.day} is not a day of the year") from None
+                recurring.append((item.month, item.day, item.name))
+            else:
+                closures[item.date] = item.name
+    return WorkingCalendar(closures=closures, recurring=recurring)
+
+
+class _Planning(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    release_after_hearing_days: tuple[int, int, int] = (14, 21, 28)
+    margin_working_days: dict[Certainty, int] = {Certainty.CONFIRMED: 0, Certainty.EXPECTED: 0,
+                                                 Certainty.ESTIMATED: 10}
+
+
+def load_policy(config_dir: Path) -> PlanningPolicy:
+    path = Path(config_dir) / "planning.yaml"
+    if not path.exists():
+        return PlanningPolicy()
+    data = _read_yaml(path)
+    data.pop("version", None)
+    try:
+        p = _Planning.model_validate(data)
+    except ValidationError as e:
+        field, msg = _first_error(e)
+        raise ConfigError(f"{path}: field {field}: {msg}") from None
+    lo, mid, hi = p.release_after_hearing_days
+    if not 0 <= lo <= mid <= hi:
+        raise ConfigError(f"{path}: field release_after_hearing_days: expected [earliest, likely, latest] "
+                          f"in increasing order, got {list(p.release_after_hearing_days)}")
+    if any(v < 0 for v in p.margin_working_days.values()):
+        raise ConfigError(f"{path}: field margin_working_days: margins must be >= 0")
+    margins = {**PlanningPolicy().margin_working_days, **p.margin_working_days}
+    return PlanningPolicy(release_after_hearing_days=(lo, mid, hi), margin_working_days=margins)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the services need from config/, loaded and validated once per process."""
+
+    directory: Path
+    templates: TemplateSet
+    calendar: WorkingCalendar
+    prisons: Mapping[str, Prison]
+    policy: PlanningPolicy
+
+
+@lru_cache(maxsize=4)
+def load_config(config_dir: Path) -> Config:
+    d = Path(config_dir)
+    if not d.is_dir():
+        raise ConfigError(f"{d}: configuration folder not found (RAJ_CONFIG_DIR)")
+    return Config(d, load_templates(d), load_calendar(d), load_prisons(d), load_policy(d))

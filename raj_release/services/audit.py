@@ -1,0 +1,16 @@
+"""The audit trail: one event per change, in the change's own transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from raj_release.services.context import Context
+from raj_release.store.models import AuditEvent
+
+
+def record(session: Session, ctx: Context, actor: str, action: str, entity: str, entity_key: str,
+           person_id: int | None = None, old: Any = None, new: Any = None, reason: str | None = None) -> None:
+    session.add(AuditEvent(at=ctx.now(), actor=actor, action=action, person_id=person_id, entity=entity,
+                           entity_key=entity_key, old=old, new=new, reason=reason))

@@ -1,0 +1,39 @@
+"""What every service needs: the database, the validated configuration, and a clock for audit timestamps.
+
+`today` for planning is never taken from here: every service that plans receives it as a parameter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from raj_release.config import Config, load_config
+from raj_release.settings import Settings, get_settings
+from raj_release.store.db import Database
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Context:
+    db: Database
+    config: Config
+    settings: Settings
+    now: Callable[[], dt.datetime] = field(default=_utc_now)
+
+    def local_today(self) -> dt.date:
+        """Today's date in the service's time zone (Europe/Brussels): the default `today` of the shell."""
+        return self.now().astimezone(zoneinfo.ZoneInfo(self.settings.timezone)).date()
+
+
+def open_context(settings: Settings | None = None, database_url: str | None = None,
+                 config_dir: Path | None = None) -> Context:
+    s = settings or get_settings()
+    cfg = load_config(Path(config_dir or s.config_dir).resolve())
+    return Context(db=Database(database_url or s.database_url), config=cfg, settings=s)

@@ -1,0 +1,121 @@
+"""Fictitious file active for `make demo` and the benchmarks' look-alike data.
+
+Every person, worker and date here is invented. Dates are relative to `today`, so the demo shows the same
+situations whatever day it runs: some plans comfortable, some compressed, démarches overdue, a hearing
+postponed, a sudden release, a prévenu with no date. History is replayed through the real services with
+`today` set in the past, so the audit log and the plans look as they would after months of use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from raj_release.errors import Conflict
+from raj_release.services.context import Context
+from raj_release.services.plans import register_person, set_milestone, set_status
+from raj_release.services.workers import register_worker
+
+WORKERS = [
+    ("as.dupont", "Amélie Dupont (fictive)", "as", "fr"),
+    ("as.peeters", "Bram Peeters (fictief)", "as", "nl"),
+    ("psy.lambert", "Chloé Lambert (fictive)", "psy", "fr"),
+    ("psy.janssens", "Dries Janssens (fictief)", "psy", "nl"),
+    ("coord.martin", "Élise Martin (fictive)", "coordinator", "fr"),
+]
+
+D = dt.timedelta
+
+
+def _person(ref, prison, as_id, psy_id, needs, *, situation="condamne", modality=None, procedure="tap",
+            lang="fr", interpreter=False, registered_days_ago=0, late=()):
+    """`late`: démarches the binôme has not finished on time; every other one due in the past is done."""
+    return dict(ref=ref, prison=prison, as_id=as_id, psy_id=psy_id, needs=needs, situation=situation,
+                modality=modality, procedure=procedure, language=lang, interpreter=interpreter,
+                registered_days_ago=registered_days_ago, late=frozenset(late))
+
+
+def load_demo(ctx: Context, today: dt.date) -> list[str]:
+    for wid, name, role, lang in WORKERS:
+        try:
+            register_worker(ctx, wid, name, role, lang, actor="demo")
+        except Conflict:
+            pass  # loading the demo twice keeps the first workers
+    a, b = ("as.dupont", "psy.lambert"), ("as.peeters", "psy.janssens")
+    people = [
+        # (person, [(days after registration, action...)])
+        (_person("DEMO-01", "haren", *a, ["housing", "cure", "substitution", "income"], modality="lc",
+                 registered_days_ago=20, late=("consent_sharing",)),
+         [(0, "milestone", "tap_hearing", 150 + 20, {})]),  # hearing in about five months
+        (_person("DEMO-02", "saint-gilles", *a, ["housing", "income", "medical"], modality="se",
+                 registered_days_ago=120, late=("housing_apply", "tripartite_pre", "tap_file", "domicile_fix")),
+         [(0, "milestone", "tap_hearing", 140, {}), (30, "done", "intake_fiche"), (40, "done", "consent_sharing"),
+          (45, "done", "eid_check"), (60, "on-hold", "domicile_fix")]),  # hearing in three weeks, late
+        (_person("DEMO-03", "ittre", *b, ["housing", "training", "debts"], modality="lc", lang="nl",
+                 registered_days_ago=200, late=("housing_longterm",)),
+         [(0, "milestone", "tap_hearing", 230, {}), (20, "done", "intake_fiche"), (25, "done", "consent_sharing"),
+          (100, "milestone", "tap_hearing", 290, {"reason": "Remise: plan de reclassement à compléter"})]),
+        (_person("DEMO-04", "saint-gilles", *a, ["substitution", "income", "housing"], modality="lc",
+                 registered_days_ago=90, late=("eid_check", "domicile_fix")),
+         [(0, "milestone", "tap_hearing", 200, {}), (10, "done", "intake_fiche"),
+          (90, "milestone", "actual_release", 90, {"reason": "Libération soudaine (congé prolongé)"})]),
+        (_person("DEMO-05", "saint-gilles", *a, ["substitution", "medical"], situation="prevenu", procedure=None,
+                 registered_days_ago=10), []),  # prévenu, no date at all
+        (_person("DEMO-06", "haren", *b, ["housing", "income"], modality="se", procedure="jap", lang="nl",
+                 registered_days_ago=60, late=("mutuelle_check",)),
+         [(0, "milestone", "tap_hearing", 110, {"certainty": "expected"}), (5, "done", "intake_fiche")]),
+        (_person("DEMO-07", "ittre", *a, ["cure", "debts"], modality="lc", interpreter=True,
+                 registered_days_ago=45),
+         [(0, "milestone", "tap_hearing", 250, {}), (15, "done", "intake_fiche"), (20, "done", "consent_sharing")]),
+        (_person("DEMO-08", "haren", *b, ["income"], modality="fond_de_peine", procedure=None,
+                 registered_days_ago=30, late=("eid_check",)),
+         [(0, "milestone", "fond_de_peine", 130, {})]),
+        (_person("DEMO-09", "ittre", *a, ["housing", "cure", "substitution", "medical", "income", "training"],
+                 modality="dl", registered_days_ago=75, late=("eid_renew", "training_enrol")),
+         [(0, "milestone", "tap_hearing", 160, {"certainty": "estimated"}), (3, "done", "intake_fiche"),
+          (10, "done", "consent_sharing"), (12, "cancelled", "housing_longterm")]),
+        (_person("DEMO-10", "saint-gilles", *b, ["housing"], modality="lc", lang="nl", registered_days_ago=5),
+         [(0, "milestone", "tap_hearing", 40, {})]),  # made late: the plan is compressed from the start
+        (_person("DEMO-11", "haren", *a, ["medical", "income"], situation="prevenu", procedure=None,
+                 registered_days_ago=40, late=("med_gp", "eid_renew")),
+         [(30, "milestone", "expected_release", 70, {"certainty": "estimated"})]),  # prévenu, release in sight
+        (_person("DEMO-12", "ittre", *b, ["training", "income", "housing"], modality="lc", lang="nl",
+                 registered_days_ago=150, late=("family_meeting",)),
+         [(0, "milestone", "tap_hearing", 175, {}), (10, "done", "intake_fiche"), (20, "done", "consent_sharing"),
+          (25, "done", "adm_dates_check"), (30, "done", "eid_check"), (60, "done", "housing_plan"),
+          (70, "in-progress", "housing_apply")]),
+    ]
+    refs = []
+    for person, events in people:
+        day0 = today - D(days=person["registered_days_ago"])
+        ref = person["ref"]
+        register_person(ctx, person["ref"], person["prison"], person["as_id"], person["psy_id"], day0,
+                        person["situation"], person["needs"], person["language"], None, person["interpreter"],
+                        person["procedure"], person["modality"], intake=day0, actor=person["as_id"])
+        for after, action, *args in sorted(events, key=lambda e: e[0]):
+            when = day0 + D(days=after)
+            if when > today:
+                continue
+            if action == "milestone":
+                kind, days_from_registration, opts = args
+                set_milestone(ctx, ref, kind, day0 + D(days=days_from_registration), when,
+                              certainty=opts.get("certainty", "confirmed"), reason=opts.get("reason"),
+                              actor=person["as_id"])
+            else:
+                status = {"done": "completed"}.get(action, action)
+                reason = "Famille l'héberge (fictif)" if status == "cancelled" else None
+                partner = "cpas-demo" if status == "on-hold" else None
+                set_status(ctx, ref, args[0], status, when, reason=reason, partner=partner, actor=person["as_id"])
+        _complete_on_time(ctx, ref, person["as_id"], person["late"], today)
+        refs.append(ref)
+    return refs
+
+
+def _complete_on_time(ctx: Context, ref: str, actor: str, late: frozenset[str], today: dt.date) -> None:
+    """The binôme finished every démarche due before today, on its due date, except those in `late`."""
+    from raj_release.services.plans import show_plan
+
+    view = show_plan(ctx, ref, today)
+    for d in sorted(view.demarches, key=lambda d: d.due or dt.date.max):
+        if d.due is None or d.due >= today or d.key in late or d.status not in ("planned", "in-progress"):
+            continue
+        set_status(ctx, ref, d.key, "completed", d.due, actor=actor)

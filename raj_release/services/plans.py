@@ -1,0 +1,500 @@
+"""Persons, milestones and their plan: registering, replanning, showing, pinning, statuses, overdue."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from raj_release.domain import (
+    Certainty,
+    Milestone,
+    MilestoneKind,
+    Modality,
+    Need,
+    Procedure,
+    Situation,
+    Status,
+)
+from raj_release.domain.enums import FINAL_STATUSES, OPEN_STATUSES, Language, Role
+from raj_release.domain.models import REF_PATTERN
+from raj_release.errors import Conflict, NotFound, RajError
+from raj_release.planning.readiness import Readiness, readiness
+from raj_release.planning.scheduler import Current, Plan, Subject, plan
+from raj_release.services import audit
+from raj_release.services.context import Context
+from raj_release.store import models as m
+
+# ---------------------------------------------------------------------------------------------------------
+# parsing of codes: one clear line per mistake
+
+
+def _code(enum, value: str, what: str):
+    try:
+        return enum(value)
+    except ValueError:
+        raise RajError(f"{what}: unknown value {value!r}; use one of {', '.join(e.value for e in enum)}") from None
+
+
+def parse_needs(values: Iterable[str]) -> frozenset[Need]:
+    return frozenset(_code(Need, v.strip(), "--needs") for v in values if v.strip())
+
+
+def parse_status(value: str) -> Status:
+    return _code(Status, value, "status")
+
+
+def parse_kind(value: str) -> MilestoneKind:
+    return _code(MilestoneKind, value, "milestone kind")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# results shown by the CLI and the API
+
+
+@dataclass
+class DemarcheView:
+    key: str
+    label: str
+    due: dt.date | None
+    start: dt.date | None
+    status: str
+    compressed: bool
+    pinned: bool
+    provisional: bool
+    late_vs_anchor: bool
+    anchor: str | None
+    anchor_source: str | None
+    depends_on: list[str]
+    responsible: str
+    partner_type: str | None
+    partner_types: list[str]
+    pillar: str
+    in_detention: str
+    reason: str | None
+    partner: str | None
+    overdue: bool
+
+    def as_json(self) -> dict:
+        d = dict(self.__dict__)
+        for k in ("due", "start"):
+            d[k] = d[k].isoformat() if d[k] else None
+        return d
+
+
+@dataclass
+class PlanView:
+    person: dict
+    mode: str
+    at_risk: bool
+    milestones: list[dict]
+    demarches: list[DemarcheView]
+    readiness: list[Readiness]
+    as_of: dt.date
+    changes: list[dict] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return {
+            "person": self.person,
+            "as_of": self.as_of.isoformat(),
+            "mode": self.mode,
+            "at_risk": self.at_risk,
+            "milestones": self.milestones,
+            "demarches": [d.as_json() for d in self.demarches],
+            "readiness": [{"pillar": r.pillar.value, "done": r.done, "total": r.total} for r in self.readiness],
+            "changes": self.changes,
+        }
+
+
+# ---------------------------------------------------------------------------------------------------------
+# loading and replanning
+
+
+def _get_person(s: Session, ref: str, for_update: bool = True) -> m.Person:
+    q = (select(m.Person).where(m.Person.ref == ref)
+         .options(selectinload(m.Person.milestones), selectinload(m.Person.demarches)))
+    if for_update and s.bind.dialect.name == "postgresql":
+        q = q.with_for_update(of=m.Person)  # serialise concurrent replans of one person
+    p = s.scalar(q)
+    if p is None:
+        raise NotFound(f"person {ref!r} not found (see `raj person list`)")
+    return p
+
+
+def _milestones(p: m.Person) -> dict[MilestoneKind, Milestone]:
+    return {MilestoneKind(x.kind): Milestone(kind=x.kind, date=x.date, earliest=x.earliest, latest=x.latest,
+                                             certainty=x.certainty) for x in p.milestones}
+
+
+def _subject(p: m.Person) -> Subject:
+    return Subject(needs=frozenset(Need(n) for n in p.needs), situation=Situation(p.situation),
+                   modality=Modality(p.modality) if p.modality else None,
+                   procedure=Procedure(p.procedure) if p.procedure else None)
+
+
+def _replan(s: Session, ctx: Context, p: m.Person, today: dt.date, actor: str, reason: str | None) -> Plan:
+    current = {d.key: Current(Status(d.status), d.due, d.pinned, d.compressed) for d in p.demarches}
+    result = plan(ctx.config.templates, _subject(p), _milestones(p), ctx.config.calendar, today, current,
+                  ctx.config.policy)
+    now = ctx.now()
+    rows = {d.key: d for d in p.demarches}
+    for pd in result.demarches:
+        row = rows.get(pd.key)
+        if row is None:
+            row = m.Demarche(key=pd.key, status=pd.status.value, pinned=False, created_at=now, updated_at=now)
+            p.demarches.append(row)
+        elif row.pinned or Status(row.status) in FINAL_STATUSES:
+            continue
+        elif (row.due, row.start, row.target, row.compressed, row.late_vs_anchor, row.anchor,
+              row.anchor_source, row.provisional) == (
+                pd.due, pd.start, pd.target, pd.compressed, pd.late_vs_anchor,
+                pd.anchor.value if pd.anchor else None, pd.anchor_source, pd.provisional):
+            continue
+        row.due, row.start, row.target = pd.due, pd.start, pd.target
+        row.anchor = pd.anchor.value if pd.anchor else None
+        row.anchor_source, row.provisional = pd.anchor_source, pd.provisional
+        row.compressed, row.late_vs_anchor = pd.compressed, pd.late_vs_anchor
+        row.updated_at = now
+    p.plan_mode = result.mode
+    for ch in result.changes:
+        audit.record(s, ctx, actor, "demarche.moved", "demarche", ch.key, person_id=p.id,
+                     old={"due": _iso(ch.old_due)}, new={"due": _iso(ch.new_due)}, reason=reason)
+    if result.added and current:
+        audit.record(s, ctx, actor, "plan.extended", "person", p.ref, person_id=p.id,
+                     new={"added": result.added}, reason=reason)
+    return result
+
+
+def _iso(d: dt.date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# use cases
+
+
+def register_person(ctx: Context, ref: str, prison: str, as_id: str, psy_id: str, today: dt.date,
+                    situation: str = "condamne", needs: Iterable[str] = (), language: str = "fr",
+                    name: str | None = None, interpreter: bool = False, procedure: str | None = None,
+                    modality: str | None = None, intake: dt.date | None = None,
+                    actor: str = "system") -> PlanView:
+    import re
+
+    if not re.fullmatch(REF_PATTERN, ref or ""):
+        raise RajError(f"REF: {ref!r} is not a valid reference (letters, digits, '.', '_', '-'; at most 40)")
+    if prison not in ctx.config.prisons:
+        raise RajError(f"--prison: unknown prison {prison!r}; see {ctx.config.directory / 'prisons.yaml'}")
+    sit = _code(Situation, situation, "--situation")
+    need_set = parse_needs(needs)
+    lang = _code(Language, language, "--lang")
+    proc = _code(Procedure, procedure, "--procedure") if procedure else None
+    mod = _code(Modality, modality, "--modality") if modality else None
+    intake_date = intake or today
+    with ctx.db.transaction() as s:
+        if s.scalar(select(m.Person.id).where(m.Person.ref == ref)) is not None:
+            raise Conflict(f"person {ref!r} already exists")
+        as_w, psy_w = s.get(m.Worker, as_id), s.get(m.Worker, psy_id)
+        if as_w is None:
+            raise NotFound(f"--as: unknown worker {as_id!r} (see `raj worker list`)")
+        if psy_w is None:
+            raise NotFound(f"--psy: unknown worker {psy_id!r} (see `raj worker list`)")
+        if as_w.role != Role.AS.value:
+            raise RajError(f"--as: worker {as_id!r} is {as_w.role}, not an assistant social (as)")
+        if psy_w.role != Role.PSY.value:
+            raise RajError(f"--psy: worker {psy_id!r} is {psy_w.role}, not a psychologue (psy)")
+        if as_w.organisation_id != psy_w.organisation_id:
+            raise RajError("--as/--psy: the binôme's two workers belong to different organisations")
+        now = ctx.now()
+        p = m.Person(ref=ref, organisation_id=as_w.organisation_id, name=name, prison=prison,
+                     language=lang.value, interpreter=interpreter, situation=sit.value,
+                     procedure=proc.value if proc else None, modality=mod.value if mod else None,
+                     needs=sorted(n.value for n in need_set), as_id=as_id, psy_id=psy_id, version=1,
+                     created_at=now, updated_at=now)
+        p.milestones = [m.Milestone(kind=MilestoneKind.INTAKE.value, date=intake_date,
+                                    certainty=Certainty.CONFIRMED.value, updated_at=now, updated_by=actor)]
+        p.demarches = []
+        s.add(p)
+        s.flush()
+        result = _replan(s, ctx, p, today, actor, None)
+        p.compressed_at_creation = any(d.compressed for d in result.demarches)
+        audit.record(s, ctx, actor, "person.registered", "person", ref, person_id=p.id,
+                     new={"prison": prison, "situation": sit.value, "needs": p.needs, "as": as_id,
+                          "psy": psy_id, "intake": intake_date.isoformat(),
+                          "plan": {d.key: _iso(d.due) for d in result.demarches}})
+        return _view(s, ctx, p, today)
+
+
+def set_milestone(ctx: Context, ref: str, kind: str, date: dt.date, today: dt.date,
+                  earliest: dt.date | None = None, latest: dt.date | None = None,
+                  certainty: str = "confirmed", reason: str | None = None, actor: str = "system") -> PlanView:
+    k = parse_kind(kind)
+    c = _code(Certainty, certainty, "--certainty")
+    try:
+        new = Milestone(kind=k, date=date, earliest=earliest, latest=latest, certainty=c)
+    except ValidationError as e:
+        raise RajError(f"milestone {k.value}: {e.errors()[0]['msg'].removeprefix('Value error, ')}") from None
+    with ctx.db.transaction() as s:
+        p = _get_person(s, ref)
+        row = next((x for x in p.milestones if x.kind == k.value), None)
+        old = None
+        now = ctx.now()
+        if row is None:
+            row = m.Milestone(kind=k.value, updated_at=now, updated_by=actor)
+            p.milestones.append(row)
+        else:
+            old = {"date": _iso(row.date), "earliest": _iso(row.earliest), "latest": _iso(row.latest),
+                   "certainty": row.certainty}
+        row.date, row.earliest, row.latest, row.certainty = date, earliest, latest, c.value
+        row.updated_at, row.updated_by = now, actor
+        audit.record(s, ctx, actor, "milestone.set", "milestone", k.value, person_id=p.id, old=old,
+                     new={"date": _iso(date), "earliest": _iso(earliest), "latest": _iso(latest),
+                          "certainty": c.value}, reason=reason)
+        s.flush()
+        result = _replan(s, ctx, p, today, actor, reason or f"{k.value} set to {date.isoformat()}")
+        p.version += 1
+        p.updated_at = now
+        view = _view(s, ctx, p, today)
+        view.changes = [{"key": ch.key, "old_due": _iso(ch.old_due), "new_due": _iso(ch.new_due)}
+                        for ch in result.changes]
+        return view
+
+
+# status machine: which moves are allowed; reopening a final démarche needs a reason
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.PLANNED: frozenset({Status.IN_PROGRESS, Status.ON_HOLD, Status.COMPLETED, Status.CANCELLED,
+                               Status.FAILED}),
+    Status.IN_PROGRESS: frozenset({Status.PLANNED, Status.ON_HOLD, Status.COMPLETED, Status.CANCELLED,
+                                   Status.FAILED}),
+    Status.ON_HOLD: frozenset({Status.PLANNED, Status.IN_PROGRESS, Status.COMPLETED, Status.CANCELLED,
+                               Status.FAILED}),
+    Status.COMPLETED: frozenset({Status.IN_PROGRESS}),
+    Status.CANCELLED: frozenset({Status.PLANNED}),
+    Status.FAILED: frozenset({Status.PLANNED, Status.IN_PROGRESS}),
+}
+NEEDS_REASON = frozenset({Status.CANCELLED, Status.FAILED})
+
+
+def set_status(ctx: Context, ref: str, key: str, status: str, today: dt.date, reason: str | None = None,
+               partner: str | None = None, actor: str = "system") -> DemarcheView:
+    new = parse_status(status)
+    reason = (reason or "").strip() or None
+    if new in NEEDS_REASON and not reason:
+        word = "not applicable (cancelled)" if new is Status.CANCELLED else "failed"
+        raise RajError(f"--reason: a démarche marked {word} needs a reason (--reason TEXT)")
+    with ctx.db.transaction() as s:
+        p = _get_person(s, ref)
+        row = _demarche(p, key, ctx)
+        old = Status(row.status)
+        if old is new and reason == row.reason and partner == row.partner_id:
+            return _demarche_view(ctx, row, today)
+        if old is not new and new not in TRANSITIONS[old]:
+            raise Conflict(f"démarche {key!r} of {ref!r} is {old.value}: it cannot become {new.value} "
+                           f"(allowed: {', '.join(sorted(s_.value for s_ in TRANSITIONS[old])) or 'none'})")
+        if old in FINAL_STATUSES and new in OPEN_STATUSES and not reason:
+            raise RajError(f"--reason: reopening a {old.value} démarche needs a reason (--reason TEXT)")
+        now = ctx.now()
+        audit.record(s, ctx, actor, "demarche.status", "demarche", key, person_id=p.id,
+                     old={"status": old.value, "partner": row.partner_id},
+                     new={"status": new.value, "partner": partner if new is Status.ON_HOLD else None},
+                     reason=reason)
+        row.status = new.value
+        row.reason = reason
+        row.partner_id = partner if new is Status.ON_HOLD else None
+        row.completed_at = now if new is Status.COMPLETED else None
+        row.updated_at = now
+        p.version += 1
+        p.updated_at = now
+        return _demarche_view(ctx, row, today)
+
+
+def pin_due(ctx: Context, ref: str, key: str, due: dt.date, today: dt.date, reason: str | None = None,
+            actor: str = "system") -> PlanView:
+    cal = ctx.config.calendar
+    if not cal.is_working_day(due):
+        raise RajError(f"DATE: {due.isoformat()} is not a working day ({cal.closure_name(due)}); "
+                       f"pick one such as {cal.previous_working_day(due).isoformat()}")
+    with ctx.db.transaction() as s:
+        p = _get_person(s, ref)
+        row = _demarche(p, key, ctx)
+        if Status(row.status) in FINAL_STATUSES:
+            raise Conflict(f"démarche {key!r} of {ref!r} is {row.status}: a finished démarche keeps its date")
+        t = ctx.config.templates.by_key.get(key)
+        old = {"due": _iso(row.due), "pinned": row.pinned}
+        row.due, row.pinned = due, True
+        row.start = cal.add_working_days(due, -t.duration) if t else due
+        row.compressed = False
+        row.late_vs_anchor = False
+        row.updated_at = ctx.now()
+        audit.record(s, ctx, actor, "demarche.pinned", "demarche", key, person_id=p.id, old=old,
+                     new={"due": due.isoformat(), "pinned": True}, reason=reason)
+        s.flush()
+        result = _replan(s, ctx, p, today, actor, reason or f"{key} pinned to {due.isoformat()}")
+        p.version += 1
+        p.updated_at = row.updated_at
+        view = _view(s, ctx, p, today)
+        view.changes = [{"key": ch.key, "old_due": _iso(ch.old_due), "new_due": _iso(ch.new_due)}
+                        for ch in result.changes]
+        return view
+
+
+def unpin(ctx: Context, ref: str, key: str, today: dt.date, actor: str = "system") -> PlanView:
+    with ctx.db.transaction() as s:
+        p = _get_person(s, ref)
+        row = _demarche(p, key, ctx)
+        if not row.pinned:
+            raise Conflict(f"démarche {key!r} of {ref!r} is not pinned")
+        row.pinned = False
+        audit.record(s, ctx, actor, "demarche.unpinned", "demarche", key, person_id=p.id,
+                     old={"due": _iso(row.due), "pinned": True}, new={"pinned": False})
+        s.flush()
+        result = _replan(s, ctx, p, today, actor, f"{key} unpinned")
+        p.version += 1
+        view = _view(s, ctx, p, today)
+        view.changes = [{"key": ch.key, "old_due": _iso(ch.old_due), "new_due": _iso(ch.new_due)}
+                        for ch in result.changes]
+        return view
+
+
+def show_plan(ctx: Context, ref: str, today: dt.date) -> PlanView:
+    with ctx.db.transaction() as s:
+        return _view(s, ctx, _get_person(s, ref, for_update=False), today)
+
+
+def _demarche(p: m.Person, key: str, ctx: Context) -> m.Demarche:
+    row = next((d for d in p.demarches if d.key == key), None)
+    if row is None:
+        if key not in ctx.config.templates:
+            raise NotFound(f"unknown démarche {key!r} (see {ctx.config.directory / 'demarches.yaml'})")
+        raise NotFound(f"démarche {key!r} is not in the plan of {p.ref!r} (it does not apply to this person)")
+    return row
+
+
+def _demarche_view(ctx: Context, d: m.Demarche, today: dt.date, language: str = "fr") -> DemarcheView:
+    t = ctx.config.templates.by_key.get(d.key)
+    return DemarcheView(
+        key=d.key, label=t.label_in(language) if t else d.key, due=d.due, start=d.start, status=d.status,
+        compressed=d.compressed, pinned=d.pinned, provisional=d.provisional, late_vs_anchor=d.late_vs_anchor,
+        anchor=d.anchor, anchor_source=d.anchor_source,
+        depends_on=list(t.depends_on) if t else [], responsible=t.responsible.value if t else "",
+        partner_type=t.partner_type if t else None, partner_types=list(t.partner_types) if t else [],
+        pillar=t.pillar.value if t else "", in_detention=t.in_detention.value if t else "",
+        reason=d.reason, partner=d.partner_id,
+        overdue=d.due is not None and d.due < today and Status(d.status) in OPEN_STATUSES,
+    )
+
+
+def _view(s: Session, ctx: Context, p: m.Person, today: dt.date) -> PlanView:
+    order = {t.key: i for i, t in enumerate(ctx.config.templates.order)}
+    rows = sorted(p.demarches, key=lambda d: (d.due or dt.date.max, order.get(d.key, 10**6)))
+    views = [_demarche_view(ctx, d, today, p.language) for d in rows]
+    ms = sorted(p.milestones, key=lambda x: x.date)
+    hearing = next((x.date for x in ms if x.kind == MilestoneKind.TAP_HEARING.value), None)
+    release = next((x.date for x in ms if x.kind in (MilestoneKind.ACTUAL_RELEASE.value,
+                                                      MilestoneKind.EXPECTED_RELEASE.value,
+                                                      MilestoneKind.FOND_DE_PEINE.value)), None)
+    org = s.get(m.Organisation, p.organisation_id)
+    person = {"ref": p.ref, "name": p.name, "prison": p.prison, "language": p.language,
+              "interpreter": p.interpreter, "situation": p.situation, "procedure": p.procedure,
+              "modality": p.modality, "needs": list(p.needs), "as": p.as_id, "psy": p.psy_id,
+              "organisation": org.code if org else None, "version": p.version,
+              "compressed_at_creation": p.compressed_at_creation}
+    milestones = [{"kind": x.kind, "date": x.date.isoformat(), "earliest": _iso(x.earliest),
+                   "latest": _iso(x.latest), "certainty": x.certainty, "updated_by": x.updated_by}
+                  for x in ms]
+    at_risk = any(v.status in {s_.value for s_ in OPEN_STATUSES} and (v.compressed or v.late_vs_anchor)
+                  for v in views)
+    ready = readiness(ctx.config.templates, ((d.key, Status(d.status), d.due) for d in p.demarches),
+                      hearing or release)
+    return PlanView(person=person, mode=p.plan_mode, at_risk=at_risk, milestones=milestones, demarches=views,
+                    readiness=ready, as_of=today)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# lists
+
+
+@dataclass(frozen=True)
+class OverdueRow:
+    person: str
+    key: str
+    label: str
+    due: dt.date
+    days_overdue: int
+    working_days_overdue: int
+    status: str
+    responsible: str
+    as_id: str
+    psy_id: str
+    prison: str
+
+    def as_json(self) -> dict:
+        d = dict(self.__dict__)
+        d["due"] = self.due.isoformat()
+        d["as"] = d.pop("as_id")
+        d["psy"] = d.pop("psy_id")
+        return d
+
+
+def list_overdue(ctx: Context, today: dt.date, worker: str | None = None, prison: str | None = None,
+                 organisation: str | None = None) -> list[OverdueRow]:
+    """Open démarches due before `today`, most overdue first (one query)."""
+    q = (select(m.Demarche.key, m.Demarche.due, m.Demarche.status, m.Person.ref, m.Person.as_id,
+                m.Person.psy_id, m.Person.prison)
+         .join(m.Person, m.Person.id == m.Demarche.person_id)
+         .where(m.Demarche.status.in_([x.value for x in OPEN_STATUSES]), m.Demarche.due < today)
+         .order_by(m.Demarche.due, m.Person.ref, m.Demarche.key))
+    if worker:
+        q = q.where((m.Person.as_id == worker) | (m.Person.psy_id == worker))
+    if prison:
+        q = q.where(m.Person.prison == prison)
+    if organisation:
+        q = q.join(m.Organisation, m.Organisation.id == m.Person.organisation_id).where(
+            m.Organisation.code == organisation)
+    cal = ctx.config.calendar
+    templates = ctx.config.templates.by_key
+    with ctx.db.transaction() as s:
+        rows = s.execute(q).all()
+    out = []
+    for key, due, status, ref, as_id, psy_id, prison_code in rows:
+        t = templates.get(key)
+        out.append(OverdueRow(person=ref, key=key, label=t.label.fr if t else key, due=due,
+                              days_overdue=(today - due).days,
+                              working_days_overdue=cal.working_days_between(due, today),
+                              status=status, responsible=t.responsible.value if t else "", as_id=as_id,
+                              psy_id=psy_id, prison=prison_code))
+    return out
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    ref: str
+    prison: str
+    situation: str
+    as_id: str
+    psy_id: str
+    open: int
+    overdue: int
+    next_due: dt.date | None
+
+    def as_json(self) -> dict:
+        return {"ref": self.ref, "prison": self.prison, "situation": self.situation, "as": self.as_id,
+                "psy": self.psy_id, "open": self.open, "overdue": self.overdue,
+                "next_due": _iso(self.next_due)}
+
+
+def list_persons(ctx: Context, today: dt.date) -> list[PersonRow]:
+    from sqlalchemy import case, func
+
+    open_ = m.Demarche.status.in_([x.value for x in OPEN_STATUSES])
+    q = (select(m.Person.ref, m.Person.prison, m.Person.situation, m.Person.as_id, m.Person.psy_id,
+                func.count(case((open_, 1))),
+                func.count(case((open_ & (m.Demarche.due < today), 1))),
+                func.min(case((open_ & (m.Demarche.due >= today), m.Demarche.due))))
+         .outerjoin(m.Demarche, m.Demarche.person_id == m.Person.id)
+         .group_by(m.Person.id).order_by(m.Person.ref))
+    with ctx.db.transaction() as s:
+        return [PersonRow(*r) for r in s.execute(q).all()]

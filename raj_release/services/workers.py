@@ -1,0 +1,93 @@
+"""Organisations and workers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import apprise
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from raj_release.domain import Language, Role, Worker
+from raj_release.errors import Conflict, NotFound, RajError
+from raj_release.services import audit
+from raj_release.services.context import Context
+from raj_release.store import models as m
+
+
+@dataclass(frozen=True)
+class WorkerView:
+    id: str
+    name: str
+    role: str
+    language: str
+    organisation: str
+    notify: list[str]
+
+    def as_json(self, reveal_channels: bool = False) -> dict:
+        d = {"id": self.id, "name": self.name, "role": self.role, "language": self.language,
+             "organisation": self.organisation, "channels": len(self.notify)}
+        if reveal_channels:
+            d["notify"] = list(self.notify)
+        return d
+
+
+def ensure_organisation(ctx: Context, code: str | None = None, name: str | None = None,
+                        actor: str = "system") -> m.Organisation:
+    code = code or ctx.settings.organisation
+    with ctx.db.transaction() as s:
+        org = s.scalar(select(m.Organisation).where(m.Organisation.code == code))
+        if org is None:
+            org = m.Organisation(code=code, name=name or ctx.settings.organisation_name, created_at=ctx.now())
+            s.add(org)
+            s.flush()
+            audit.record(s, ctx, actor, "organisation.created", "organisation", code, new={"name": org.name})
+        return org
+
+
+def check_channel(url: str) -> None:
+    """An apprise URL that apprise itself can parse; the URL's secrets are never echoed back."""
+    if apprise.Apprise.instantiate(url, suppress_exceptions=True) is None:
+        scheme = url.split("://", 1)[0] if "://" in url else url[:10]
+        raise RajError(f"--notify: {scheme!r}... is not a notification URL apprise understands "
+                       "(e.g. mailto://user@host, json://host/path)")
+
+
+def register_worker(ctx: Context, worker_id: str, name: str, role: str, language: str = "fr",
+                    notify: list[str] | None = None, organisation: str | None = None,
+                    actor: str = "system") -> WorkerView:
+    try:
+        Role(role)
+    except ValueError:
+        raise RajError(f"--role: unknown role {role!r}; use one of {', '.join(r.value for r in Role)}") from None
+    try:
+        Language(language)
+    except ValueError:
+        raise RajError(f"--lang: unknown language {language!r}; use fr or nl") from None
+    org_code = organisation or ctx.settings.organisation
+    try:
+        w = Worker(id=worker_id, name=name, role=role, language=language, organisation=org_code,
+                   notify=tuple(notify or ()))
+    except ValidationError as e:
+        err = e.errors()[0]
+        raise RajError(f"worker {worker_id!r}, field {err['loc'][0]}: {err['msg']}") from None
+    for url in w.notify:
+        check_channel(url)
+    with ctx.db.transaction() as s:
+        org = s.scalar(select(m.Organisation).where(m.Organisation.code == org_code))
+        if org is None:
+            raise NotFound(f"--org: unknown organisation {org_code!r}; run `raj init` first")
+        if s.get(m.Worker, w.id) is not None:
+            raise Conflict(f"worker {w.id!r} already exists")
+        s.add(m.Worker(id=w.id, organisation_id=org.id, name=w.name, role=w.role.value,
+                       language=w.language.value, notify=list(w.notify), active=True, created_at=ctx.now()))
+        audit.record(s, ctx, actor, "worker.registered", "worker", w.id,
+                     new={"role": w.role.value, "language": w.language.value, "channels": len(w.notify)})
+    return WorkerView(w.id, w.name, w.role.value, w.language.value, org_code, list(w.notify))
+
+
+def list_workers(ctx: Context) -> list[WorkerView]:
+    with ctx.db.transaction() as s:
+        rows = s.execute(select(m.Worker, m.Organisation.code).join(m.Organisation)
+                         .order_by(m.Worker.id)).all()
+        return [WorkerView(w.id, w.name, w.role, w.language, code, list(w.notify or [])) for w, code in rows]

@@ -1,0 +1,64 @@
+"""Engine and transactions.
+
+SQLite: WAL (readers never wait for the writer), foreign keys on, and every transaction opened with
+BEGIN IMMEDIATE so that a read-then-write transaction takes the write lock up front instead of failing
+with "database is locked" on the upgrade (shared/STACK_NOTES.md §5). PostgreSQL: the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from raj_release.errors import RajError
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    try:
+        u = make_url(url)
+    except Exception:
+        raise RajError(f"RAJ_DATABASE_URL: {url!r} is not a database URL "
+                       "(e.g. sqlite:///var/raj.db or postgresql+psycopg://user@host/db)") from None
+    if u.get_backend_name() == "sqlite":
+        if u.database and u.database != ":memory:":
+            Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(u, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_conn, _record) -> None:
+            dbapi_conn.isolation_level = None  # let the "begin" hook below open transactions
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=10000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(u, pool_pre_ping=True, **kwargs)
+
+
+class Database:
+    """An engine and its session factory; `transaction()` is the unit of work of every service."""
+
+    def __init__(self, url: str, **engine_kwargs) -> None:
+        self.url = url
+        self.engine = make_engine(url, **engine_kwargs)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,126 @@
+"""Tables of the app's database. Codes (roles, statuses, needs, ...) are stored as their string values; the
+domain enums validate them on the way in."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Organisation(Base):
+    __tablename__ = "organisation"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Worker(Base):
+    __tablename__ = "worker"
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(2))
+    notify: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Person(Base):
+    __tablename__ = "person"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ref: Mapped[str] = mapped_column(String(40), unique=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    prison: Mapped[str] = mapped_column(String(40), index=True)
+    language: Mapped[str] = mapped_column(String(2))
+    interpreter: Mapped[bool] = mapped_column(Boolean, default=False)
+    situation: Mapped[str] = mapped_column(String(20))
+    procedure: Mapped[str | None] = mapped_column(String(10))
+    modality: Mapped[str | None] = mapped_column(String(20))
+    needs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    as_id: Mapped[str] = mapped_column(ForeignKey("worker.id"), index=True)
+    psy_id: Mapped[str] = mapped_column(ForeignKey("worker.id"), index=True)
+    plan_mode: Mapped[str] = mapped_column(String(20), default="full")
+    # some démarche was already late when the plan was first made (coordinators' view)
+    compressed_at_creation: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)  # bumped on every change: concurrent-edit check
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    milestones: Mapped[list[Milestone]] = relationship(back_populates="person", cascade="all, delete-orphan",
+                                                       passive_deletes=True)
+    demarches: Mapped[list[Demarche]] = relationship(back_populates="person", cascade="all, delete-orphan",
+                                                     passive_deletes=True)
+
+
+class Milestone(Base):
+    __tablename__ = "milestone"
+    __table_args__ = (UniqueConstraint("person_id", "kind", name="uq_milestone_person_kind"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(30))
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    earliest: Mapped[dt.date | None] = mapped_column(Date)
+    latest: Mapped[dt.date | None] = mapped_column(Date)
+    certainty: Mapped[str] = mapped_column(String(20))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_by: Mapped[str] = mapped_column(String(40))
+
+    person: Mapped[Person] = relationship(back_populates="milestones")
+
+
+class Demarche(Base):
+    __tablename__ = "demarche"
+    __table_args__ = (
+        UniqueConstraint("person_id", "key", name="uq_demarche_person_key"),
+        # the overdue scan and the reminder sweep read open démarches by due date
+        Index("ix_demarche_status_due", "status", "due"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20))
+    due: Mapped[dt.date | None] = mapped_column(Date)
+    start: Mapped[dt.date | None] = mapped_column(Date)
+    target: Mapped[dt.date | None] = mapped_column(Date)
+    anchor: Mapped[str | None] = mapped_column(String(1))
+    anchor_source: Mapped[str | None] = mapped_column(String(30))
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    compressed: Mapped[bool] = mapped_column(Boolean, default=False)
+    late_vs_anchor: Mapped[bool] = mapped_column(Boolean, default=False)
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    partner_id: Mapped[str | None] = mapped_column(String(60))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    person: Mapped[Person] = relationship(back_populates="demarches")
+
+
+class AuditEvent(Base):
+    """Who changed what, when, from which value to which. Written in the same transaction as the change.
+
+    person_id is not a foreign key on purpose: the trail of a person outlives a purge of their file.
+    """
+
+    __tablename__ = "audit_event"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    actor: Mapped[str] = mapped_column(String(60))
+    action: Mapped[str] = mapped_column(String(40))
+    person_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    entity: Mapped[str] = mapped_column(String(20))
+    entity_key: Mapped[str] = mapped_column(String(60))
+    old: Mapped[Any | None] = mapped_column(JSON)
+    new: Mapped[Any | None] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(Text)
