@@ -13,6 +13,13 @@ from typing import Annotated, Optional
 
 import click
 import typer
+
+try:  # typer >= 0.29 runs on its own copy of click: catch that copy's usage errors as well as click's
+    from typer._click.exceptions import ClickException as _TyperClickException
+except ImportError:  # pragma: no cover - older typer
+    _TyperClickException = click.ClickException
+_EXIT = (click.exceptions.Exit, getattr(typer, "Exit", click.exceptions.Exit))
+_ABORT = (click.exceptions.Abort, getattr(typer, "Abort", click.exceptions.Abort))
 from rich.console import Console
 from rich.table import Table
 
@@ -375,11 +382,14 @@ def main(argv: list[str] | None = None) -> None:
     command = typer.main.get_command(app)
     try:
         rv = command.main(args=argv, prog_name="raj", standalone_mode=False)
-    except click.exceptions.Exit as e:
+    except _EXIT as e:
         sys.exit(e.exit_code)
-    except click.exceptions.Abort:
+    except _ABORT:
         sys.exit(130)
-    except click.ClickException as e:
+    except (click.ClickException, _TyperClickException) as e:
+        if type(e).__name__ == "NoArgsIsHelpError":  # `raj` or `raj worker` alone: show the help
+            print(e.format_message())
+            sys.exit(0)
         print(f"raj: {e.format_message()} (see raj --help)", file=sys.stderr)
         sys.exit(2)
     except RajError as e:

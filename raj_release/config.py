@@ -21,6 +21,7 @@ from raj_release.domain.models import Template, TemplateSet
 from raj_release.errors import ConfigError
 from raj_release.planning.calendar import WorkingCalendar
 from raj_release.planning.scheduler import PlanningPolicy
+from raj_release.reminders.policy import ReminderPolicy, RemindersConfig
 
 
 def _read_yaml(path: Path) -> Any:
@@ -185,6 +186,92 @@ def load_policy(config_dir: Path) -> PlanningPolicy:
     return PlanningPolicy(release_after_hearing_days=(lo, mid, hi), margin_working_days=margins)
 
 
+class PartnerContact(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+
+
+class Partner(BaseModel):
+    """A partner service, with fields after Open Referral (name, type, languages, contact, channels,
+    last verified date). `channels` are apprise URLs; `${VAR}` in them is read from the environment at
+    delivery time, so that secrets (SMTP passwords, tokens) stay out of the file."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{1,59}$")
+    name: str = Field(min_length=1, max_length=200)
+    type: str = Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")
+    languages: tuple[str, ...] = ("fr",)
+    contact: PartnerContact = PartnerContact()
+    channels: tuple[str, ...] = ()
+    identify_person_by: str | None = Field(default=None, pattern="^(reference|initials)$")
+    last_verified: dt.date | None = None
+
+    @property
+    def language(self) -> str:
+        return "nl" if self.languages and self.languages[0] == "nl" else "fr"
+
+
+def load_partners(config_dir: Path) -> dict[str, Partner]:
+    path = Path(config_dir) / "partners.yaml"
+    if not path.exists():
+        return {}
+    data = _read_yaml(path)
+    out: dict[str, Partner] = {}
+    for i, entry in enumerate(_entries(path, data, "partners")):
+        pid = entry.get("id", f"#{i + 1}")
+        try:
+            p = Partner.model_validate(entry)
+        except ValidationError as e:
+            field, msg = _first_error(e)
+            raise ConfigError(f"{path}: partner {pid!r}, field {field}: {msg}") from None
+        if p.id in out:
+            raise ConfigError(f"{path}: partner {p.id!r} is listed twice (field id)")
+        for lang in p.languages:
+            if lang not in ("fr", "nl"):
+                raise ConfigError(f"{path}: partner {p.id!r}, field languages: {lang!r} is not fr or nl")
+        for url in p.channels:
+            _check_channel(path, f"partner {p.id!r}", url)
+        out[p.id] = p
+    return out
+
+
+def _check_channel(path: Path, where: str, url: str) -> None:
+    import apprise
+
+    if "${" in url:  # resolved at delivery time; check the shape only
+        if "://" not in url and not url.startswith("${"):
+            raise ConfigError(f"{path}: {where}, field channels: {url[:12]!r}... is not a URL")
+        return
+    if apprise.Apprise.instantiate(url, suppress_exceptions=True) is None:
+        scheme = url.split("://", 1)[0] if "://" in url else url[:10]
+        raise ConfigError(f"{path}: {where}, field channels: {scheme!r}... is not a notification URL "
+                          "apprise understands")
+
+
+def load_reminders(config_dir: Path, templates: TemplateSet | None = None) -> RemindersConfig:
+    path = Path(config_dir) / "reminders.yaml"
+    if not path.exists():
+        cfg = RemindersConfig()
+    else:
+        data = _read_yaml(path)
+        data.pop("version", None)
+        try:
+            cfg = RemindersConfig.model_validate(data)
+        except ValidationError as e:
+            field, msg = _first_error(e)
+            raise ConfigError(f"{path}: field {field}: {msg}") from None
+    for t in (templates or ()):  # a template's override must make a valid policy
+        if t.reminders:
+            try:
+                cfg.default.merged(t.reminders)
+            except ValidationError as e:
+                field, msg = _first_error(e)
+                raise ConfigError(f"{templates.source}: démarche {t.key!r}, field reminders.{field}: {msg}") from None
+    return cfg
+
+
 @dataclass(frozen=True)
 class Config:
     """Everything the services need from config/, loaded and validated once per process."""
@@ -194,6 +281,16 @@ class Config:
     calendar: WorkingCalendar
     prisons: Mapping[str, Prison]
     policy: PlanningPolicy
+    partners: Mapping[str, Partner]
+    reminders: RemindersConfig
+
+    def reminder_policy(self, key: str) -> ReminderPolicy:
+        """The reminder policy of démarche `key`: the default with the template's override."""
+        cache = self.__dict__.setdefault("_policies", {})
+        if key not in cache:
+            t = self.templates.by_key.get(key)
+            cache[key] = self.reminders.default.merged(t.reminders if t else None)
+        return cache[key]
 
 
 @lru_cache(maxsize=4)
@@ -201,4 +298,6 @@ def load_config(config_dir: Path) -> Config:
     d = Path(config_dir)
     if not d.is_dir():
         raise ConfigError(f"{d}: configuration folder not found (RAJ_CONFIG_DIR)")
-    return Config(d, load_templates(d), load_calendar(d), load_prisons(d), load_policy(d))
+    templates = load_templates(d)
+    return Config(d, templates, load_calendar(d), load_prisons(d), load_policy(d), load_partners(d),
+                  load_reminders(d, templates))

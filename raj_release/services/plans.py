@@ -160,6 +160,9 @@ def _replan(s: Session, ctx: Context, p: m.Person, today: dt.date, actor: str, r
         row.compressed, row.late_vs_anchor = pd.compressed, pd.late_vs_anchor
         row.updated_at = now
     p.plan_mode = result.mode
+    # "made late": a démarche got its first date and that date was already compressed (coordinators' view)
+    if any(pd.compressed and (pd.key not in current or current[pd.key].due is None) for pd in result.demarches):
+        p.compressed_at_creation = True
     for ch in result.changes:
         audit.record(s, ctx, actor, "demarche.moved", "demarche", ch.key, person_id=p.id,
                      old={"due": _iso(ch.old_due)}, new={"due": _iso(ch.new_due)}, reason=reason)
@@ -219,12 +222,11 @@ def register_person(ctx: Context, ref: str, prison: str, as_id: str, psy_id: str
         p.demarches = []
         s.add(p)
         s.flush()
-        result = _replan(s, ctx, p, today, actor, None)
-        p.compressed_at_creation = any(d.compressed for d in result.demarches)
+        _replan(s, ctx, p, today, actor, None)
         audit.record(s, ctx, actor, "person.registered", "person", ref, person_id=p.id,
                      new={"prison": prison, "situation": sit.value, "needs": p.needs, "as": as_id,
                           "psy": psy_id, "intake": intake_date.isoformat(),
-                          "plan": {d.key: _iso(d.due) for d in result.demarches}})
+                          "plan": {d.key: _iso(d.due) for d in p.demarches}})
         return _view(s, ctx, p, today)
 
 
@@ -241,11 +243,14 @@ def set_milestone(ctx: Context, ref: str, kind: str, date: dt.date, today: dt.da
         p = _get_person(s, ref)
         row = next((x for x in p.milestones if x.kind == k.value), None)
         old = None
+        row_old_date = row.date if row is not None else None
         now = ctx.now()
         if row is None:
             row = m.Milestone(kind=k.value, updated_at=now, updated_by=actor)
             p.milestones.append(row)
         else:
+            if (row.date, row.earliest, row.latest, row.certainty) == (date, earliest, latest, c.value):
+                return _view(s, ctx, p, today)  # nothing changes: no event, no new version
             old = {"date": _iso(row.date), "earliest": _iso(row.earliest), "latest": _iso(row.latest),
                    "certainty": row.certainty}
         row.date, row.earliest, row.latest, row.certainty = date, earliest, latest, c.value
@@ -257,10 +262,43 @@ def set_milestone(ctx: Context, ref: str, kind: str, date: dt.date, today: dt.da
         result = _replan(s, ctx, p, today, actor, reason or f"{k.value} set to {date.isoformat()}")
         p.version += 1
         p.updated_at = now
+        _tell_binome(s, ctx, p, k, old_date=row_old_date, new_date=date, result=result, today=today,
+                     reason=reason, actor=actor)
         view = _view(s, ctx, p, today)
         view.changes = [{"key": ch.key, "old_due": _iso(ch.old_due), "new_due": _iso(ch.new_due)}
                         for ch in result.changes]
         return view
+
+
+def _tell_binome(s: Session, ctx: Context, p: m.Person, kind: MilestoneKind, old_date, new_date, result: Plan,
+                 today: dt.date, reason: str | None, actor: str) -> None:
+    """One "your plan moved" message to each member of the binôme, through the outbox (same transaction).
+
+    A sudden release (actual release today or earlier) is urgent: it goes out at once, even on a weekend.
+    Other changes wait for the next working morning when they happen on a quiet day.
+    """
+    from raj_release.domain.labels import milestone_change_text
+    from raj_release.reminders.messages import Move, Recipient, plan_moved_messages
+    from raj_release.services import outbox
+    from raj_release.services.reminders import next_morning
+
+    if not result.changes:
+        return
+    recipients = [Recipient(w.id, w.name, w.language) for w in (s.get(m.Worker, p.as_id), s.get(m.Worker, p.psy_id))
+                  if w is not None and w.active]
+    org = s.get(m.Organisation, p.organisation_id)
+    templates = ctx.config.templates.by_key
+
+    def label(key: str, lang: str) -> str:
+        t = templates.get(key)
+        return t.label_in(lang) if t else key
+
+    urgent = kind is MilestoneKind.ACTUAL_RELEASE and new_date <= today
+    moves = [Move(c.key, c.old_due, c.new_due) for c in result.changes]
+    msgs = plan_moved_messages(p.ref, p.id, moves, recipients, milestone_change_text(kind, old_date, new_date),
+                               reason, actor, today, f"{p.ref}@v{p.version}", org.name if org else "",
+                               label, urgent=urgent)
+    outbox.enqueue(s, ctx, msgs, not_before=next_morning(ctx, ctx.now()))
 
 
 # status machine: which moves are allowed; reopening a final démarche needs a reason
@@ -285,6 +323,11 @@ def set_status(ctx: Context, ref: str, key: str, status: str, today: dt.date, re
     if new in NEEDS_REASON and not reason:
         word = "not applicable (cancelled)" if new is Status.CANCELLED else "failed"
         raise RajError(f"--reason: a démarche marked {word} needs a reason (--reason TEXT)")
+    partner = (partner or "").strip() or None
+    if partner is not None and new is not Status.ON_HOLD:
+        raise RajError(f"--partner: only a démarche on hold waits on a partner (status on-hold, not {new.value})")
+    if partner is not None and ctx.config.partners and partner not in ctx.config.partners:
+        raise RajError(f"--partner: unknown partner {partner!r} (see {ctx.config.directory / 'partners.yaml'})")
     with ctx.db.transaction() as s:
         p = _get_person(s, ref)
         row = _demarche(p, key, ctx)
@@ -353,6 +396,7 @@ def unpin(ctx: Context, ref: str, key: str, today: dt.date, actor: str = "system
         s.flush()
         result = _replan(s, ctx, p, today, actor, f"{key} unpinned")
         p.version += 1
+        p.updated_at = ctx.now()
         view = _view(s, ctx, p, today)
         view.changes = [{"key": ch.key, "old_due": _iso(ch.old_due), "new_due": _iso(ch.new_due)}
                         for ch in result.changes]

@@ -30,6 +30,7 @@ class Worker(Base):
     role: Mapped[str] = mapped_column(String(20))
     language: Mapped[str] = mapped_column(String(2))
     notify: Mapped[list[str]] = mapped_column(JSON, default=list)
+    contact: Mapped[str | None] = mapped_column(String(200))  # phone/e-mail a partner may use
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
@@ -103,6 +104,10 @@ class Demarche(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # the last reminder point already put in the outbox, per audience (raj_release/reminders/engine.py)
+    last_binome_point: Mapped[dt.date | None] = mapped_column(Date)
+    last_escalation_point: Mapped[dt.date | None] = mapped_column(Date)
+    last_partner_point: Mapped[dt.date | None] = mapped_column(Date)
 
     person: Mapped[Person] = relationship(back_populates="demarches")
 
@@ -124,3 +129,38 @@ class AuditEvent(Base):
     old: Mapped[Any | None] = mapped_column(JSON)
     new: Mapped[Any | None] = mapped_column(JSON)
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class OutboxMessage(Base):
+    """A message to deliver. Written in the transaction that decided it; delivered afterwards.
+
+    `key` (recipient, kind, scope, day) is unique: deciding the same reminder twice cannot enqueue it twice.
+    A deliverer claims a message by setting `lease_until`; one that dies leaves the lease to expire, and the
+    message is delivered again by the next run: at most the message in flight is sent twice.
+    `delivered` lists the fingerprints of the channels that already accepted it, so a retry only sends to
+    the channels that failed.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    recipient: Mapped[str] = mapped_column(String(60), index=True)
+    recipient_type: Mapped[str] = mapped_column(String(10))  # worker | partner
+    role: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(2))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    items: Mapped[list] = mapped_column(JSON)
+    day: Mapped[dt.date] = mapped_column(Date)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    person_id: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10))  # pending | sent | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    delivered: Mapped[list] = mapped_column(JSON, default=list)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

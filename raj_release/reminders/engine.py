@@ -1,0 +1,145 @@
+"""Which reminders are due on `today`, for whom, as one digest per recipient.
+
+Reminders are *points* on the working-day calendar (policy.py). On a given day, a démarche needs a reminder
+for a recipient when its latest point on or before today is later than the last point already sent for it.
+So a sweep that did not run for three days sends the latest reminder once, not three; a second sweep the
+same day finds nothing new; a due date that moves brings new points. Nothing is sent on a day that is not
+worked (weekend, holiday, closure): the points wait for the next working day.
+
+Routing: a démarche the AS is responsible for goes to the AS, the psychologue's to the psychologue, the
+binôme's (and a partner's) to both; escalations go to the organisation's coordinators; a démarche on hold
+waiting on a partner also reminds that partner.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from raj_release.domain.enums import Responsible, Status
+from raj_release.planning.calendar import WorkingCalendar
+from raj_release.reminders.policy import ReminderPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """An open démarche as the sweep reads it, with what was already sent for it."""
+
+    demarche_id: int
+    person_id: int
+    person_ref: str
+    organisation: str
+    key: str
+    due: dt.date
+    status: Status
+    responsible: Responsible
+    as_id: str
+    psy_id: str
+    partner_id: str | None = None
+    last_binome: dt.date | None = None  # last reminder point sent to the binôme
+    last_escalation: dt.date | None = None
+    last_partner: dt.date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One line of a digest: a démarche and why it is mentioned today."""
+
+    candidate: Candidate
+    reason: str  # "soon", "today", "overdue"
+    working_days: int  # days left (soon) or days late (overdue), in working days
+    point: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """What a sweep must send: recipient → items, by channel kind."""
+
+    recipient: str  # worker id, partner id, or organisation code for escalations
+    role: str  # "as", "psy", "coordinator", "partner"
+    kind: str  # "digest", "escalation", "partner"
+    items: tuple[Item, ...]
+
+
+def _latest_point(cal: WorkingCalendar, due_o: int, today_o: int, before: tuple[int, ...], on_due: bool,
+                  every: int, first_overdue: int = 1) -> tuple[int, str, int] | None:
+    """Latest reminder point <= today as (ordinal, reason, working days), or None."""
+    if today_o < due_o:
+        left = cal.worked_between(today_o, due_o)  # working days from today to the due date
+        best = None
+        for b in before:  # sorted descending: the largest b is the earliest point
+            p = cal.add_ordinal(due_o, -b)
+            if p <= today_o:
+                best = (p, "soon", left)
+        return best
+    if today_o == due_o:
+        if on_due:
+            return due_o, "today", 0
+        before_points = [cal.add_ordinal(due_o, -b) for b in before]
+        return (max(before_points), "soon", 0) if before_points else None
+    late = cal.worked_between(due_o, today_o)
+    if late < first_overdue:
+        if on_due:
+            return due_o, "today", 0
+        return None
+    k = (late - first_overdue) // every
+    return cal.add_ordinal(due_o, first_overdue + k * every), "overdue", late
+
+
+def due_reminders(candidates: Iterable[Candidate], today: dt.date, calendar: WorkingCalendar,
+                  policy_for: Callable[[str], ReminderPolicy], urgent: bool = False) -> list[Due]:
+    """The reminders to send on `today`, grouped per recipient. Empty on a day that is not worked."""
+    cal = calendar
+    today_o = today.toordinal()
+    if not urgent and not cal.is_working_day(today):
+        return []
+    digests: dict[tuple[str, str], list[Item]] = defaultdict(list)
+    escalations: dict[str, list[Item]] = defaultdict(list)
+    partners: dict[str, list[Item]] = defaultdict(list)
+    for c in candidates:
+        if c.status in (Status.COMPLETED, Status.CANCELLED, Status.FAILED):
+            continue
+        p = policy_for(c.key)
+        due_o = c.due.toordinal()
+        hit = _latest_point(cal, due_o, today_o, p.before_due, p.on_due_day, p.overdue_every)
+        if hit is not None and (c.last_binome is None or hit[0] > c.last_binome.toordinal()):
+            item = Item(c, hit[1], hit[2], dt.date.fromordinal(hit[0]))
+            if c.responsible in (Responsible.AS, Responsible.BIN, Responsible.PARTNER):
+                digests[(c.as_id, "as")].append(item)
+            if c.responsible in (Responsible.PSY, Responsible.BIN, Responsible.PARTNER):
+                digests[(c.psy_id, "psy")].append(item)
+        if today_o > due_o:
+            esc = _latest_point(cal, due_o, today_o, (), False, p.escalation_every, first_overdue=p.escalate_after)
+            if esc is not None and esc[1] == "overdue" and (
+                    c.last_escalation is None or esc[0] > c.last_escalation.toordinal()):
+                escalations[c.organisation].append(Item(c, "overdue", esc[2], dt.date.fromordinal(esc[0])))
+        if c.status is Status.ON_HOLD and c.partner_id and p.partner.enabled:
+            pp = p.partner
+            ph = _latest_point(cal, due_o, today_o, pp.before_due, pp.on_due_day, pp.overdue_every)
+            if ph is not None and (c.last_partner is None or ph[0] > c.last_partner.toordinal()):
+                partners[c.partner_id].append(Item(c, ph[1], ph[2], dt.date.fromordinal(ph[0])))
+    out = [Due(rid, role, "digest", tuple(_sorted(items))) for (rid, role), items in digests.items()]
+    out += [Due(org, "coordinator", "escalation", tuple(_sorted(items))) for org, items in escalations.items()]
+    out += [Due(pid, "partner", "partner", tuple(_sorted(items))) for pid, items in partners.items()]
+    out.sort(key=lambda d: (d.kind, d.recipient, d.role))
+    return out
+
+
+def _sorted(items: list[Item]) -> list[Item]:
+    order = {"overdue": 0, "today": 1, "soon": 2}
+    return sorted(items, key=lambda i: (order[i.reason], i.candidate.due, i.candidate.person_ref, i.candidate.key))
+
+
+def sent_points(dues: Iterable[Due]) -> Mapping[str, dict[int, dt.date]]:
+    """For bookkeeping after enqueueing: {"binome"|"escalation"|"partner": {demarche_id: point}}."""
+    out: dict[str, dict[int, dt.date]] = {"binome": {}, "escalation": {}, "partner": {}}
+    col = {"digest": "binome", "escalation": "escalation", "partner": "partner"}
+    for d in dues:
+        bucket = out[col[d.kind]]
+        for i in d.items:
+            prev = bucket.get(i.candidate.demarche_id)
+            if prev is None or i.point > prev:
+                bucket[i.candidate.demarche_id] = i.point
+    return out

@@ -1,0 +1,205 @@
+"""Messages: Jinja2 templates in French and Dutch, Markdown that reads as plain text (apprise renders the
+HTML of an e-mail from it).
+
+Need-to-know: a worker's digest names persons by their reference; a partner's message carries only the
+person's reference (or initials, as configured), the démarche, the date wished and the binôme's contact —
+never needs, diagnosis, treatment, offence or judicial details. The partner renderer is given nothing else
+to print (see `PartnerLine`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+
+from raj_release.reminders.engine import Due, Item
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+MONTHS_NL = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+             "oktober", "november", "december"]
+
+
+@dataclass(frozen=True)
+class Message:
+    recipient: str  # worker id or partner id
+    role: str  # as, psy, coordinator, partner
+    kind: str  # digest, escalation, plan_moved, partner, report
+    language: str
+    subject: str
+    body: str
+    items: tuple[dict, ...]  # {"person", "key", "due"}
+    day: dt.date
+    scope: str  # what makes the message unique for the day (with recipient and kind)
+    urgent: bool = False
+    person_id: int | None = None
+    points: Mapping[str, Mapping[int, dt.date]] = field(default_factory=dict)  # bookkeeping, not shown
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{self.recipient}|{self.kind}|{self.scope}|{self.day.isoformat()}"
+
+    def as_json(self) -> dict:
+        return {"recipient": self.recipient, "role": self.role, "kind": self.kind, "language": self.language,
+                "subject": self.subject, "body": self.body, "items": list(self.items),
+                "day": self.day.isoformat(), "urgent": self.urgent, "idempotency_key": self.idempotency_key}
+
+
+def _fr(d: dt.date | None) -> str:
+    return d.strftime("%d/%m/%Y") if d else "—"
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
+                             autoescape=False, keep_trailing_newline=False, trim_blocks=False)
+    env.filters["date_fr"] = _fr
+    env.filters["date_nl"] = _fr  # both communities write dates DD/MM/YYYY
+    return env
+
+
+def render(kind: str, language: str, **context) -> tuple[str, str]:
+    """(subject, body) of template `kind` in `language` (falls back to French)."""
+    lang = language if language in ("fr", "nl") else "fr"
+    text = environment().get_template(f"{kind}.{lang}.md.j2").render(**context).strip() + "\n"
+    first, _, rest = text.partition("\n")
+    if not first.startswith("Subject: "):
+        raise ValueError(f"template {kind}.{lang}.md.j2 must start with 'Subject: '")
+    body = "\n".join(line.rstrip() for line in rest.strip("\n").splitlines())
+    while "\n\n\n" in body:
+        body = body.replace("\n\n\n", "\n\n")
+    return first.removeprefix("Subject: ").strip(), body.strip() + "\n"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    id: str
+    name: str
+    language: str
+
+
+@dataclass(frozen=True)
+class PartnerLine:
+    """Everything a partner's message may show about one démarche."""
+
+    person: str  # reference or initials
+    label: str
+    due: dt.date
+    reason: str
+    contact: str
+
+
+class Directory:
+    """What the message builder needs to know beyond the démarches (filled by the service layer)."""
+
+    def __init__(self, organisation_name: Callable[[str], str], worker: Callable[[str], Recipient | None],
+                 coordinators: Callable[[str], Sequence[Recipient]], partner: Callable[[str], Recipient | None],
+                 label: Callable[[str, str], str], partner_person: Callable[[Item], str],
+                 binome_contact: Callable[[Item], str], escalate_after: int = 5) -> None:
+        self.organisation_name = organisation_name
+        self.worker = worker
+        self.coordinators = coordinators
+        self.partner = partner
+        self.label = label
+        self.partner_person = partner_person
+        self.binome_contact = binome_contact
+        self.escalate_after = escalate_after
+
+
+SECTIONS = {
+    "fr": {"overdue": "En retard", "today": "Pour aujourd'hui", "soon": "Bientôt"},
+    "nl": {"overdue": "Te laat", "today": "Vandaag", "soon": "Binnenkort"},
+}
+
+
+def _line(i: Item, lang: str, d: Directory) -> dict:
+    c = i.candidate
+    return {"person": c.person_ref, "key": c.key, "label": d.label(c.key, lang), "due": c.due,
+            "reason": i.reason, "working_days": i.working_days, "status": c.status.value,
+            "as_id": c.as_id, "psy_id": c.psy_id}
+
+
+def _items_json(items: Iterable[Item], person: Callable[[Item], str] | None = None) -> tuple[dict, ...]:
+    return tuple({"person": person(i) if person else i.candidate.person_ref, "key": i.candidate.key,
+                  "due": i.candidate.due.isoformat()} for i in items)
+
+
+def _points(column: str, items: Iterable[Item]) -> dict[str, dict[int, dt.date]]:
+    out: dict[int, dt.date] = {}
+    for i in items:
+        cid = i.candidate.demarche_id
+        if cid not in out or i.point > out[cid]:
+            out[cid] = i.point
+    return {column: out}
+
+
+def build_messages(dues: Iterable[Due], day: dt.date, d: Directory) -> list[Message]:
+    """One message per recipient and kind: digests to workers, escalations to each coordinator, partners."""
+    out: list[Message] = []
+    for due in dues:
+        if due.kind == "digest":
+            w = d.worker(due.recipient)
+            if w is None:
+                continue
+            lines = [_line(i, w.language, d) for i in due.items]
+            sec = SECTIONS[w.language if w.language in SECTIONS else "fr"]
+            sections = [(sec[r], [x for x in lines if x["reason"] == r]) for r in ("overdue", "today", "soon")]
+            org = due.items[0].candidate.organisation
+            subject, body = render("digest", w.language, items=lines, sections=[s for s in sections if s[1]],
+                                   day=day, recipient_name=w.name, organisation=d.organisation_name(org))
+            out.append(Message(w.id, due.role, "digest", w.language, subject, body, _items_json(due.items), day,
+                               "digest", points=_points("binome", due.items)))
+        elif due.kind == "escalation":
+            for coord in d.coordinators(due.recipient):
+                lines = [_line(i, coord.language, d) for i in due.items]
+                subject, body = render("escalation", coord.language, items=lines, day=day,
+                                       escalate_after=d.escalate_after,
+                                       organisation=d.organisation_name(due.recipient))
+                out.append(Message(coord.id, "coordinator", "escalation", coord.language, subject, body,
+                                   _items_json(due.items), day, "escalation",
+                                   points=_points("escalation", due.items)))
+        elif due.kind == "partner":
+            p = d.partner(due.recipient)
+            if p is None:
+                continue
+            lines = [PartnerLine(d.partner_person(i), d.label(i.candidate.key, p.language), i.candidate.due,
+                                 i.reason, d.binome_contact(i)) for i in due.items]
+            org = due.items[0].candidate.organisation
+            subject, body = render("partner", p.language, items=lines, organisation=d.organisation_name(org))
+            out.append(Message(p.id, "partner", "partner", p.language, subject, body,
+                               _items_json(due.items, d.partner_person), day, "partner",
+                               points=_points("partner", due.items)))
+    return out
+
+
+@dataclass(frozen=True)
+class Move:
+    key: str
+    old_due: dt.date | None
+    new_due: dt.date | None
+
+
+def plan_moved_messages(person_ref: str, person_id: int, moves: Sequence[Move], recipients: Sequence[Recipient],
+                        what: Mapping[str, str], why: str | None, who: str, day: dt.date, scope: str,
+                        organisation: str, label: Callable[[str, str], str], urgent: bool = False) -> list[Message]:
+    """One "your plan moved" message per member of the binôme, listing every démarche that moved.
+
+    `what` gives the change in each language ({"fr": ..., "nl": ...}).
+    """
+    if not moves:
+        return []
+    out = []
+    for r in recipients:
+        lines = [{"label": label(m.key, r.language), "old_due": m.old_due, "due": m.new_due} for m in moves]
+        subject, body = render("plan_moved", r.language, items=lines, person=person_ref,
+                               what=what.get(r.language, what["fr"]), why=why, who=who, urgent=urgent,
+                               recipient_name=r.name, organisation=organisation)
+        items = tuple({"person": person_ref, "key": m.key, "due": m.new_due.isoformat() if m.new_due else None}
+                      for m in moves)
+        out.append(Message(r.id, "binome", "plan_moved", r.language, subject, body, items, day, scope,
+                           urgent=urgent, person_id=person_id))
+    return out

@@ -1,0 +1,181 @@
+"""The outbox: enqueue messages in the deciding transaction, deliver them afterwards, never lose one.
+
+Delivery claims one message at a time with a lease (a short transaction), sends it to each of its
+recipient's channels that has not accepted it yet, then records the outcome (another short transaction).
+A deliverer killed between sending and recording leaves a lease that expires: the message is sent again by
+the next run, so a crash re-sends at most the message in flight. Failures back off exponentially; after
+`max_attempts` the message is dead and shows up for the coordinators.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from raj_release.errors import RajError
+from raj_release.notify import channels
+from raj_release.reminders.messages import Message
+from raj_release.services.context import Context
+from raj_release.store import models as m
+
+STATUSES = ("pending", "sent", "dead")
+
+
+def enqueue(s: Session, ctx: Context, messages: Iterable[Message], not_before: dt.datetime | None = None,
+            existing: set[str] | None = None) -> list[Message]:
+    """Insert messages whose key is not in the outbox yet; returns those inserted."""
+    msgs = list(messages)
+    if not msgs:
+        return []
+    if existing is None:
+        keys = [x.idempotency_key for x in msgs]
+        existing = set(s.scalars(select(m.OutboxMessage.key).where(m.OutboxMessage.key.in_(keys))))
+    now = ctx.now()
+    added = []
+    for msg in msgs:
+        if msg.idempotency_key in existing:
+            continue
+        existing.add(msg.idempotency_key)
+        s.add(m.OutboxMessage(
+            key=msg.idempotency_key, recipient=msg.recipient,
+            recipient_type="partner" if msg.role == "partner" else "worker", role=msg.role, kind=msg.kind,
+            language=msg.language, subject=msg.subject[:300], body=msg.body, items=list(msg.items), day=msg.day,
+            urgent=msg.urgent, person_id=msg.person_id, status="pending", attempts=0,
+            next_attempt_at=now if (msg.urgent or not_before is None) else max(now, not_before),
+            lease_until=None, delivered=[], created_at=now))
+        added.append(msg)
+    return added
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        return {"sent": self.sent, "retried": self.retried, "dead": self.dead, "errors": self.errors}
+
+
+def _claim(ctx: Context, now: dt.datetime, lease: int) -> tuple[int, list[str], str, str] | None:
+    """Lease the next deliverable message; returns (id, channel URLs, subject, body) or None."""
+    with ctx.db.transaction() as s:
+        q = (select(m.OutboxMessage)
+             .where(m.OutboxMessage.status == "pending", m.OutboxMessage.next_attempt_at <= now,
+                    or_(m.OutboxMessage.lease_until.is_(None), m.OutboxMessage.lease_until < now))
+             .order_by(m.OutboxMessage.urgent.desc(), m.OutboxMessage.next_attempt_at, m.OutboxMessage.id)
+             .limit(1))
+        if s.bind.dialect.name == "postgresql":
+            q = q.with_for_update(skip_locked=True)
+        msg = s.scalar(q)
+        if msg is None:
+            return None
+        msg.lease_until = now + dt.timedelta(seconds=lease)
+        msg.attempts += 1
+        urls = _channels(s, ctx, msg)
+        return msg.id, urls, msg.subject, msg.body
+
+
+def _channels(s: Session, ctx: Context, msg: m.OutboxMessage) -> list[str]:
+    if msg.recipient_type == "partner":
+        p = ctx.config.partners.get(msg.recipient)
+        return list(p.channels) if p else []
+    w = s.get(m.Worker, msg.recipient)
+    return list(w.notify or []) if w is not None and w.active else []
+
+
+def deliver(ctx: Context, now: Callable[[], dt.datetime] | None = None, limit: int | None = None,
+            send: Callable[..., channels.Result] = channels.send) -> DeliveryReport:
+    """Deliver every message due now (or `limit` of them)."""
+    pol = ctx.config.reminders.delivery
+    clock = now or ctx.now
+    report = DeliveryReport()
+    done = 0
+    while limit is None or done < limit:
+        t = clock()
+        claimed = _claim(ctx, t, pol.lease_seconds)
+        if claimed is None:
+            break
+        done += 1
+        msg_id, urls, subject, body = claimed
+        with ctx.db.transaction() as s:  # read what earlier attempts delivered (short read)
+            delivered = set(s.get(m.OutboxMessage, msg_id).delivered or [])
+        ok_now, errors = [], []
+        if not urls:
+            errors.append("no channel configured for this recipient")
+        for url in urls:
+            fp = channels.fingerprint(url)
+            if fp in delivered:
+                continue
+            r = send(url, subject, body, pol.timeout_seconds)
+            if r.ok:
+                ok_now.append(fp)
+            else:
+                errors.append(r.error or "delivery failed")
+        with ctx.db.transaction() as s:
+            msg = s.get(m.OutboxMessage, msg_id)
+            msg.delivered = sorted(delivered | set(ok_now))
+            msg.lease_until = None
+            if not errors:
+                msg.status, msg.sent_at, msg.last_error = "sent", clock(), None
+                report.sent += 1
+            else:
+                msg.last_error = "; ".join(errors)[:500]
+                for e in errors:
+                    report.errors[e] = report.errors.get(e, 0) + 1
+                if msg.attempts >= pol.max_attempts:
+                    msg.status = "dead"
+                    report.dead += 1
+                else:
+                    msg.next_attempt_at = clock() + dt.timedelta(seconds=pol.backoff(msg.attempts))
+                    report.retried += 1
+    return report
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    key: str
+    recipient: str
+    role: str
+    kind: str
+    language: str
+    subject: str
+    day: dt.date
+    status: str
+    attempts: int
+    next_attempt_at: dt.datetime
+    last_error: str | None
+    sent_at: dt.datetime | None
+    urgent: bool
+    items: list
+
+    def as_json(self) -> dict:
+        d = dict(self.__dict__)
+        d["day"] = self.day.isoformat()
+        d["next_attempt_at"] = self.next_attempt_at.isoformat() if self.next_attempt_at else None
+        d["sent_at"] = self.sent_at.isoformat() if self.sent_at else None
+        return d
+
+
+def list_outbox(ctx: Context, status: str | None = None, limit: int = 500) -> list[OutboxRow]:
+    if status is not None and status not in STATUSES:
+        raise RajError(f"--status: unknown value {status!r}; use one of {', '.join(STATUSES)}")
+    q = select(m.OutboxMessage).order_by(m.OutboxMessage.id.desc()).limit(limit)
+    if status:
+        q = q.where(m.OutboxMessage.status == status)
+    with ctx.db.transaction() as s:
+        return [OutboxRow(o.id, o.key, o.recipient, o.role, o.kind, o.language, o.subject, o.day, o.status,
+                          o.attempts, o.next_attempt_at, o.last_error, o.sent_at, o.urgent, list(o.items or []))
+                for o in s.scalars(q)]
+
+
+def outbox_counts(ctx: Context) -> dict[str, int]:
+    with ctx.db.transaction() as s:
+        rows = s.execute(select(m.OutboxMessage.status, func.count()).group_by(m.OutboxMessage.status)).all()
+    return {st: 0 for st in STATUSES} | {st: n for st, n in rows}

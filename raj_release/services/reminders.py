@@ -1,0 +1,155 @@
+"""The daily sweep: today's reminders decided by the pure engine, written to the outbox in one transaction
+together with the bookkeeping of what was sent (so a second sweep the same day finds nothing new)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, select, update
+
+from raj_release.domain.enums import OPEN_STATUSES, Responsible, Role, Status
+from raj_release.reminders.engine import Candidate, Item, due_reminders
+from raj_release.reminders.messages import Directory, Message, Recipient, build_messages
+from raj_release.services import outbox
+from raj_release.services.context import Context
+from raj_release.store import models as m
+
+
+@dataclass
+class SweepResult:
+    day: dt.date
+    messages: list[Message]  # decided today
+    enqueued: list[Message]  # of which written to the outbox now (the others were already there)
+    candidates: int
+
+    def as_json(self) -> list[dict]:
+        return [x.as_json() for x in self.messages]
+
+
+def horizon(ctx: Context, today: dt.date) -> dt.date:
+    """The latest due date that can have a reminder point today (the largest 'before due' of any policy)."""
+    cfg = ctx.config
+    most = max([cfg.reminders.default.before_due[0] if cfg.reminders.default.before_due else 0,
+                cfg.reminders.default.partner.before_due[0] if cfg.reminders.default.partner.before_due else 0]
+               + [max(cfg.reminder_policy(t.key).before_due + cfg.reminder_policy(t.key).partner.before_due,
+                      default=0) for t in cfg.templates if t.reminders])
+    return cfg.calendar.add_working_days(today, most)
+
+
+def load_candidates(ctx: Context, today: dt.date) -> list[Candidate]:
+    """One query: open démarches due up to the horizon, with their person's binôme and organisation."""
+    templates = ctx.config.templates.by_key
+    q = (select(m.Demarche.id, m.Demarche.person_id, m.Person.ref, m.Organisation.code, m.Demarche.key,
+                m.Demarche.due, m.Demarche.status, m.Person.as_id, m.Person.psy_id, m.Demarche.partner_id,
+                m.Demarche.last_binome_point, m.Demarche.last_escalation_point, m.Demarche.last_partner_point)
+         .join(m.Person, m.Person.id == m.Demarche.person_id)
+         .join(m.Organisation, m.Organisation.id == m.Person.organisation_id)
+         .where(m.Demarche.status.in_([s.value for s in OPEN_STATUSES]), m.Demarche.due <= horizon(ctx, today)))
+    out = []
+    statuses = {s.value: s for s in Status}
+    with ctx.db.transaction() as s:
+        for (did, pid, ref, org, key, due, status, as_id, psy_id, partner, lb, le, lp) in s.execute(q):
+            t = templates.get(key)
+            out.append(Candidate(did, pid, ref, org, key, due, statuses[status],
+                                 t.responsible if t else Responsible.BIN, as_id, psy_id, partner, lb, le, lp))
+    return out
+
+
+def _directory(ctx: Context, s) -> Directory:
+    workers = {w.id: w for w in s.scalars(select(m.Worker).where(m.Worker.active.is_(True)))}
+    orgs = {o.id: o for o in s.scalars(select(m.Organisation))}
+    org_by_code = {o.code: o for o in orgs.values()}
+    coords: dict[str, list[Recipient]] = defaultdict(list)
+    for w in workers.values():
+        if w.role == Role.COORDINATOR.value:
+            coords[orgs[w.organisation_id].code].append(Recipient(w.id, w.name, w.language))
+    cfg = ctx.config
+    names = {}
+    how = cfg.reminders.partner_identifies_person_by
+
+    def partner_person(i: Item) -> str:
+        p = cfg.partners.get(i.candidate.partner_id or "")
+        mode = (p.identify_person_by if p and p.identify_person_by else how)
+        if mode == "initials":
+            pid = i.candidate.person_id
+            if pid not in names:
+                names[pid] = s.scalar(select(m.Person.name).where(m.Person.id == pid))
+            name = names[pid]
+            if name:
+                return "".join(part[0].upper() + "." for part in name.split() if part)
+        return i.candidate.person_ref
+
+    def contact(i: Item) -> str:
+        parts = []
+        for wid in (i.candidate.as_id, i.candidate.psy_id):
+            w = workers.get(wid)
+            if w is not None:
+                parts.append(f"{w.name}" + (f" ({w.contact})" if w.contact else ""))
+        return ", ".join(parts)
+
+    def worker(wid: str) -> Recipient | None:
+        w = workers.get(wid)
+        return Recipient(w.id, w.name, w.language) if w else None
+
+    def partner(pid: str) -> Recipient | None:
+        p = cfg.partners.get(pid)
+        return Recipient(p.id, p.name, p.language) if p else None
+
+    def label(key: str, lang: str) -> str:
+        t = cfg.templates.by_key.get(key)
+        return t.label_in(lang) if t else key
+
+    return Directory(organisation_name=lambda code: org_by_code[code].name if code in org_by_code else code,
+                     worker=worker, coordinators=lambda code: coords.get(code, []), partner=partner,
+                     label=label, partner_person=partner_person, binome_contact=contact,
+                     escalate_after=cfg.reminders.default.escalate_after)
+
+
+def sweep(ctx: Context, today: dt.date, dry_run: bool = False) -> SweepResult:
+    """Decide today's reminders; unless `dry_run`, enqueue them and record what was sent, atomically."""
+    cands = load_candidates(ctx, today)
+    dues = due_reminders(cands, today, ctx.config.calendar, ctx.config.reminder_policy)
+    with ctx.db.transaction() as s:
+        messages = build_messages(dues, today, _directory(ctx, s))
+        if dry_run or not messages:
+            return SweepResult(today, messages, [], len(cands))
+        added = outbox.enqueue(s, ctx, messages)
+        _record_points(s, added)
+    return SweepResult(today, messages, added, len(cands))
+
+
+COLUMNS = {"binome": "last_binome_point", "escalation": "last_escalation_point", "partner": "last_partner_point"}
+
+
+def _record_points(s, messages: Sequence[Message]) -> None:
+    """Set each démarche's last point sent, per audience, with one executemany per audience."""
+    best: dict[str, dict[int, dt.date]] = {k: {} for k in COLUMNS}
+    for msg in messages:
+        for audience, points in msg.points.items():
+            for did, p in points.items():
+                if did not in best[audience] or p > best[audience][did]:
+                    best[audience][did] = p
+    table = m.Demarche.__table__
+    for audience, points in best.items():
+        if not points:
+            continue
+        col = table.c[COLUMNS[audience]]
+        stmt = (update(table).where(table.c.id == bindparam("did"))
+                .where((col.is_(None)) | (col < bindparam("point"))).values({col: bindparam("point")}))
+        s.connection().execute(stmt, [{"did": d, "point": p} for d, p in points.items()])
+
+
+def next_morning(ctx: Context, when: dt.datetime, hour: int = 7, minute: int = 30) -> dt.datetime:
+    """When a non-urgent message decided at `when` may go out: at once on a working day after the morning
+    sweep's hour, else that working day's (or the next working day's) morning, local time."""
+    tz = zoneinfo.ZoneInfo(ctx.settings.timezone)
+    local = when.astimezone(tz)
+    cal = ctx.config.calendar
+    if cal.is_working_day(local.date()) and (local.hour, local.minute) >= (hour, minute):
+        return when
+    day = local.date() if cal.is_working_day(local.date()) else cal.next_working_day(local.date())
+    return dt.datetime.combine(day, dt.time(hour, minute), tz).astimezone(dt.UTC)
