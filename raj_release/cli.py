@@ -117,12 +117,13 @@ def worker_add(
     lang: Annotated[str, typer.Option("--lang", help="fr or nl.")] = "fr",
     notify: Annotated[Optional[list[str]], typer.Option("--notify", help="Apprise URL (repeatable).")] = None,
     org: Annotated[Optional[str], typer.Option("--org", help="Organisation code.")] = None,
+    contact: Annotated[Optional[str], typer.Option("--contact", help="Phone or e-mail partners may use.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Register a worker."""
     from raj_release.services.workers import register_worker
 
-    w = register_worker(_ctx(), worker_id, name, role, lang, notify, org, actor=_actor())
+    w = register_worker(_ctx(), worker_id, name, role, lang, notify, org, actor=_actor(), contact=contact)
     if as_json:
         _print_json(w.as_json())
     else:
@@ -309,6 +310,61 @@ def overdue(today: TodayOpt = None,
     for r in rows:
         t.add_row(r.person, r.label, _fmt(r.due), f"[red]{r.days_overdue}[/red]", str(r.working_days_overdue),
                   STATUS_FR.get(r.status, r.status), r.responsible, r.as_id, r.psy_id, r.prison)
+    out.print(t)
+
+
+@app.command()
+def remind(today: TodayOpt = None,
+           dry_run: Annotated[bool, typer.Option("--dry-run", help="Only show what would be sent.")] = False,
+           as_json: JsonOpt = False) -> None:
+    """Decide today's reminders and put them in the outbox (one digest per recipient)."""
+    from raj_release.services.reminders import sweep
+
+    ctx = _ctx()
+    result = sweep(ctx, _today(ctx, today), dry_run=dry_run)
+    if as_json:
+        return _print_json(result.as_json())
+    verb = "à envoyer (essai, rien n'est enregistré)" if dry_run else "mis dans la boîte d'envoi"
+    shown = result.messages if dry_run else result.enqueued
+    out.print(f"{len(shown)} message(s) {verb} pour le {_fmt(result.day)}"
+              + ("" if dry_run or len(result.enqueued) == len(result.messages)
+                 else f" ({len(result.messages) - len(result.enqueued)} déjà dans la boîte d'envoi)"))
+    for msg in shown:
+        out.rule(f"{msg.kind} → {msg.recipient} ({msg.role}, {msg.language})")
+        out.print(f"[bold]{msg.subject}[/bold]", markup=True)
+        out.print(msg.body, markup=False)
+
+
+@app.command()
+def deliver(limit: Annotated[Optional[int], typer.Option("--limit", help="At most this many messages.")] = None,
+            as_json: JsonOpt = False) -> None:
+    """Deliver the messages waiting in the outbox (retries with backoff; dead after too many failures)."""
+    from raj_release.services.outbox import deliver as run
+
+    report = run(_ctx(), limit=limit)
+    if as_json:
+        return _print_json(report.as_json())
+    out.print(f"Envoyés: {report.sent} · à réessayer: {report.retried} · morts: {report.dead}")
+    for err, n in sorted(report.errors.items()):
+        out.print(f"  {n} × {err}", markup=False)
+
+
+@app.command("outbox")
+def outbox_cmd(status: Annotated[Optional[str], typer.Option("--status", help="pending, sent or dead.")] = None,
+               limit: Annotated[int, typer.Option("--limit", help="Newest first, at most this many.")] = 200,
+               as_json: JsonOpt = False) -> None:
+    """List the outbox."""
+    from raj_release.services.outbox import list_outbox
+
+    rows = list_outbox(_ctx(), status, limit)
+    if as_json:
+        return _print_json([r.as_json() for r in rows])
+    t = Table("#", "Jour", "Type", "Destinataire", "Rôle", "Statut", "Essais", "Objet", "Erreur",
+              title=f"Boîte d'envoi ({len(rows)})")
+    for r in rows:
+        st = {"dead": "[red]mort[/red]", "sent": "envoyé", "pending": "en attente"}[r.status]
+        t.add_row(str(r.id), _fmt(r.day), r.kind, r.recipient, r.role, st, str(r.attempts), r.subject,
+                  r.last_error or "")
     out.print(t)
 
 

@@ -38,11 +38,26 @@ def _read_yaml(path: Path) -> Any:
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise ConfigError(f"{path}:{where} is not valid YAML: {problem}") from None
+    except ValueError as e:  # PyYAML builds dates itself: an unquoted 2026-02-30 fails here
+        raise ConfigError(f"{path}: {_impossible_date(text) or e}; dates are written YYYY-MM-DD") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping at the top of the file (version: 1, ...)")
     if data.get("version", 1) != 1:
         raise ConfigError(f"{path}: field version: only version 1 is understood, got {data.get('version')!r}")
     return data
+
+
+def _impossible_date(text: str) -> str | None:
+    """'line N: 2026-02-30 is not a real date' for the first impossible ISO date in `text`, if any."""
+    import re
+
+    for n, line in enumerate(text.splitlines(), 1):
+        for iso in re.findall(r"\b\d{4}-\d{2}-\d{2}\b", line):
+            try:
+                dt.date.fromisoformat(iso)
+            except ValueError:
+                return f"line {n}: {iso} is not a real date"
+    return None
 
 
 def _first_error(e: ValidationError) -> tuple[str, str]:

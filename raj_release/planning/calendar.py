@@ -107,6 +107,8 @@ class WorkingCalendar:
         """Number of worked days d with a < d <= b (negative if b < a)."""
         if b < a:
             return -self.worked_between(b, a)
+        self.floor_index(a)  # grow the span to cover both dates first: a rebuild shifts every index
+        self.floor_index(b)
         return self.floor_index(b) - self.floor_index(a)
 
     # -- date API ---------------------------------------------------------------------------------------

@@ -162,17 +162,16 @@ def resolve_anchors(milestones: Mapping[MilestoneKind, Milestone],
         lo, mid, _hi = policy.release_after_hearing_days
         t = hearing.date.toordinal()
         out[Anchor.R] = ResolvedAnchor(Anchor.R, t + mid, t + lo, "derived", True)
+    # A missing T or J is stood in for by R itself: the démarche reports anchor R and is provisional.
     if hearing is not None:
         out[Anchor.T] = own(Anchor.T, hearing)
     elif Anchor.R in out:
-        r = out[Anchor.R]
-        out[Anchor.T] = ResolvedAnchor(Anchor.T, r.date, r.earliest, r.source, True)
+        out[Anchor.T] = out[Anchor.R]
     if (m := milestones.get(K.ACTUAL_RELEASE)) is not None:
         o = m.date.toordinal()
         out[Anchor.J] = ResolvedAnchor(Anchor.J, o, o, m.kind.value, False)
     elif Anchor.R in out:
-        r = out[Anchor.R]
-        out[Anchor.J] = ResolvedAnchor(Anchor.J, r.date, r.earliest, r.source, True)
+        out[Anchor.J] = out[Anchor.R]
     return out
 
 

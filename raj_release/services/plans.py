@@ -282,7 +282,8 @@ def _tell_binome(s: Session, ctx: Context, p: m.Person, kind: MilestoneKind, old
     from raj_release.services import outbox
     from raj_release.services.reminders import next_morning
 
-    if not result.changes:
+    moves = [Move(c.key, c.old_due, c.new_due) for c in result.changes if c.old_due is not None]
+    if not moves:  # démarches getting their first date were planned, not moved
         return
     recipients = [Recipient(w.id, w.name, w.language) for w in (s.get(m.Worker, p.as_id), s.get(m.Worker, p.psy_id))
                   if w is not None and w.active]
@@ -294,7 +295,6 @@ def _tell_binome(s: Session, ctx: Context, p: m.Person, kind: MilestoneKind, old
         return t.label_in(lang) if t else key
 
     urgent = kind is MilestoneKind.ACTUAL_RELEASE and new_date <= today
-    moves = [Move(c.key, c.old_due, c.new_due) for c in result.changes]
     msgs = plan_moved_messages(p.ref, p.id, moves, recipients, milestone_change_text(kind, old_date, new_date),
                                reason, actor, today, f"{p.ref}@v{p.version}", org.name if org else "",
                                label, urgent=urgent)

@@ -23,10 +23,11 @@ class WorkerView:
     language: str
     organisation: str
     notify: list[str]
+    contact: str | None = None
 
     def as_json(self, reveal_channels: bool = False) -> dict:
         d = {"id": self.id, "name": self.name, "role": self.role, "language": self.language,
-             "organisation": self.organisation, "channels": len(self.notify)}
+             "organisation": self.organisation, "channels": len(self.notify), "contact": self.contact}
         if reveal_channels:
             d["notify"] = list(self.notify)
         return d
@@ -55,7 +56,7 @@ def check_channel(url: str) -> None:
 
 def register_worker(ctx: Context, worker_id: str, name: str, role: str, language: str = "fr",
                     notify: list[str] | None = None, organisation: str | None = None,
-                    actor: str = "system") -> WorkerView:
+                    actor: str = "system", contact: str | None = None) -> WorkerView:
     try:
         Role(role)
     except ValueError:
@@ -80,14 +81,17 @@ def register_worker(ctx: Context, worker_id: str, name: str, role: str, language
         if s.get(m.Worker, w.id) is not None:
             raise Conflict(f"worker {w.id!r} already exists")
         s.add(m.Worker(id=w.id, organisation_id=org.id, name=w.name, role=w.role.value,
-                       language=w.language.value, notify=list(w.notify), active=True, created_at=ctx.now()))
+                       language=w.language.value, notify=list(w.notify), contact=(contact or "").strip() or None,
+                       active=True, created_at=ctx.now()))
         audit.record(s, ctx, actor, "worker.registered", "worker", w.id,
                      new={"role": w.role.value, "language": w.language.value, "channels": len(w.notify)})
-    return WorkerView(w.id, w.name, w.role.value, w.language.value, org_code, list(w.notify))
+    return WorkerView(w.id, w.name, w.role.value, w.language.value, org_code, list(w.notify),
+                      (contact or "").strip() or None)
 
 
 def list_workers(ctx: Context) -> list[WorkerView]:
     with ctx.db.transaction() as s:
         rows = s.execute(select(m.Worker, m.Organisation.code).join(m.Organisation)
                          .order_by(m.Worker.id)).all()
-        return [WorkerView(w.id, w.name, w.role, w.language, code, list(w.notify or [])) for w, code in rows]
+        return [WorkerView(w.id, w.name, w.role, w.language, code, list(w.notify or []), w.contact)
+                for w, code in rows]

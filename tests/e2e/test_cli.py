@@ -132,7 +132,7 @@ def test_init_workers_person_and_hearing(base):
     db = base["db"]
     assert "Base de données prête" in base["init"].stdout
     assert base["as"] == {"id": "as.dupont", "name": "Amélie Dupont", "role": "as", "language": "fr",
-                          "organisation": "ambulatoire-forest", "channels": 0}
+                          "organisation": "ambulatoire-forest", "channels": 0, "contact": None}
     assert base["psy"]["role"] == "psy"
     p = base["person"]
     assert p["person"]["ref"] == REF and p["person"]["version"] == 1 and p["mode"] == "full"
