@@ -30,6 +30,7 @@ demo: install
 	RAJ_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/raj person list --today $(TODAY)
 	RAJ_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/raj plan DEMO-02 --today $(TODAY)
 	RAJ_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/raj overdue --today $(TODAY)
+	RAJ_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/raj demo-sweep --today $(TODAY)
 
 test: install-dev
 	$(BIN)/python -m pytest

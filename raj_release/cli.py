@@ -378,6 +378,58 @@ def demo(today: TodayOpt = None) -> None:
     out.print(f"{len(refs)} personnes fictives chargées: {', '.join(refs)}")
 
 
+@app.command("demo-sweep")
+def demo_sweep(today: TodayOpt = None) -> None:
+    """Run the daily sweep once through its Prefect flow, delivering to a local sink; print the digests."""
+    import os
+    from pathlib import Path
+
+    from flows.serve import quiet_prefect_env
+    from raj_release.notify.sink import read_received, running_sink
+    from raj_release.services.outbox import list_outbox
+
+    ctx = _ctx()
+    day = _today(ctx, today)
+    var = Path("var").resolve()
+    os.environ.update(quiet_prefect_env(var / "prefect"))
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.pop("PREFECT_API_URL", None)  # the flow runs on Prefect's ephemeral API
+    received_file = var / "sink" / "received.jsonl"
+    received_file.unlink(missing_ok=True)
+    out.print("Daily sweep through Prefect (a temporary Prefect API starts: 10-25 s) ...")
+    with running_sink(var / "sink") as (url, received):
+        os.environ["RAJ_DEMO_SINK"] = url
+        from flows.jobs import daily_sweep
+
+        result = daily_sweep(as_of=day)
+    got = read_received(received)
+    sweep, delivery = result["sweep"], result.get("delivery", {})
+    out.print(f"Sweep of {_fmt(day)}: {sweep['decided']} message(s) decided, {sweep['enqueued']} new in the "
+              f"outbox; delivery: {delivery.get('sent', 0)} sent, {delivery.get('retried', 0)} to retry, "
+              f"{delivery.get('dead', 0)} dead; the local sink received {len(got)} (written to {received}).")
+    todays = [r for r in list_outbox(ctx, "sent", limit=1000) if r.day == day and r.kind != "plan_moved"]
+    with ctx.db.transaction() as s:
+        from raj_release.store.models import OutboxMessage
+
+        bodies = {r.id: s.get(OutboxMessage, r.id).body for r in todays}
+    for r in sorted(todays, key=lambda r: (r.kind, r.recipient)):
+        out.rule(f"{r.kind} → {r.recipient} ({r.role}, {r.language})")
+        out.print(f"[bold]{r.subject}[/bold]")
+        out.print(bodies[r.id], markup=False)
+
+
+@app.command()
+def serve(host: Annotated[str, typer.Option(help="Address of the local Prefect server.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="Port of the local Prefect server (and its UI).")] = 4200) -> None:
+    """Run the daily sweep, outbox retries and weekly report on their schedules, on this machine."""
+    from pathlib import Path
+
+    from flows.serve import run
+
+    _ctx()
+    run(host, port, Path("var"), print_fn=out.print)
+
+
 @config_app.command("check")
 def config_check() -> None:
     """Validate every file of the configuration folder."""

@@ -37,7 +37,9 @@ def _person(ref, prison, as_id, psy_id, needs, *, situation="condamne", modality
 def load_demo(ctx: Context, today: dt.date) -> list[str]:
     for wid, name, role, lang in WORKERS:
         try:
-            register_worker(ctx, wid, name, role, lang, actor="demo")
+            # the demo's channels point at the local sink that `raj demo-sweep` starts (RAJ_DEMO_SINK)
+            register_worker(ctx, wid, name, role, lang, notify=[f"${{RAJ_DEMO_SINK}}/workers/{wid}"],
+                            actor="demo", contact=f"02 000 10 {WORKERS.index((wid, name, role, lang)):02d}")
         except Conflict:
             pass  # loading the demo twice keeps the first workers
     a, b = ("as.dupont", "psy.lambert"), ("as.peeters", "psy.janssens")

@@ -47,7 +47,12 @@ def ensure_organisation(ctx: Context, code: str | None = None, name: str | None 
 
 
 def check_channel(url: str) -> None:
-    """An apprise URL that apprise itself can parse; the URL's secrets are never echoed back."""
+    """An apprise URL that apprise itself can parse; the URL's secrets are never echoed back.
+    `${VAR}` placeholders are resolved from the environment at delivery time (secrets stay out of the DB)."""
+    if "${" in url:
+        if "://" not in url and not url.startswith("${"):
+            raise RajError("--notify: a channel with ${VAR} must still be a URL (scheme://...)")
+        return
     if apprise.Apprise.instantiate(url, suppress_exceptions=True) is None:
         scheme = url.split("://", 1)[0] if "://" in url else url[:10]
         raise RajError(f"--notify: {scheme!r}... is not a notification URL apprise understands "

@@ -1,0 +1,74 @@
+"""The Prefect flows. Thin: each task is one coarse step that calls a service (never one task per démarche).
+
+- daily-sweep: today's reminders into the outbox, then delivery (working days, 07:30 Europe/Brussels);
+- outbox-retry: delivery of what is due for a retry (every 15 minutes);
+- weekly-report: the coordinators' overview into the outbox, then delivery (Mondays).
+Logs carry counts only: no person, no message text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from prefect import flow, get_run_logger, task
+
+
+def _ctx():
+    from raj_release.services import open_context
+
+    return open_context()
+
+
+@task(name="enqueue-reminders")
+def enqueue_reminders(as_of: dt.date) -> dict:
+    from raj_release.services.reminders import sweep
+
+    r = sweep(_ctx(), as_of)
+    return {"candidates": r.candidates, "decided": len(r.messages), "enqueued": len(r.enqueued)}
+
+
+@task(name="deliver-outbox")
+def deliver_outbox() -> dict:
+    from raj_release.services.outbox import deliver
+
+    return deliver(_ctx()).as_json()
+
+
+@task(name="enqueue-weekly-report")
+def enqueue_report(as_of: dt.date) -> dict:
+    from raj_release.services.report import weekly_report as build
+
+    return {"reports": len(build(_ctx(), as_of))}
+
+
+def _today(as_of: dt.date | None) -> dt.date:
+    return as_of or _ctx().local_today()
+
+
+@flow(name="daily-sweep", log_prints=False)
+def daily_sweep(as_of: dt.date | None = None, deliver: bool = True) -> dict:
+    """Reminders of `as_of` (default: today in Europe/Brussels) into the outbox, then delivery."""
+    day = _today(as_of)
+    out = {"day": day.isoformat(), "sweep": enqueue_reminders(day)}
+    if deliver:
+        out["delivery"] = deliver_outbox()
+    get_run_logger().info("daily sweep %s: %s", day, {k: v for k, v in out.items() if k != "day"})
+    return out
+
+
+@flow(name="outbox-retry")
+def outbox_retry() -> dict:
+    """Deliver what waits in the outbox (first tries and retries whose backoff has passed)."""
+    out = deliver_outbox()
+    get_run_logger().info("outbox: %s", out)
+    return out
+
+
+@flow(name="weekly-report")
+def weekly_report(as_of: dt.date | None = None, deliver: bool = True) -> dict:
+    day = _today(as_of)
+    out = {"day": day.isoformat(), "report": enqueue_report(day)}
+    if deliver:
+        out["delivery"] = deliver_outbox()
+    get_run_logger().info("weekly report %s: %s", day, out["report"])
+    return out
