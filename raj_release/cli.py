@@ -160,16 +160,23 @@ def person_add(
     procedure: Annotated[Optional[str], typer.Option("--procedure", help="tap or jap.")] = None,
     modality: Annotated[Optional[str], typer.Option("--modality", help="lc, se, dl or fond_de_peine.")] = None,
     intake: Annotated[Optional[str], typer.Option("--intake", help="Intake date (default: today).")] = None,
+    hearing: Annotated[Optional[str], typer.Option("--hearing", help="TAP/JAP hearing date, if known.")] = None,
+    release: Annotated[Optional[str], typer.Option("--release", help="Expected release date, if known.")] = None,
     today: TodayOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Register a person with their binôme and needs; the plan is made at once."""
+    from raj_release.domain import Milestone, MilestoneKind
     from raj_release.services.plans import register_person
 
+    known = [Milestone(kind=k, date=parse_date(v, opt)) for k, v, opt in (
+        (MilestoneKind.TAP_HEARING, hearing, "--hearing"), (MilestoneKind.EXPECTED_RELEASE, release, "--release"))
+        if v is not None]
     ctx = _ctx()
     d = _today(ctx, today)
     view = register_person(ctx, ref, prison, as_id, psy_id, d, situation, needs.split(","), lang, name,
-                           interpreter, procedure, modality, _opt_date(intake, "--intake"), actor=_actor())
+                           interpreter, procedure, modality, _opt_date(intake, "--intake"), actor=_actor(),
+                           milestones=known)
     if as_json:
         return _print_json(view.as_json())
     _print_plan(view)

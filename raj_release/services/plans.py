@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from raj_release.domain import (
@@ -136,40 +137,73 @@ def _subject(p: m.Person) -> Subject:
                    procedure=Procedure(p.procedure) if p.procedure else None)
 
 
-def _replan(s: Session, ctx: Context, p: m.Person, today: dt.date, actor: str, reason: str | None) -> Plan:
+def _replan(s: Session, ctx: Context, p: m.Person, today: dt.date, actor: str,
+            reason: str | None) -> tuple[Plan, list]:
+    """Replan `p` and write what changed; returns the plan and the person's démarche rows as they now stand
+    (new ones as plain objects: they are inserted in one statement and not read back)."""
     current = {d.key: Current(Status(d.status), d.due, d.pinned, d.compressed) for d in p.demarches}
     result = plan(ctx.config.templates, _subject(p), _milestones(p), ctx.config.calendar, today, current,
                   ctx.config.policy)
     now = ctx.now()
     rows = {d.key: d for d in p.demarches}
+    new_rows, updates, shown = [], [], []
     for pd in result.demarches:
+        fields = _planned_fields(pd)
         row = rows.get(pd.key)
         if row is None:
-            row = m.Demarche(key=pd.key, status=pd.status.value, pinned=False, created_at=now, updated_at=now)
-            p.demarches.append(row)
-        elif row.pinned or Status(row.status) in FINAL_STATUSES:
+            new_rows.append(dict(person_id=p.id, status=pd.status.value, pinned=False, created_at=now,
+                                 updated_at=now, **fields))
             continue
-        elif (row.due, row.start, row.target, row.compressed, row.late_vs_anchor, row.anchor,
-              row.anchor_source, row.provisional) == (
-                pd.due, pd.start, pd.target, pd.compressed, pd.late_vs_anchor,
-                pd.anchor.value if pd.anchor else None, pd.anchor_source, pd.provisional):
+        if row.pinned or Status(row.status) in FINAL_STATUSES:
             continue
-        row.due, row.start, row.target = pd.due, pd.start, pd.target
-        row.anchor = pd.anchor.value if pd.anchor else None
-        row.anchor_source, row.provisional = pd.anchor_source, pd.provisional
-        row.compressed, row.late_vs_anchor = pd.compressed, pd.late_vs_anchor
-        row.updated_at = now
+        del fields["key"]
+        if any(getattr(row, k) != v for k, v in fields.items()):
+            updates.append({"b_id": row.id, "b_updated_at": now, **{f"b_{k}": v for k, v in fields.items()}})
+            shown.append((row, fields))
+    t = m.Demarche.__table__
+    conn = s.connection()
+    if updates:
+        # one executemany for every moved démarche (the ORM's unit of work costs ~0.3 ms a row)
+        cols = [*updates[0].keys()]
+        conn.execute(update(t).where(t.c.id == bindparam("b_id"))
+                     .values({c.removeprefix("b_"): bindparam(c) for c in cols if c != "b_id"}), updates)
+    if new_rows:
+        # one executemany without RETURNING: the ORM would otherwise insert row by row on SQLite
+        conn.execute(insert(t), new_rows)
+    # the rows as they now stand, for the view, without reading them back
+    now_rows = {k: r for k, r in rows.items()}
+    for row, fields in shown:
+        now_rows[row.key] = SimpleNamespace(**({c: getattr(row, c) for c in _SHOWN} | fields))
+        s.expire(row)  # the ORM copy is stale now
+    if new_rows:
+        s.expire(p, ["demarches"])
+    now_rows = list(now_rows.values()) + [SimpleNamespace(reason=None, partner_id=None, **r) for r in new_rows]
     p.plan_mode = result.mode
     # "made late": a démarche got its first date and that date was already compressed (coordinators' view)
     if any(pd.compressed and (pd.key not in current or current[pd.key].due is None) for pd in result.demarches):
         p.compressed_at_creation = True
-    for ch in result.changes:
-        audit.record(s, ctx, actor, "demarche.moved", "demarche", ch.key, person_id=p.id,
-                     old={"due": _iso(ch.old_due)}, new={"due": _iso(ch.new_due)}, reason=reason)
-    if result.added and current:
-        audit.record(s, ctx, actor, "plan.extended", "person", p.ref, person_id=p.id,
-                     new={"added": result.added}, reason=reason)
-    return result
+    events = [dict(actor=actor, action="demarche.moved", entity="demarche", entity_key=ch.key, person_id=p.id,
+                   old={"due": _iso(ch.old_due)}, new={"due": _iso(ch.new_due)}, reason=reason)
+              for ch in result.changes if ch.old_due is not None]
+    if current:  # at registration the person.registered event holds the whole first plan
+        dated = {ch.key: _iso(ch.new_due) for ch in result.changes if ch.old_due is None}
+        added = {pd.key: _iso(pd.due) for pd in result.demarches if pd.key in set(result.added)}
+        if dated or added:
+            events.append(dict(actor=actor, action="plan.scheduled", entity="person", entity_key=p.ref,
+                               person_id=p.id, new={"dated": dated, "added": added}, reason=reason))
+    audit.record_many(s, ctx, events)
+    return result, now_rows
+
+
+_SHOWN = ("key", "status", "pinned", "reason", "partner_id", "due", "start", "target", "anchor", "anchor_source",
+          "provisional", "compressed", "late_vs_anchor")
+
+
+def _planned_fields(pd) -> dict:
+    """The columns of a démarche row that the planner decides."""
+    return dict(key=pd.key, due=pd.due, start=pd.start, target=pd.target,
+                anchor=pd.anchor.value if pd.anchor else None, anchor_source=pd.anchor_source,
+                provisional=pd.provisional, compressed=pd.compressed, late_vs_anchor=pd.late_vs_anchor)
 
 
 def _iso(d: dt.date | None) -> str | None:
@@ -184,7 +218,9 @@ def register_person(ctx: Context, ref: str, prison: str, as_id: str, psy_id: str
                     situation: str = "condamne", needs: Iterable[str] = (), language: str = "fr",
                     name: str | None = None, interpreter: bool = False, procedure: str | None = None,
                     modality: str | None = None, intake: dt.date | None = None,
-                    actor: str = "system") -> PlanView:
+                    actor: str = "system", milestones: Iterable[Milestone] = ()) -> PlanView:
+    """Register a person and make their first plan, in one transaction. `milestones` known at
+    registration (a hearing date, an expected release) are stored with it, so the plan is written once."""
     import re
 
     if not re.fullmatch(REF_PATTERN, ref or ""):
@@ -200,7 +236,9 @@ def register_person(ctx: Context, ref: str, prison: str, as_id: str, psy_id: str
     with ctx.db.transaction() as s:
         if s.scalar(select(m.Person.id).where(m.Person.ref == ref)) is not None:
             raise Conflict(f"person {ref!r} already exists")
-        as_w, psy_w = s.get(m.Worker, as_id), s.get(m.Worker, psy_id)
+        found = {w.id: (w, code) for w, code in s.execute(
+            select(m.Worker, m.Organisation.code).join(m.Organisation).where(m.Worker.id.in_([as_id, psy_id])))}
+        as_w, psy_w = (found.get(as_id) or (None,))[0], (found.get(psy_id) or (None,))[0]
         if as_w is None:
             raise NotFound(f"--as: unknown worker {as_id!r} (see `raj worker list`)")
         if psy_w is None:
@@ -212,22 +250,42 @@ def register_person(ctx: Context, ref: str, prison: str, as_id: str, psy_id: str
         if as_w.organisation_id != psy_w.organisation_id:
             raise RajError("--as/--psy: the binôme's two workers belong to different organisations")
         now = ctx.now()
-        p = m.Person(ref=ref, organisation_id=as_w.organisation_id, name=name, prison=prison,
-                     language=lang.value, interpreter=interpreter, situation=sit.value,
-                     procedure=proc.value if proc else None, modality=mod.value if mod else None,
-                     needs=sorted(n.value for n in need_set), as_id=as_id, psy_id=psy_id, version=1,
-                     created_at=now, updated_at=now)
-        p.milestones = [m.Milestone(kind=MilestoneKind.INTAKE.value, date=intake_date,
-                                    certainty=Certainty.CONFIRMED.value, updated_at=now, updated_by=actor)]
-        p.demarches = []
-        s.add(p)
-        s.flush()
-        _replan(s, ctx, p, today, actor, None)
-        audit.record(s, ctx, actor, "person.registered", "person", ref, person_id=p.id,
-                     new={"prison": prison, "situation": sit.value, "needs": p.needs, "as": as_id,
-                          "psy": psy_id, "intake": intake_date.isoformat(),
-                          "plan": {d.key: _iso(d.due) for d in p.demarches}})
-        return _view(s, ctx, p, today)
+        known = [Milestone(kind=MilestoneKind.INTAKE, date=intake_date)]
+        for ms in milestones:
+            if ms.kind is MilestoneKind.INTAKE:
+                raise RajError("milestones: give the intake date with --intake")
+            known.append(ms)
+        # The first plan is pure: compute it first, then write person, milestones, démarches and the audit
+        # event with one statement each (registering 10,000 persons is a benchmark of its own).
+        subject = Subject(needs=need_set, situation=sit, modality=mod, procedure=proc)
+        result = plan(ctx.config.templates, subject, {x.kind: x for x in known}, ctx.config.calendar, today,
+                      {}, ctx.config.policy)
+        person_row = dict(ref=ref, organisation_id=as_w.organisation_id, name=name, prison=prison,
+                          language=lang.value, interpreter=interpreter, situation=sit.value,
+                          procedure=proc.value if proc else None, modality=mod.value if mod else None,
+                          needs=sorted(n.value for n in need_set), as_id=as_id, psy_id=psy_id, version=1,
+                          plan_mode=result.mode, compressed_at_creation=any(d.compressed for d in result.demarches),
+                          created_at=now, updated_at=now)
+        conn = s.connection()
+        pid = conn.execute(insert(m.Person.__table__).returning(m.Person.__table__.c.id), person_row).scalar_one()
+        ms_rows = [dict(person_id=pid, kind=x.kind.value, date=x.date, earliest=x.earliest, latest=x.latest,
+                        certainty=x.certainty.value, updated_at=now, updated_by=actor) for x in known]
+        conn.execute(insert(m.Milestone.__table__), ms_rows)
+        dem_rows = [dict(person_id=pid, status=d.status.value, pinned=False, created_at=now, updated_at=now,
+                         **_planned_fields(d)) for d in result.demarches]
+        if dem_rows:
+            conn.execute(insert(m.Demarche.__table__), dem_rows)
+        audit.record_many(s, ctx, [dict(
+            actor=actor, action="person.registered", entity="person", entity_key=ref, person_id=pid,
+            new={"prison": prison, "situation": sit.value, "needs": person_row["needs"], "as": as_id,
+                 "psy": psy_id, "intake": intake_date.isoformat(),
+                 "milestones": {x.kind.value: x.date.isoformat() for x in known},
+                 "plan": {d.key: _iso(d.due) for d in result.demarches}})])
+        # the view is built from what was written, without reading it back
+        fresh = SimpleNamespace(id=pid, **person_row,
+                                milestones=[SimpleNamespace(**r) for r in ms_rows],
+                                demarches=[SimpleNamespace(reason=None, partner_id=None, **r) for r in dem_rows])
+        return _view(s, ctx, fresh, today, found[as_id][1])
 
 
 def set_milestone(ctx: Context, ref: str, kind: str, date: dt.date, today: dt.date,
@@ -259,12 +317,12 @@ def set_milestone(ctx: Context, ref: str, kind: str, date: dt.date, today: dt.da
                      new={"date": _iso(date), "earliest": _iso(earliest), "latest": _iso(latest),
                           "certainty": c.value}, reason=reason)
         s.flush()
-        result = _replan(s, ctx, p, today, actor, reason or f"{k.value} set to {date.isoformat()}")
+        result, rows = _replan(s, ctx, p, today, actor, reason or f"{k.value} set to {date.isoformat()}")
         p.version += 1
         p.updated_at = now
         _tell_binome(s, ctx, p, k, old_date=row_old_date, new_date=date, result=result, today=today,
                      reason=reason, actor=actor)
-        view = _view(s, ctx, p, today)
+        view = _view(s, ctx, p, today, demarches=rows)
         view.changes = [{"key": ch.key, "old_due": _iso(ch.old_due), "new_due": _iso(ch.new_due)}
                         for ch in result.changes]
         return view
@@ -375,10 +433,10 @@ def pin_due(ctx: Context, ref: str, key: str, due: dt.date, today: dt.date, reas
         audit.record(s, ctx, actor, "demarche.pinned", "demarche", key, person_id=p.id, old=old,
                      new={"due": due.isoformat(), "pinned": True}, reason=reason)
         s.flush()
-        result = _replan(s, ctx, p, today, actor, reason or f"{key} pinned to {due.isoformat()}")
+        result, rows = _replan(s, ctx, p, today, actor, reason or f"{key} pinned to {due.isoformat()}")
         p.version += 1
         p.updated_at = row.updated_at
-        view = _view(s, ctx, p, today)
+        view = _view(s, ctx, p, today, demarches=rows)
         view.changes = [{"key": ch.key, "old_due": _iso(ch.old_due), "new_due": _iso(ch.new_due)}
                         for ch in result.changes]
         return view
@@ -394,10 +452,10 @@ def unpin(ctx: Context, ref: str, key: str, today: dt.date, actor: str = "system
         audit.record(s, ctx, actor, "demarche.unpinned", "demarche", key, person_id=p.id,
                      old={"due": _iso(row.due), "pinned": True}, new={"pinned": False})
         s.flush()
-        result = _replan(s, ctx, p, today, actor, f"{key} unpinned")
+        result, rows = _replan(s, ctx, p, today, actor, f"{key} unpinned")
         p.version += 1
         p.updated_at = ctx.now()
-        view = _view(s, ctx, p, today)
+        view = _view(s, ctx, p, today, demarches=rows)
         view.changes = [{"key": ch.key, "old_due": _iso(ch.old_due), "new_due": _iso(ch.new_due)}
                         for ch in result.changes]
         return view
@@ -431,28 +489,31 @@ def _demarche_view(ctx: Context, d: m.Demarche, today: dt.date, language: str = 
     )
 
 
-def _view(s: Session, ctx: Context, p: m.Person, today: dt.date) -> PlanView:
+def _view(s: Session, ctx: Context, p, today: dt.date, org_code: str | None = None,
+          demarches: list | None = None) -> PlanView:
+    """The plan as shown; `demarches` are the rows to show when they were just written (else p.demarches)."""
     order = {t.key: i for i, t in enumerate(ctx.config.templates.order)}
-    rows = sorted(p.demarches, key=lambda d: (d.due or dt.date.max, order.get(d.key, 10**6)))
+    source = p.demarches if demarches is None else demarches
+    rows = sorted(source, key=lambda d: (d.due or dt.date.max, order.get(d.key, 10**6)))
     views = [_demarche_view(ctx, d, today, p.language) for d in rows]
     ms = sorted(p.milestones, key=lambda x: x.date)
     hearing = next((x.date for x in ms if x.kind == MilestoneKind.TAP_HEARING.value), None)
     release = next((x.date for x in ms if x.kind in (MilestoneKind.ACTUAL_RELEASE.value,
                                                       MilestoneKind.EXPECTED_RELEASE.value,
                                                       MilestoneKind.FOND_DE_PEINE.value)), None)
-    org = s.get(m.Organisation, p.organisation_id)
+    if org_code is None:
+        org_code = s.scalar(select(m.Organisation.code).where(m.Organisation.id == p.organisation_id))
     person = {"ref": p.ref, "name": p.name, "prison": p.prison, "language": p.language,
               "interpreter": p.interpreter, "situation": p.situation, "procedure": p.procedure,
               "modality": p.modality, "needs": list(p.needs), "as": p.as_id, "psy": p.psy_id,
-              "organisation": org.code if org else None, "version": p.version,
+              "organisation": org_code, "version": p.version,
               "compressed_at_creation": p.compressed_at_creation}
     milestones = [{"kind": x.kind, "date": x.date.isoformat(), "earliest": _iso(x.earliest),
                    "latest": _iso(x.latest), "certainty": x.certainty, "updated_by": x.updated_by}
                   for x in ms]
     at_risk = any(v.status in {s_.value for s_ in OPEN_STATUSES} and (v.compressed or v.late_vs_anchor)
                   for v in views)
-    ready = readiness(ctx.config.templates, ((d.key, Status(d.status), d.due) for d in p.demarches),
-                      hearing or release)
+    ready = readiness(ctx.config.templates, ((d.key, Status(d.status), d.due) for d in rows), hearing or release)
     return PlanView(person=person, mode=p.plan_mode, at_risk=at_risk, milestones=milestones, demarches=views,
                     readiness=ready, as_of=today)
 

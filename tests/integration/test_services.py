@@ -262,12 +262,14 @@ def test_first_hearing_records_milestone_without_old_value(ctx, binome):
     ms = [e for e in events if e["action"] == "milestone.set"]
     assert len(ms) == 1 and ms[0]["old"] is None and ms[0]["reason"] is None
     assert ms[0]["new"] == {"date": HEARING.isoformat(), "earliest": None, "latest": None, "certainty": "expected"}
-    # every démarche that got a date is reported once, with the reason the service gives
-    moves = [e for e in events if e["action"] == "demarche.moved"]
-    assert {e["key"] for e in moves} == {c["key"] for c in view.changes} == {d.key for d in view.demarches}
-    assert all(e["old"] == {"due": None} and e["new"]["due"] for e in moves)
-    assert all(e["reason"] == f"tap_hearing set to {HEARING.isoformat()}" for e in moves)
-    assert {e["action"] for e in events} <= {"milestone.set", "demarche.moved"}
+    # démarches getting their first date were planned, not moved: one plan.scheduled event lists them all
+    assert not [e for e in events if e["action"] == "demarche.moved"]
+    sched = [e for e in events if e["action"] == "plan.scheduled"]
+    assert len(sched) == 1 and sched[0]["reason"] == f"tap_hearing set to {HEARING.isoformat()}"
+    dated = sched[0]["new"]["dated"]
+    assert set(dated) == {c["key"] for c in view.changes} == {d.key for d in view.demarches}
+    assert all(dated[d.key] == d.due.isoformat() for d in view.demarches)
+    assert {e["action"] for e in events} == {"milestone.set", "plan.scheduled"}
 
 
 @pytest.mark.parametrize("earliest, latest, match", [
@@ -731,15 +733,15 @@ def test_prevenu_without_dates_gets_the_kit_then_a_full_plan(ctx, binome, calend
     assert {"intake_fiche", "housing_apply", "exit_kit", "ris_request"} <= added
     events = events_since(ctx, mark)
     actions = [e["action"] for e in events]
-    assert actions.count("milestone.set") == 1 and actions.count("plan.extended") == 1
-    ext = next(e for e in events if e["action"] == "plan.extended")
+    assert actions.count("milestone.set") == 1 and actions.count("plan.scheduled") == 1
+    ext = next(e for e in events if e["action"] == "plan.scheduled")
     assert (ext["actor"], ext["key"], ext["person_id"]) == ("as.test", "PV-01", pid)
     assert set(ext["new"]["added"]) == added and ext["old"] is None
     # the open kit démarches follow the hearing; moved ones are reported, the completed one is not
     moved = {e["key"] for e in events if e["action"] == "demarche.moved"}
     assert moved == {c["key"] for c in full.changes}
     assert "eid_check" not in moved and {"mutuelle_check", "ris_prepare"} <= moved
-    assert set(actions) == {"milestone.set", "plan.extended", "demarche.moved"}
+    assert set(actions) == {"milestone.set", "plan.scheduled", "demarche.moved"}
 
 
 def test_prevenu_without_needs_gets_the_minimal_kit(ctx, binome):
