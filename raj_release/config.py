@@ -118,21 +118,24 @@ class Prison(BaseModel):
     region: str | None = None
 
 
-def load_prisons(config_dir: Path) -> dict[str, Prison]:
-    path = Path(config_dir) / "prisons.yaml"
-    data = _read_yaml(path)
-    out: dict[str, Prison] = {}
-    for i, entry in enumerate(_entries(path, data, "prisons")):
-        code = entry.get("code", f"#{i + 1}")
+def _keyed(path: Path, section: str, model: type[BaseModel], key: str, noun: str) -> dict:
+    """Validate every entry of `section` as `model`, keyed by its field `key`; one-line errors."""
+    out: dict = {}
+    for i, entry in enumerate(_entries(path, _read_yaml(path), section)):
+        name = entry.get(key, f"#{i + 1}")
         try:
-            p = Prison.model_validate(entry)
+            item = model.model_validate(entry)
         except ValidationError as e:
             field, msg = _first_error(e)
-            raise ConfigError(f"{path}: prison {code!r}, field {field}: {msg}") from None
-        if p.code in out:
-            raise ConfigError(f"{path}: prison {p.code!r} is listed twice (field code)")
-        out[p.code] = p
+            raise ConfigError(f"{path}: {noun} {name!r}, field {field}: {msg}") from None
+        if getattr(item, key) in out:
+            raise ConfigError(f"{path}: {noun} {getattr(item, key)!r} is listed twice (field {key})")
+        out[getattr(item, key)] = item
     return out
+
+
+def load_prisons(config_dir: Path) -> dict[str, Prison]:
+    return _keyed(Path(config_dir) / "prisons.yaml", "prisons", Prison, "code", "prison")
 
 
 class _Recurring(BaseModel):
@@ -232,37 +235,21 @@ def load_partners(config_dir: Path) -> dict[str, Partner]:
     path = Path(config_dir) / "partners.yaml"
     if not path.exists():
         return {}
-    data = _read_yaml(path)
-    out: dict[str, Partner] = {}
-    for i, entry in enumerate(_entries(path, data, "partners")):
-        pid = entry.get("id", f"#{i + 1}")
-        try:
-            p = Partner.model_validate(entry)
-        except ValidationError as e:
-            field, msg = _first_error(e)
-            raise ConfigError(f"{path}: partner {pid!r}, field {field}: {msg}") from None
-        if p.id in out:
-            raise ConfigError(f"{path}: partner {p.id!r} is listed twice (field id)")
+    out = _keyed(path, "partners", Partner, "id", "partner")
+    for p in out.values():
         for lang in p.languages:
             if lang not in ("fr", "nl"):
                 raise ConfigError(f"{path}: partner {p.id!r}, field languages: {lang!r} is not fr or nl")
         for url in p.channels:
             _check_channel(path, f"partner {p.id!r}", url)
-        out[p.id] = p
     return out
 
 
 def _check_channel(path: Path, where: str, url: str) -> None:
-    import apprise
+    from raj_release.notify.channels import problem
 
-    if "${" in url:  # resolved at delivery time; check the shape only
-        if "://" not in url and not url.startswith("${"):
-            raise ConfigError(f"{path}: {where}, field channels: {url[:12]!r}... is not a URL")
-        return
-    if apprise.Apprise.instantiate(url, suppress_exceptions=True) is None:
-        scheme = url.split("://", 1)[0] if "://" in url else url[:10]
-        raise ConfigError(f"{path}: {where}, field channels: {scheme!r}... is not a notification URL "
-                          "apprise understands")
+    if (why := problem(url)) is not None:
+        raise ConfigError(f"{path}: {where}, field channels: {why}")
 
 
 def load_reminders(config_dir: Path, templates: TemplateSet | None = None) -> RemindersConfig:

@@ -50,6 +50,16 @@ def with_timeouts(url: str, seconds: int) -> str:
     return url + ("&" if "?" in url else "?") + "&".join(extra)
 
 
+def problem(url: str) -> str | None:
+    """Why `url` cannot be a channel, or None. `${VAR}` placeholders are resolved at delivery time, so
+    such a URL is only checked for its shape. The message never repeats the URL (it may hold secrets)."""
+    if "${" in url:
+        return None if ("://" in url or url.startswith("${")) else "a channel with ${VAR} must still be a URL"
+    if apprise.Apprise.instantiate(url, suppress_exceptions=True) is None:
+        return f"{scheme(url) if '://' in url else url[:10]!r}... is not a notification URL apprise understands"
+    return None
+
+
 def send(url: str, subject: str, body: str, timeout_seconds: int = 10) -> Result:
     resolved, err = expand(url)
     if resolved is None:

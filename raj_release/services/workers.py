@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import apprise
 from pydantic import ValidationError
 from sqlalchemy import select
 
 from raj_release.domain import Language, Role, Worker
 from raj_release.errors import Conflict, NotFound, RajError
+from raj_release.notify import channels
 from raj_release.services import audit
 from raj_release.services.context import Context
 from raj_release.store import models as m
@@ -47,16 +47,8 @@ def ensure_organisation(ctx: Context, code: str | None = None, name: str | None 
 
 
 def check_channel(url: str) -> None:
-    """An apprise URL that apprise itself can parse; the URL's secrets are never echoed back.
-    `${VAR}` placeholders are resolved from the environment at delivery time (secrets stay out of the DB)."""
-    if "${" in url:
-        if "://" not in url and not url.startswith("${"):
-            raise RajError("--notify: a channel with ${VAR} must still be a URL (scheme://...)")
-        return
-    if apprise.Apprise.instantiate(url, suppress_exceptions=True) is None:
-        scheme = url.split("://", 1)[0] if "://" in url else url[:10]
-        raise RajError(f"--notify: {scheme!r}... is not a notification URL apprise understands "
-                       "(e.g. mailto://user@host, json://host/path)")
+    if (why := channels.problem(url)) is not None:
+        raise RajError(f"--notify: {why} (e.g. mailto://user@host, json://host/path)")
 
 
 def register_worker(ctx: Context, worker_id: str, name: str, role: str, language: str = "fr",
