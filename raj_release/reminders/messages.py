@@ -17,7 +17,7 @@ from pathlib import Path
 
 import jinja2
 
-from raj_release.reminders.engine import Due, Item
+from raj_release.reminders.engine import Due, Item, sent_points
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MONTHS_NL = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
@@ -80,6 +80,7 @@ class Recipient:
     id: str
     name: str
     language: str
+    role: str = ""  # as, psy, coordinator or partner
 
 
 @dataclass(frozen=True)
@@ -128,15 +129,6 @@ def _items_json(items: Iterable[Item], person: Callable[[Item], str] | None = No
                   "due": i.candidate.due.isoformat()} for i in items)
 
 
-def _points(column: str, items: Iterable[Item]) -> dict[str, dict[int, dt.date]]:
-    out: dict[int, dt.date] = {}
-    for i in items:
-        cid = i.candidate.demarche_id
-        if cid not in out or i.point > out[cid]:
-            out[cid] = i.point
-    return {column: out}
-
-
 def build_messages(dues: Iterable[Due], day: dt.date, d: Directory) -> list[Message]:
     """One message per recipient and kind: digests to workers, escalations to each coordinator, partners."""
     out: list[Message] = []
@@ -152,7 +144,7 @@ def build_messages(dues: Iterable[Due], day: dt.date, d: Directory) -> list[Mess
             subject, body = render("digest", w.language, items=lines, sections=[s for s in sections if s[1]],
                                    day=day, recipient_name=w.name, organisation=d.organisation_name(org))
             out.append(Message(w.id, due.role, "digest", w.language, subject, body, _items_json(due.items), day,
-                               "digest", points=_points("binome", due.items)))
+                               "digest", points=sent_points([due])))
         elif due.kind == "escalation":
             for coord in d.coordinators(due.recipient):
                 lines = [_line(i, coord.language, d) for i in due.items]
@@ -161,7 +153,7 @@ def build_messages(dues: Iterable[Due], day: dt.date, d: Directory) -> list[Mess
                                        organisation=d.organisation_name(due.recipient))
                 out.append(Message(coord.id, "coordinator", "escalation", coord.language, subject, body,
                                    _items_json(due.items), day, "escalation",
-                                   points=_points("escalation", due.items)))
+                                   points=sent_points([due])))
         elif due.kind == "partner":
             p = d.partner(due.recipient)
             if p is None:
@@ -172,7 +164,7 @@ def build_messages(dues: Iterable[Due], day: dt.date, d: Directory) -> list[Mess
             subject, body = render("partner", p.language, items=lines, organisation=d.organisation_name(org))
             out.append(Message(p.id, "partner", "partner", p.language, subject, body,
                                _items_json(due.items, d.partner_person), day, "partner",
-                               points=_points("partner", due.items)))
+                               points=sent_points([due])))
     return out
 
 
@@ -200,6 +192,6 @@ def plan_moved_messages(person_ref: str, person_id: int, moves: Sequence[Move], 
                                recipient_name=r.name, organisation=organisation)
         items = tuple({"person": person_ref, "key": m.key, "due": m.new_due.isoformat() if m.new_due else None}
                       for m in moves)
-        out.append(Message(r.id, "binome", "plan_moved", r.language, subject, body, items, day, scope,
+        out.append(Message(r.id, r.role or "as", "plan_moved", r.language, subject, body, items, day, scope,
                            urgent=urgent, person_id=person_id))
     return out

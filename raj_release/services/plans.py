@@ -343,8 +343,8 @@ def _tell_binome(s: Session, ctx: Context, p: m.Person, kind: MilestoneKind, old
     moves = [Move(c.key, c.old_due, c.new_due) for c in result.changes if c.old_due is not None]
     if not moves:  # démarches getting their first date were planned, not moved
         return
-    recipients = [Recipient(w.id, w.name, w.language) for w in (s.get(m.Worker, p.as_id), s.get(m.Worker, p.psy_id))
-                  if w is not None and w.active]
+    recipients = [Recipient(w.id, w.name, w.language, w.role)
+                  for w in (s.get(m.Worker, p.as_id), s.get(m.Worker, p.psy_id)) if w is not None and w.active]
     org = s.get(m.Organisation, p.organisation_id)
     templates = ctx.config.templates.by_key
 
