@@ -142,4 +142,4 @@ def sent_points(dues: Iterable[Due]) -> Mapping[str, dict[int, dt.date]]:
             prev = bucket.get(i.candidate.demarche_id)
             if prev is None or i.point > prev:
                 bucket[i.candidate.demarche_id] = i.point
-    return out
+    return {audience: points for audience, points in out.items() if points}
