@@ -38,7 +38,8 @@ class Candidate:
     as_id: str
     psy_id: str
     partner_id: str | None = None
-    last_binome: dt.date | None = None  # last reminder point sent to the binôme
+    last_as: dt.date | None = None  # last reminder point sent to the AS of the binôme
+    last_psy: dt.date | None = None  # ... and to the psychologue (each member has their own)
     last_escalation: dt.date | None = None
     last_partner: dt.date | None = None
 
@@ -97,18 +98,20 @@ def due_reminders(candidates: Iterable[Candidate], today: dt.date, calendar: Wor
         return []
     digests: dict[tuple[str, str], list[Item]] = defaultdict(list)
     escalations: dict[str, list[Item]] = defaultdict(list)
-    partners: dict[str, list[Item]] = defaultdict(list)
+    partners: dict[tuple[str, str], list[Item]] = defaultdict(list)  # (partner, organisation)
     for c in candidates:
         if c.status in (Status.COMPLETED, Status.CANCELLED, Status.FAILED):
             continue
         p = policy_for(c.key)
         due_o = c.due.toordinal()
         hit = _latest_point(cal, due_o, today_o, p.before_due, p.on_due_day, p.overdue_every)
-        if hit is not None and (c.last_binome is None or hit[0] > c.last_binome.toordinal()):
+        if hit is not None:
             item = Item(c, hit[1], hit[2], dt.date.fromordinal(hit[0]))
-            if c.responsible in (Responsible.AS, Responsible.BIN, Responsible.PARTNER):
+            if c.responsible in (Responsible.AS, Responsible.BIN, Responsible.PARTNER) and (
+                    c.last_as is None or hit[0] > c.last_as.toordinal()):
                 digests[(c.as_id, "as")].append(item)
-            if c.responsible in (Responsible.PSY, Responsible.BIN, Responsible.PARTNER):
+            if c.responsible in (Responsible.PSY, Responsible.BIN, Responsible.PARTNER) and (
+                    c.last_psy is None or hit[0] > c.last_psy.toordinal()):
                 digests[(c.psy_id, "psy")].append(item)
         if today_o > due_o:
             esc = _latest_point(cal, due_o, today_o, (), False, p.escalation_every, first_overdue=p.escalate_after)
@@ -119,10 +122,10 @@ def due_reminders(candidates: Iterable[Candidate], today: dt.date, calendar: Wor
             pp = p.partner
             ph = _latest_point(cal, due_o, today_o, pp.before_due, pp.on_due_day, pp.overdue_every)
             if ph is not None and (c.last_partner is None or ph[0] > c.last_partner.toordinal()):
-                partners[c.partner_id].append(Item(c, ph[1], ph[2], dt.date.fromordinal(ph[0])))
+                partners[(c.partner_id, c.organisation)].append(Item(c, ph[1], ph[2], dt.date.fromordinal(ph[0])))
     out = [Due(rid, role, "digest", tuple(_sorted(items))) for (rid, role), items in digests.items()]
     out += [Due(org, "coordinator", "escalation", tuple(_sorted(items))) for org, items in escalations.items()]
-    out += [Due(pid, "partner", "partner", tuple(_sorted(items))) for pid, items in partners.items()]
+    out += [Due(pid, "partner", "partner", tuple(_sorted(items))) for (pid, _org), items in partners.items()]
     out.sort(key=lambda d: (d.kind, d.recipient, d.role))
     return out
 
@@ -133,11 +136,11 @@ def _sorted(items: list[Item]) -> list[Item]:
 
 
 def sent_points(dues: Iterable[Due]) -> Mapping[str, dict[int, dt.date]]:
-    """For bookkeeping after enqueueing: {"binome"|"escalation"|"partner": {demarche_id: point}}."""
-    out: dict[str, dict[int, dt.date]] = {"binome": {}, "escalation": {}, "partner": {}}
-    col = {"digest": "binome", "escalation": "escalation", "partner": "partner"}
+    """For bookkeeping after enqueueing: {"as"|"psy"|"escalation"|"partner": {demarche_id: point}}.
+    A digest counts for its recipient's role in the binôme: each member has their own record."""
+    out: dict[str, dict[int, dt.date]] = {"as": {}, "psy": {}, "escalation": {}, "partner": {}}
     for d in dues:
-        bucket = out[col[d.kind]]
+        bucket = out[d.role if d.kind == "digest" else d.kind]
         for i in d.items:
             prev = bucket.get(i.candidate.demarche_id)
             if prev is None or i.point > prev:

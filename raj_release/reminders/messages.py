@@ -163,7 +163,7 @@ def build_messages(dues: Iterable[Due], day: dt.date, d: Directory) -> list[Mess
             org = due.items[0].candidate.organisation
             subject, body = render("partner", p.language, items=lines, organisation=d.organisation_name(org))
             out.append(Message(p.id, "partner", "partner", p.language, subject, body,
-                               _items_json(due.items, d.partner_person), day, "partner",
+                               _items_json(due.items, d.partner_person), day, f"partner-{org}",
                                points=sent_points([due])))
     return out
 

@@ -45,17 +45,19 @@ def load_candidates(ctx: Context, today: dt.date) -> list[Candidate]:
     templates = ctx.config.templates.by_key
     q = (select(m.Demarche.id, m.Demarche.person_id, m.Person.ref, m.Organisation.code, m.Demarche.key,
                 m.Demarche.due, m.Demarche.status, m.Person.as_id, m.Person.psy_id, m.Demarche.partner_id,
-                m.Demarche.last_binome_point, m.Demarche.last_escalation_point, m.Demarche.last_partner_point)
+                m.Demarche.last_as_point, m.Demarche.last_psy_point, m.Demarche.last_escalation_point,
+                m.Demarche.last_partner_point)
          .join(m.Person, m.Person.id == m.Demarche.person_id)
          .join(m.Organisation, m.Organisation.id == m.Person.organisation_id)
          .where(m.Demarche.status.in_([s.value for s in OPEN_STATUSES]), m.Demarche.due <= horizon(ctx, today)))
     out = []
     statuses = {s.value: s for s in Status}
     with ctx.db.transaction() as s:
-        for (did, pid, ref, org, key, due, status, as_id, psy_id, partner, lb, le, lp) in s.execute(q):
+        for (did, pid, ref, org, key, due, status, as_id, psy_id, partner, la, lpsy, le, lp) in s.execute(q):
             t = templates.get(key)
             out.append(Candidate(did, pid, ref, org, key, due, statuses[status],
-                                 t.responsible if t else Responsible.BIN, as_id, psy_id, partner, lb, le, lp))
+                                 t.responsible if t else Responsible.BIN, as_id, psy_id, partner,
+                                 last_as=la, last_psy=lpsy, last_escalation=le, last_partner=lp))
     return out
 
 
@@ -122,7 +124,8 @@ def sweep(ctx: Context, today: dt.date, dry_run: bool = False) -> SweepResult:
     return SweepResult(today, messages, added, len(cands))
 
 
-COLUMNS = {"binome": "last_binome_point", "escalation": "last_escalation_point", "partner": "last_partner_point"}
+COLUMNS = {"as": "last_as_point", "psy": "last_psy_point", "escalation": "last_escalation_point",
+           "partner": "last_partner_point"}
 
 
 def _record_points(s, messages: Sequence[Message]) -> None:

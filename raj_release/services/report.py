@@ -102,8 +102,8 @@ def weekly_report(ctx: Context, today: dt.date, dry_run: bool = False) -> list[M
             subject, body = render("report", lang, organisation=o.name, week_start=week_start, day=today,
                                    recipient_name=w.name, total=o.total, persons=o.persons, groups=groups,
                                    dead=o.dead)
-            msgs.append(Message(w.id, "coordinator", "report", lang, subject, body, (), today,
-                                f"report-{week_start.isoformat()}"))
+            # keyed by the week, not the day: running it again later in the week sends nothing new
+            msgs.append(Message(w.id, "coordinator", "report", lang, subject, body, (), week_start, "week"))
         if not dry_run:
             outbox.enqueue(s, ctx, msgs)
     return msgs

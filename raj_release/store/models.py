@@ -105,7 +105,8 @@ class Demarche(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     # the last reminder point already put in the outbox, per audience (raj_release/reminders/engine.py)
-    last_binome_point: Mapped[dt.date | None] = mapped_column(Date)
+    last_as_point: Mapped[dt.date | None] = mapped_column(Date)
+    last_psy_point: Mapped[dt.date | None] = mapped_column(Date)
     last_escalation_point: Mapped[dt.date | None] = mapped_column(Date)
     last_partner_point: Mapped[dt.date | None] = mapped_column(Date)
 

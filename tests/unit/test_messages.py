@@ -151,7 +151,7 @@ def test_digest_in_french():
                          {"person": "AF-2026-101", "key": "domicile_fix", "due": "2027-02-10"},
                          {"person": "AF-2026-102", "key": "ris_prepare", "due": "2027-02-11"},
                          {"person": "AF-2026-101", "key": "exit_kit", "due": "2027-02-17"})
-    assert msg.points == {"binome": {1: D(2027, 2, 8), 2: DAY, 4: DAY, 3: DAY}}
+    assert msg.points == {"as": {1: D(2027, 2, 8), 2: DAY, 4: DAY, 3: DAY}}
     assert msg.urgent is False
 
 
@@ -221,7 +221,7 @@ def test_partner_message_in_the_partners_language():
     fr, nl = build_messages([Due("cpas-x", "partner", "partner", one), Due("cure-y", "partner", "partner", two)],
                             DAY, d)
     assert (fr.recipient, fr.role, fr.kind, fr.language, fr.scope) == ("cpas-x", "partner", "partner", "fr",
-                                                                       "partner")
+                                                                       "partner-org-a")
     assert fr.subject == "Rappel: 1 demande en attente de votre réponse"
     assert f"{ORG_NAME} attend votre réponse pour:" in fr.body
     assert f"- AF-2026-101 · {label('domicile_fix', 'fr')} · souhaité pour le 03/02/2027 (date dépassée)" in fr.body

@@ -51,7 +51,8 @@ def upgrade() -> None:
         batch_op.create_index('ix_outbox_status_next', ['status', 'next_attempt_at'], unique=False)
 
     with op.batch_alter_table('demarche', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('last_binome_point', sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column('last_as_point', sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column('last_psy_point', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('last_escalation_point', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('last_partner_point', sa.Date(), nullable=True))
 
@@ -70,7 +71,8 @@ def downgrade() -> None:
     with op.batch_alter_table('demarche', schema=None) as batch_op:
         batch_op.drop_column('last_partner_point')
         batch_op.drop_column('last_escalation_point')
-        batch_op.drop_column('last_binome_point')
+        batch_op.drop_column('last_psy_point')
+        batch_op.drop_column('last_as_point')
 
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_status_next')

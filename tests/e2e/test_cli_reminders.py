@@ -1,0 +1,282 @@
+"""`raj remind`, `raj deliver`, `raj outbox` and the partner of an on-hold démarche, through real subprocesses
+on a SQLite file, delivering to a local HTTP endpoint (raj_release.notify.sink) on a free loopback port.
+
+The module builds one database (init, a binôme and a coordinator whose --notify points at the endpoint, a
+person, a hearing, a démarche on hold waiting on the CPAS of config/partners.yaml); tests that change anything
+work on a copy of its file. Refused inputs: exit code 2, one line on stderr, nothing written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from raj_release.notify.sink import read_received, running_sink
+from raj_release.settings import PROJECT_ROOT
+
+CONFIG_DIR = PROJECT_ROOT / "config"
+TODAY = "2026-11-23"
+REF = "AF-2026-014"
+HEARING = "2027-06-15"
+DAY = "2027-03-08"  # a Monday: démarches overdue (digests, escalation) and one waiting on the CPAS
+
+pytestmark = pytest.mark.slow
+
+
+def raj(db: Path, *args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAJ_")}
+    env["RAJ_DATABASE_URL"] = f"sqlite:///{db}"
+    env["RAJ_CONFIG_DIR"] = str(CONFIG_DIR)
+    env.update(env_extra or {})
+    return subprocess.run([sys.executable, "-m", "raj_release.cli", *args], env=env, cwd=db.parent,
+                          capture_output=True, text=True, timeout=120)
+
+
+def ok(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
+    assert result.returncode == 0, f"exit {result.returncode}: {result.stderr}"
+    assert result.stderr == "", result.stderr
+    return result
+
+
+def as_json(result: subprocess.CompletedProcess):
+    return json.loads(ok(result).stdout)
+
+
+def assert_refused(result: subprocess.CompletedProcess, *fragments: str) -> str:
+    assert result.returncode == 2, f"exit {result.returncode}, stderr: {result.stderr}"
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].strip(), f"expected one line on stderr, got: {result.stderr!r}"
+    for f in fragments:
+        assert f in lines[0], f"{f!r} not in {lines[0]!r}"
+    assert result.stdout == ""
+    return lines[0]
+
+
+def dump(db: Path) -> list[str]:
+    conn = sqlite3.connect(db)
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
+
+
+def query(db: Path, sql: str, *params) -> list[tuple]:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def outbox_count(db: Path) -> int:
+    return query(db, "SELECT count(*) FROM outbox")[0][0]
+
+
+@pytest.fixture(scope="module")
+def sink(tmp_path_factory):
+    """(json:// base URL, file of what it received), for the whole module."""
+    with running_sink(tmp_path_factory.mktemp("sink")) as (url, received):
+        yield url, received
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory, sink):
+    url, _ = sink
+    db = tmp_path_factory.mktemp("base") / "raj.db"
+    ok(raj(db, "init"))
+    ok(raj(db, "worker", "add", "as.dupont", "--name", "Amélie Dupont", "--role", "as", "--lang", "fr",
+           "--notify", f"{url}/workers/as.dupont", "--contact", "02 555 01 01"))
+    ok(raj(db, "worker", "add", "psy.peeters", "--name", "Els Peeters", "--role", "psy", "--lang", "nl",
+           "--notify", f"{url}/workers/psy.peeters"))
+    ok(raj(db, "worker", "add", "coord.martin", "--name", "Claire Martin", "--role", "coordinator",
+           "--notify", f"{url}/workers/coord.martin"))
+    ok(raj(db, "person", "add", REF, "--prison", "haren", "--as", "as.dupont", "--psy", "psy.peeters",
+           "--needs", "housing,cure,income", "--modality", "lc", "--today", TODAY))
+    ok(raj(db, "milestone", "set", REF, "tap_hearing", HEARING, "--today", TODAY))
+    held = as_json(raj(db, "demarche", "set", REF, "domicile_fix", "on-hold", "--partner", "cpas-demo",
+                       "--today", TODAY, "--json"))
+    return {"db": db, "held": held}
+
+
+@pytest.fixture
+def fresh(base, tmp_path) -> Path:
+    dest = tmp_path / "copy" / "raj.db"
+    dest.parent.mkdir(parents=True)
+    for suffix in ("", "-wal", "-shm"):
+        if Path(f"{base['db']}{suffix}").exists():
+            shutil.copy2(f"{base['db']}{suffix}", f"{dest}{suffix}")
+    return dest
+
+
+# ---------------------------------------------------------------------------------------------------------
+# a démarche waiting on a partner
+
+
+def test_demarche_on_hold_with_a_known_partner(base):
+    held = base["held"]
+    assert (held["key"], held["status"], held["partner"]) == ("domicile_fix", "on-hold", "cpas-demo")
+    assert query(base["db"], "SELECT d.status, d.partner_id FROM demarche d WHERE d.key = 'domicile_fix'") == [
+        ("on-hold", "cpas-demo")]
+
+
+def test_unknown_partner_is_refused(fresh):
+    before = dump(fresh)
+    line = assert_refused(raj(fresh, "demarche", "set", REF, "eid_check", "on-hold", "--partner", "cpas-nowhere",
+                              "--today", TODAY), "--partner", "cpas-nowhere")
+    assert "partners.yaml" in line
+    assert dump(fresh) == before
+
+
+def test_partner_only_for_on_hold(fresh):
+    before = dump(fresh)
+    assert_refused(raj(fresh, "demarche", "set", REF, "eid_check", "in-progress", "--partner", "cpas-demo",
+                       "--today", TODAY), "--partner", "on-hold")
+    assert dump(fresh) == before
+
+
+# ---------------------------------------------------------------------------------------------------------
+# raj remind
+
+MESSAGE_FIELDS = {"recipient", "role", "kind", "language", "subject", "body", "items"}
+
+
+def test_remind_dry_run_json_shows_and_enqueues_nothing(fresh):
+    before = dump(fresh)
+    msgs = as_json(raj(fresh, "remind", "--today", DAY, "--dry-run", "--json"))
+    assert dump(fresh) == before and outbox_count(fresh) == 0
+    assert isinstance(msgs, list) and msgs
+    for x in msgs:
+        assert MESSAGE_FIELDS <= set(x), x.keys()
+        assert x["role"] in {"as", "psy", "coordinator", "partner"}
+        assert x["kind"] in {"digest", "escalation", "plan_moved", "partner", "report"}
+        assert x["language"] in {"fr", "nl"}
+        assert isinstance(x["subject"], str) and x["subject"] and isinstance(x["body"], str) and x["body"]
+        assert isinstance(x["items"], list) and x["items"]
+        for i in x["items"]:
+            assert set(i) == {"person", "key", "due"}
+            assert dt.date.fromisoformat(i["due"]) <= dt.date(2027, 3, 15)
+    by = {(x["kind"], x["recipient"]): x for x in msgs}
+    assert set(by) == {("digest", "as.dupont"), ("digest", "psy.peeters"), ("escalation", "coord.martin"),
+                       ("partner", "cpas-demo")}
+    assert (by[("digest", "as.dupont")]["role"], by[("digest", "as.dupont")]["language"]) == ("as", "fr")
+    assert (by[("digest", "psy.peeters")]["role"], by[("digest", "psy.peeters")]["language"]) == ("psy", "nl")
+    assert by[("escalation", "coord.martin")]["role"] == "coordinator"
+    partner = by[("partner", "cpas-demo")]
+    assert (partner["role"], partner["language"]) == ("partner", "fr")  # cpas-demo: languages [fr, nl]
+    assert partner["items"] == [{"person": REF, "key": "domicile_fix", "due": "2027-02-03"}]
+    assert "03/02/2027" in partner["body"] and "Amélie Dupont (02 555 01 01)" in partner["body"]
+    assert by[("digest", "as.dupont")]["subject"].endswith("08/03/2027")
+    # the dry run is repeatable: it recorded nothing
+    assert as_json(raj(fresh, "remind", "--today", DAY, "--dry-run", "--json")) == msgs
+
+
+def test_remind_enqueues_once_per_day(fresh):
+    msgs = as_json(raj(fresh, "remind", "--today", DAY, "--json"))
+    assert len(msgs) == 4 and outbox_count(fresh) == 4
+    assert sorted(query(fresh, "SELECT kind, recipient, status, day FROM outbox")) == sorted(
+        (x["kind"], x["recipient"], "pending", DAY) for x in msgs)
+    before = dump(fresh)
+    again = ok(raj(fresh, "remind", "--today", DAY))
+    assert "0 message(s) mis dans la boîte d'envoi" in again.stdout
+    assert outbox_count(fresh) == 4
+    assert as_json(raj(fresh, "remind", "--today", DAY, "--json")) == []
+    assert dump(fresh) == before
+
+
+def test_remind_on_a_saturday_sends_nothing(fresh):
+    r = ok(raj(fresh, "remind", "--today", "2027-03-13"))
+    assert "0 message(s)" in r.stdout and outbox_count(fresh) == 0
+
+
+def test_remind_bad_date_is_refused(fresh):
+    before = dump(fresh)
+    assert_refused(raj(fresh, "remind", "--today", "2027-02-30"), "--today", "2027-02-30")
+    assert dump(fresh) == before
+
+
+# ---------------------------------------------------------------------------------------------------------
+# raj outbox and raj deliver
+
+
+def test_outbox_lists_by_status(fresh):
+    enq = as_json(raj(fresh, "remind", "--today", DAY, "--json"))
+    rows = as_json(raj(fresh, "outbox", "--status", "pending", "--json"))
+    assert len(rows) == len(enq) == 4
+    assert {r["status"] for r in rows} == {"pending"}
+    assert {(r["kind"], r["recipient"]) for r in rows} == {(x["kind"], x["recipient"]) for x in enq}
+    for r in rows:
+        assert {"id", "key", "recipient", "role", "kind", "language", "subject", "day", "status", "attempts",
+                "next_attempt_at", "last_error", "sent_at", "urgent", "items"} <= set(r)
+        assert r["attempts"] == 0 and r["day"] == DAY and r["key"].endswith(f"|{DAY}")
+    assert as_json(raj(fresh, "outbox", "--status", "sent", "--json")) == []
+    assert as_json(raj(fresh, "outbox", "--status", "dead", "--json")) == []
+    assert len(as_json(raj(fresh, "outbox", "--json"))) == 4
+    human = ok(raj(fresh, "outbox"))
+    assert "Boîte d'envoi (4)" in human.stdout
+
+
+def test_outbox_bogus_status_is_refused(fresh):
+    before = dump(fresh)
+    assert_refused(raj(fresh, "outbox", "--status", "bogus"), "--status", "bogus", "pending")
+    assert dump(fresh) == before
+
+
+def test_deliver_json_to_the_local_endpoint(fresh, sink):
+    url, received = sink
+    as_json(raj(fresh, "remind", "--today", DAY, "--json"))
+    seen = len(read_received(received))
+    report = as_json(raj(fresh, "deliver", "--json", env_extra={"RAJ_DEMO_SINK": url}))
+    assert report == {"sent": 4, "retried": 0, "dead": 0, "errors": {}}
+    got = read_received(received)[seen:]
+    by_path = {g["path"].split("?", 1)[0]: g["payload"] for g in got}
+    assert set(by_path) == {"/workers/as.dupont", "/workers/psy.peeters", "/workers/coord.martin",
+                            "/partners/cpas-demo"}
+    subjects = {r[0]: r[1] for r in query(fresh, "SELECT recipient, subject FROM outbox")}
+    assert by_path["/workers/as.dupont"]["title"] == subjects["as.dupont"]
+    assert by_path["/workers/psy.peeters"]["message"].startswith("Dag Els Peeters,")
+    assert by_path["/partners/cpas-demo"]["title"] == "Rappel: 1 demande en attente de votre réponse"
+    assert REF in by_path["/partners/cpas-demo"]["message"]
+    assert {r["status"] for r in as_json(raj(fresh, "outbox", "--json"))} == {"sent"}
+    # nothing left: a second run sends nothing
+    assert as_json(raj(fresh, "deliver", "--json", env_extra={"RAJ_DEMO_SINK": url}))["sent"] == 0
+    assert len(read_received(received)) == seen + 4
+
+
+def test_deliver_without_the_partner_channel_variable_retries(fresh, sink):
+    url, received = sink
+    as_json(raj(fresh, "remind", "--today", DAY, "--json"))
+    report = as_json(raj(fresh, "deliver", "--json"))  # RAJ_DEMO_SINK unset: the partner's URL is incomplete
+    assert (report["sent"], report["retried"], report["dead"]) == (3, 1, 0)
+    assert report["errors"] == {"channel needs environment variable RAJ_DEMO_SINK": 1}
+    [row] = as_json(raj(fresh, "outbox", "--status", "pending", "--json"))
+    assert (row["recipient"], row["attempts"]) == ("cpas-demo", 1)
+    human = ok(raj(fresh, "deliver"))
+    assert "Envoyés: 0" in human.stdout  # not due again before its backoff
+
+
+# ---------------------------------------------------------------------------------------------------------
+# channels are checked when a worker is added
+
+
+def test_worker_with_a_bad_notify_url_is_refused(fresh):
+    before = dump(fresh)
+    assert_refused(raj(fresh, "worker", "add", "as.x", "--name", "X", "--role", "as", "--notify", "notaurl"),
+                   "--notify")
+    assert_refused(raj(fresh, "worker", "add", "as.x", "--name", "X", "--role", "as", "--notify",
+                       "nosuchscheme://host/path"), "--notify", "nosuchscheme")
+    assert dump(fresh) == before
+
+
+def test_worker_with_a_secret_placeholder_is_accepted(fresh):
+    w = as_json(raj(fresh, "worker", "add", "as.y", "--name", "Y", "--role", "as", "--notify",
+                    "mailtos://${SMTP_USER}:${SMTP_PASS}@smtp.example.org?to=y@example.org", "--json"))
+    assert w["channels"] == 1 and "notify" not in w  # channels are not echoed back
