@@ -9,21 +9,30 @@ Logs carry counts only: no person, no message text.
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 
 from prefect import flow, get_run_logger, task
 
 
+@contextmanager
 def _ctx():
+    """A service context for one task; its connections are closed when the task ends, so a process that
+    runs many flows (raj serve) does not accumulate pools."""
     from raj_release.services import open_context
 
-    return open_context()
+    ctx = open_context()
+    try:
+        yield ctx
+    finally:
+        ctx.db.dispose()
 
 
 @task(name="enqueue-reminders")
 def enqueue_reminders(as_of: dt.date) -> dict:
     from raj_release.services.reminders import sweep
 
-    r = sweep(_ctx(), as_of)
+    with _ctx() as ctx:
+        r = sweep(ctx, as_of)
     return {"candidates": r.candidates, "decided": len(r.messages), "enqueued": len(r.enqueued)}
 
 
@@ -31,18 +40,23 @@ def enqueue_reminders(as_of: dt.date) -> dict:
 def deliver_outbox() -> dict:
     from raj_release.services.outbox import deliver
 
-    return deliver(_ctx()).as_json()
+    with _ctx() as ctx:
+        return deliver(ctx).as_json()
 
 
 @task(name="enqueue-weekly-report")
 def enqueue_report(as_of: dt.date) -> dict:
     from raj_release.services.report import weekly_report as build
 
-    return {"reports": len(build(_ctx(), as_of))}
+    with _ctx() as ctx:
+        return {"reports": len(build(ctx, as_of))}
 
 
 def _today(as_of: dt.date | None) -> dt.date:
-    return as_of or _ctx().local_today()
+    if as_of is not None:
+        return as_of
+    with _ctx() as ctx:
+        return ctx.local_today()
 
 
 @flow(name="daily-sweep", log_prints=False)

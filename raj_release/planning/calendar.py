@@ -103,6 +103,13 @@ class WorkingCalendar:
         self._cover(o, margin_days=abs(n) * 2 + 30)
         return self.add_ordinal(o, n)
 
+    def shift(self, o: int, i: int, n: int) -> int:
+        """add_ordinal(o, n) for a caller that already holds i = floor_index(o) (the reminder sweep)."""
+        j = i + n if (n >= 0 or self._worked[i] == o) else i + n + 1
+        if 0 <= j < len(self._worked) and self._safe_lo <= o <= self._safe_hi:
+            return self._worked[j]
+        return self.add_ordinal(o, n)
+
     def worked_between(self, a: int, b: int) -> int:
         """Number of worked days d with a < d <= b (negative if b < a)."""
         if b < a:

@@ -23,7 +23,7 @@ from raj_release.planning.calendar import WorkingCalendar
 from raj_release.reminders.policy import ReminderPolicy
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: the sweep builds ~100,000 of them and frozen __init__ costs 3x
 class Candidate:
     """An open démarche as the sweep reads it, with what was already sent for it."""
 
@@ -44,7 +44,7 @@ class Candidate:
     last_partner: dt.date | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Item:
     """One line of a digest: a démarche and why it is mentioned today."""
 
@@ -64,29 +64,35 @@ class Due:
     items: tuple[Item, ...]
 
 
-def _latest_point(cal: WorkingCalendar, due_o: int, today_o: int, before: tuple[int, ...], on_due: bool,
-                  every: int, first_overdue: int = 1) -> tuple[int, str, int] | None:
-    """Latest reminder point <= today as (ordinal, reason, working days), or None."""
+def _latest_point(cal: WorkingCalendar, due_o: int, due_i: int, today_o: int, delta: int,
+                  before: tuple[int, ...], on_due: bool, every: int,
+                  first_overdue: int = 1) -> tuple[int, str, int] | None:
+    """Latest reminder point <= today as (ordinal, reason, working days), or None.
+    `due_i` is the calendar's floor index of the due date; `delta` the number of working days from the due
+    date to today (negative before the due date)."""
     if today_o < due_o:
-        left = cal.worked_between(today_o, due_o)  # working days from today to the due date
         best = None
         for b in before:  # sorted descending: the largest b is the earliest point
             p = cal.add_ordinal(due_o, -b)
             if p <= today_o:
-                best = (p, "soon", left)
+                best = (p, "soon", -delta)
         return best
     if today_o == due_o:
         if on_due:
             return due_o, "today", 0
         before_points = [cal.add_ordinal(due_o, -b) for b in before]
         return (max(before_points), "soon", 0) if before_points else None
-    late = cal.worked_between(due_o, today_o)
-    if late < first_overdue:
+    if delta < first_overdue:
         if on_due:
             return due_o, "today", 0
         return None
-    k = (late - first_overdue) // every
-    return cal.add_ordinal(due_o, first_overdue + k * every), "overdue", late
+    k = (delta - first_overdue) // every
+    return cal.shift(due_o, due_i, first_overdue + k * every), "overdue", delta
+
+
+_FINISHED = frozenset({Status.COMPLETED, Status.CANCELLED, Status.FAILED})
+_TO_AS = frozenset({Responsible.AS, Responsible.BIN, Responsible.PARTNER})
+_TO_PSY = frozenset({Responsible.PSY, Responsible.BIN, Responsible.PARTNER})
 
 
 def due_reminders(candidates: Iterable[Candidate], today: dt.date, calendar: WorkingCalendar,
@@ -99,28 +105,37 @@ def due_reminders(candidates: Iterable[Candidate], today: dt.date, calendar: Wor
     digests: dict[tuple[str, str], list[Item]] = defaultdict(list)
     escalations: dict[str, list[Item]] = defaultdict(list)
     partners: dict[tuple[str, str], list[Item]] = defaultdict(list)  # (partner, organisation)
+    today_i = cal.floor_index(today_o)
+    policies: dict[str, ReminderPolicy] = {}
+    fromord = dt.date.fromordinal
     for c in candidates:
-        if c.status in (Status.COMPLETED, Status.CANCELLED, Status.FAILED):
+        if c.status in _FINISHED:
             continue
-        p = policy_for(c.key)
+        p = policies.get(c.key)
+        if p is None:
+            p = policies[c.key] = policy_for(c.key)
         due_o = c.due.toordinal()
-        hit = _latest_point(cal, due_o, today_o, p.before_due, p.on_due_day, p.overdue_every)
+        due_i = cal.floor_index(due_o)
+        delta = today_i - due_i  # working days from the due date to today
+        hit = _latest_point(cal, due_o, due_i, today_o, delta, p.before_due, p.on_due_day, p.overdue_every)
         if hit is not None:
-            item = Item(c, hit[1], hit[2], dt.date.fromordinal(hit[0]))
-            if c.responsible in (Responsible.AS, Responsible.BIN, Responsible.PARTNER) and (
-                    c.last_as is None or hit[0] > c.last_as.toordinal()):
-                digests[(c.as_id, "as")].append(item)
-            if c.responsible in (Responsible.PSY, Responsible.BIN, Responsible.PARTNER) and (
-                    c.last_psy is None or hit[0] > c.last_psy.toordinal()):
-                digests[(c.psy_id, "psy")].append(item)
-        if today_o > due_o:
-            esc = _latest_point(cal, due_o, today_o, (), False, p.escalation_every, first_overdue=p.escalate_after)
+            to_as = c.responsible in _TO_AS and (c.last_as is None or hit[0] > c.last_as.toordinal())
+            to_psy = c.responsible in _TO_PSY and (c.last_psy is None or hit[0] > c.last_psy.toordinal())
+            if to_as or to_psy:
+                item = Item(c, hit[1], hit[2], fromord(hit[0]))
+                if to_as:
+                    digests[(c.as_id, "as")].append(item)
+                if to_psy:
+                    digests[(c.psy_id, "psy")].append(item)
+        if delta >= p.escalate_after:
+            esc = _latest_point(cal, due_o, due_i, today_o, delta, (), False, p.escalation_every,
+                                first_overdue=p.escalate_after)
             if esc is not None and esc[1] == "overdue" and (
                     c.last_escalation is None or esc[0] > c.last_escalation.toordinal()):
                 escalations[c.organisation].append(Item(c, "overdue", esc[2], dt.date.fromordinal(esc[0])))
         if c.status is Status.ON_HOLD and c.partner_id and p.partner.enabled:
             pp = p.partner
-            ph = _latest_point(cal, due_o, today_o, pp.before_due, pp.on_due_day, pp.overdue_every)
+            ph = _latest_point(cal, due_o, due_i, today_o, delta, pp.before_due, pp.on_due_day, pp.overdue_every)
             if ph is not None and (c.last_partner is None or ph[0] > c.last_partner.toordinal()):
                 partners[(c.partner_id, c.organisation)].append(Item(c, ph[1], ph[2], dt.date.fromordinal(ph[0])))
     out = [Due(rid, role, "digest", tuple(_sorted(items))) for (rid, role), items in digests.items()]
@@ -130,9 +145,14 @@ def due_reminders(candidates: Iterable[Candidate], today: dt.date, calendar: Wor
     return out
 
 
+_RANK = {"overdue": 0, "today": 1, "soon": 2}
+
+
 def _sorted(items: list[Item]) -> list[Item]:
-    order = {"overdue": 0, "today": 1, "soon": 2}
-    return sorted(items, key=lambda i: (order[i.reason], i.candidate.due, i.candidate.person_ref, i.candidate.key))
+    """Overdue first, then today, then soon; by due date, person and démarche within each."""
+    items.sort(key=lambda i: (i.candidate.due, i.candidate.person_ref, i.candidate.key))
+    items.sort(key=lambda i: _RANK[i.reason])  # stable: keeps the order above within each reason
+    return items
 
 
 def sent_points(dues: Iterable[Due]) -> Mapping[str, dict[int, dt.date]]:

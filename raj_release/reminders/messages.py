@@ -49,6 +49,7 @@ class Message:
                 "day": self.day.isoformat(), "urgent": self.urgent, "idempotency_key": self.idempotency_key}
 
 
+@lru_cache(maxsize=4096)  # a digest repeats the same few hundred due dates
 def _fr(d: dt.date | None) -> str:
     return d.strftime("%d/%m/%Y") if d else "—"
 
@@ -117,11 +118,26 @@ SECTIONS = {
 }
 
 
-def _line(i: Item, lang: str, d: Directory) -> dict:
+@dataclass(slots=True)
+class Line:
+    """One line of a digest or an escalation, as the templates read it (attributes, not dict keys: a
+    digest of a large caseload renders tens of thousands of them)."""
+
+    person: str
+    key: str
+    label: str
+    due: dt.date
+    reason: str
+    working_days: int
+    status: str
+    as_id: str
+    psy_id: str
+
+
+def _line(i: Item, lang: str, d: Directory) -> Line:
     c = i.candidate
-    return {"person": c.person_ref, "key": c.key, "label": d.label(c.key, lang), "due": c.due,
-            "reason": i.reason, "working_days": i.working_days, "status": c.status.value,
-            "as_id": c.as_id, "psy_id": c.psy_id}
+    return Line(c.person_ref, c.key, d.label(c.key, lang), c.due, i.reason, i.working_days, c.status.value,
+                c.as_id, c.psy_id)
 
 
 def _items_json(items: Iterable[Item], person: Callable[[Item], str] | None = None) -> tuple[dict, ...]:
@@ -139,7 +155,7 @@ def build_messages(dues: Iterable[Due], day: dt.date, d: Directory) -> list[Mess
                 continue
             lines = [_line(i, w.language, d) for i in due.items]
             sec = SECTIONS[w.language if w.language in SECTIONS else "fr"]
-            sections = [(sec[r], [x for x in lines if x["reason"] == r]) for r in ("overdue", "today", "soon")]
+            sections = [(sec[r], [x for x in lines if x.reason == r]) for r in ("overdue", "today", "soon")]
             org = due.items[0].candidate.organisation
             subject, body = render("digest", w.language, items=lines, sections=[s for s in sections if s[1]],
                                    day=day, recipient_name=w.name, organisation=d.organisation_name(org))

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import String, bindparam, select, type_coerce, update
 
 from raj_release.domain.enums import OPEN_STATUSES, Responsible, Role, Status
 from raj_release.reminders.engine import Candidate, Item, due_reminders
@@ -41,24 +41,43 @@ def horizon(ctx: Context, today: dt.date) -> dt.date:
 
 
 def load_candidates(ctx: Context, today: dt.date) -> list[Candidate]:
-    """One query: open démarches due up to the horizon, with their person's binôme and organisation."""
+    """One query: open démarches due up to the horizon, with their person's binôme and organisation.
+
+    The dates are read as the driver gives them (ISO text on SQLite, dates on PostgreSQL) and converted
+    here: SQLAlchemy's own SQLite date parsing costs more than the query itself on a million démarches."""
     templates = ctx.config.templates.by_key
-    q = (select(m.Demarche.id, m.Demarche.person_id, m.Person.ref, m.Organisation.code, m.Demarche.key,
-                m.Demarche.due, m.Demarche.status, m.Person.as_id, m.Person.psy_id, m.Demarche.partner_id,
-                m.Demarche.last_as_point, m.Demarche.last_psy_point, m.Demarche.last_escalation_point,
-                m.Demarche.last_partner_point)
-         .join(m.Person, m.Person.id == m.Demarche.person_id)
+    d = m.Demarche
+    raw = [type_coerce(c, String) for c in (d.due, d.last_as_point, d.last_psy_point, d.last_escalation_point,
+                                             d.last_partner_point)]
+    q = (select(d.id, d.person_id, m.Person.ref, m.Organisation.code, d.key, d.status, m.Person.as_id,
+                m.Person.psy_id, d.partner_id, *raw)
+         .join(m.Person, m.Person.id == d.person_id)
          .join(m.Organisation, m.Organisation.id == m.Person.organisation_id)
-         .where(m.Demarche.status.in_([s.value for s in OPEN_STATUSES]), m.Demarche.due <= horizon(ctx, today)))
-    out = []
+         .where(d.status.in_([s.value for s in OPEN_STATUSES]), d.due <= horizon(ctx, today)))
     statuses = {s.value: s for s in Status}
+    responsible = {k: t.responsible for k, t in templates.items()}
     with ctx.db.transaction() as s:
-        for (did, pid, ref, org, key, due, status, as_id, psy_id, partner, la, lpsy, le, lp) in s.execute(q):
-            t = templates.get(key)
-            out.append(Candidate(did, pid, ref, org, key, due, statuses[status],
-                                 t.responsible if t else Responsible.BIN, as_id, psy_id, partner,
-                                 last_as=la, last_psy=lpsy, last_escalation=le, last_partner=lp))
-    return out
+        conn = s.connection()
+        # The statement is compiled by SQLAlchemy for the dialect (its values are our own codes and a date,
+        # rendered as literals); the rows are read as plain tuples from the driver's cursor, which saves a
+        # third of the sweep on a million démarches compared with building a Row per result.
+        sql = str(q.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(sql)
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        sqlite = conn.dialect.name == "sqlite"
+    res = responsible.get
+    if sqlite:  # ISO text or None; converted inline (a function call per date costs ~10% of the sweep)
+        iso = dt.date.fromisoformat
+        return [Candidate(did, pid, ref, org, key, iso(due), statuses[status], res(key, Responsible.BIN), as_id,
+                          psy_id, partner, la and iso(la), lpsy and iso(lpsy), le and iso(le), lp and iso(lp))
+                for (did, pid, ref, org, key, status, as_id, psy_id, partner, due, la, lpsy, le, lp) in rows]
+    return [Candidate(did, pid, ref, org, key, due, statuses[status], res(key, Responsible.BIN), as_id, psy_id,
+                      partner, la, lpsy, le, lp)
+            for (did, pid, ref, org, key, status, as_id, psy_id, partner, due, la, lpsy, le, lp) in rows]
 
 
 def _directory(ctx: Context, s) -> Directory:
@@ -101,9 +120,14 @@ def _directory(ctx: Context, s) -> Directory:
         p = cfg.partners.get(pid)
         return Recipient(p.id, p.name, p.language) if p else None
 
+    labels: dict[tuple[str, str], str] = {}
+
     def label(key: str, lang: str) -> str:
-        t = cfg.templates.by_key.get(key)
-        return t.label_in(lang) if t else key
+        got = labels.get((key, lang))
+        if got is None:
+            t = cfg.templates.by_key.get(key)
+            got = labels[(key, lang)] = t.label_in(lang) if t else key
+        return got
 
     return Directory(organisation_name=lambda code: org_by_code[code].name if code in org_by_code else code,
                      worker=worker, coordinators=lambda code: coords.get(code, []), partner=partner,
