@@ -38,6 +38,7 @@ test: install-dev
 bench: install-dev
 	$(BIN)/python bench/bench_planner.py
 	$(BIN)/python bench/bench_store.py
+	$(BIN)/python bench/bench_sweep.py
 
 clean:
 	rm -rf $(VENV) var/*.db var/*.db-wal var/*.db-shm
