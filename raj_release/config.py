@@ -183,17 +183,22 @@ class _Planning(BaseModel):
                                                  Certainty.ESTIMATED: 10}
 
 
-def load_policy(config_dir: Path) -> PlanningPolicy:
-    path = Path(config_dir) / "planning.yaml"
+def _mapping(path: Path, model: type[BaseModel]):
+    """A whole file validated as one `model`; the model's defaults if the file does not exist."""
     if not path.exists():
-        return PlanningPolicy()
+        return model()
     data = _read_yaml(path)
     data.pop("version", None)
     try:
-        p = _Planning.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as e:
         field, msg = _first_error(e)
         raise ConfigError(f"{path}: field {field}: {msg}") from None
+
+
+def load_policy(config_dir: Path) -> PlanningPolicy:
+    path = Path(config_dir) / "planning.yaml"
+    p = _mapping(path, _Planning)
     lo, mid, hi = p.release_after_hearing_days
     if not 0 <= lo <= mid <= hi:
         raise ConfigError(f"{path}: field release_after_hearing_days: expected [earliest, likely, latest] "
@@ -253,17 +258,7 @@ def _check_channel(path: Path, where: str, url: str) -> None:
 
 
 def load_reminders(config_dir: Path, templates: TemplateSet | None = None) -> RemindersConfig:
-    path = Path(config_dir) / "reminders.yaml"
-    if not path.exists():
-        cfg = RemindersConfig()
-    else:
-        data = _read_yaml(path)
-        data.pop("version", None)
-        try:
-            cfg = RemindersConfig.model_validate(data)
-        except ValidationError as e:
-            field, msg = _first_error(e)
-            raise ConfigError(f"{path}: field {field}: {msg}") from None
+    cfg = _mapping(Path(config_dir) / "reminders.yaml", RemindersConfig)
     for t in (templates or ()):  # a template's override must make a valid policy
         if t.reminders:
             try:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
-from pathlib import Path
 
 import pytest
 

@@ -294,7 +294,7 @@ def set_milestone(ctx: Context, ref: str, kind: str, date: dt.date, today: dt.da
     k = parse_kind(kind)
     c = _code(Certainty, certainty, "--certainty")
     try:
-        new = Milestone(kind=k, date=date, earliest=earliest, latest=latest, certainty=c)
+        Milestone(kind=k, date=date, earliest=earliest, latest=latest, certainty=c)  # validates the window
     except ValidationError as e:
         raise RajError(f"milestone {k.value}: {e.errors()[0]['msg'].removeprefix('Value error, ')}") from None
     with ctx.db.transaction() as s:

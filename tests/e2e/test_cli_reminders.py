@@ -9,18 +9,15 @@ work on a copy of its file. Refused inputs: exit code 2, one line on stderr, not
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 import shutil
-import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from raj_release.notify.sink import read_received, running_sink
 from raj_release.settings import PROJECT_ROOT
+from tests.e2e.cli import as_json, assert_refused, dump, ok, query
+from tests.e2e.cli import raj as _raj
 
 CONFIG_DIR = PROJECT_ROOT / "config"
 TODAY = "2026-11-23"
@@ -31,50 +28,8 @@ DAY = "2027-03-08"  # a Monday: démarches overdue (digests, escalation) and one
 pytestmark = pytest.mark.slow
 
 
-def raj(db: Path, *args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAJ_")}
-    env["RAJ_DATABASE_URL"] = f"sqlite:///{db}"
-    env["RAJ_CONFIG_DIR"] = str(CONFIG_DIR)
-    env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "raj_release.cli", *args], env=env, cwd=db.parent,
-                          capture_output=True, text=True, timeout=120)
-
-
-def ok(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:
-    assert result.returncode == 0, f"exit {result.returncode}: {result.stderr}"
-    assert result.stderr == "", result.stderr
-    return result
-
-
-def as_json(result: subprocess.CompletedProcess):
-    return json.loads(ok(result).stdout)
-
-
-def assert_refused(result: subprocess.CompletedProcess, *fragments: str) -> str:
-    assert result.returncode == 2, f"exit {result.returncode}, stderr: {result.stderr}"
-    assert "Traceback" not in result.stderr, result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].strip(), f"expected one line on stderr, got: {result.stderr!r}"
-    for f in fragments:
-        assert f in lines[0], f"{f!r} not in {lines[0]!r}"
-    assert result.stdout == ""
-    return lines[0]
-
-
-def dump(db: Path) -> list[str]:
-    conn = sqlite3.connect(db)
-    try:
-        return list(conn.iterdump())
-    finally:
-        conn.close()
-
-
-def query(db: Path, sql: str, *params) -> list[tuple]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
+def raj(db: Path, *args: str, env_extra: dict[str, str] | None = None):
+    return _raj(db, *args, config_dir=CONFIG_DIR, env_extra=env_extra)
 
 
 def outbox_count(db: Path) -> int:
