@@ -34,11 +34,17 @@ person_app = typer.Typer(no_args_is_help=True, help="Persons followed by a binô
 milestone_app = typer.Typer(no_args_is_help=True, help="Key dates: hearing, release, admissibility...")
 demarche_app = typer.Typer(no_args_is_help=True, help="Démarches of a plan: status, pinned dates.")
 config_app = typer.Typer(no_args_is_help=True, help="The configuration files in config/.")
+user_app = typer.Typer(no_args_is_help=True, help="Accounts of the web workspace.")
+token_app = typer.Typer(no_args_is_help=True, help="Personal access tokens for the JSON API.")
+feed_app = typer.Typer(no_args_is_help=True, help="Workers' calendar feeds (iCalendar).")
 app.add_typer(worker_app, name="worker")
 app.add_typer(person_app, name="person")
 app.add_typer(milestone_app, name="milestone")
 app.add_typer(demarche_app, name="demarche")
 app.add_typer(config_app, name="config")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+app.add_typer(feed_app, name="feed")
 
 out = Console(highlight=False, soft_wrap=False, width=160)
 
@@ -435,6 +441,100 @@ def serve(host: Annotated[str, typer.Option(help="Address of the local Prefect s
 
     _ctx()
     run(host, port, Path("var"), print_fn=out.print)
+
+
+@user_app.command("set-password")
+def user_set_password(
+    worker_id: Annotated[str, typer.Argument(metavar="ID")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin",
+                                                 help="Read the password from standard input.")] = False,
+) -> None:
+    """Set a worker's password (asked twice at the terminal, or read from stdin)."""
+    import getpass
+
+    from raj_release.services.auth import set_password
+
+    ctx = _ctx()
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Mot de passe: ")
+        if getpass.getpass("Encore une fois: ") != password:
+            raise RajError("password: the two entries differ; nothing changed")
+    set_password(ctx, worker_id, password, actor=_actor())
+    out.print(f"Mot de passe de {worker_id} enregistré.")
+
+
+@token_app.command("create")
+def token_create(worker_id: Annotated[str, typer.Argument(metavar="ID")],
+                 name: Annotated[str, typer.Option("--name", help="What the token is for.")],
+                 as_json: JsonOpt = False) -> None:
+    """Create a personal access token; it is shown once."""
+    from raj_release.services.auth import create_token
+
+    token = create_token(_ctx(), worker_id, name, actor=_actor())
+    if as_json:
+        return _print_json({"worker": worker_id, "name": name, "token": token})
+    out.print(f"Jeton « {name} » pour {worker_id} (affiché une seule fois):")
+    out.print(token, markup=False)
+
+
+@token_app.command("list")
+def token_list(worker_id: Annotated[Optional[str], typer.Argument(metavar="[ID]")] = None,
+               as_json: JsonOpt = False) -> None:
+    """List tokens (never their value)."""
+    from raj_release.services.auth import list_tokens
+
+    rows = list_tokens(_ctx(), worker_id)
+    if as_json:
+        return _print_json([{"worker": t.worker, "name": t.name, "created_at": t.created_at.isoformat(),
+                             "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None,
+                             "revoked": t.revoked} for t in rows])
+    t = Table("Travailleur", "Nom", "Créé", "Dernier usage", "Révoqué", title="Jetons d'API")
+    for r in rows:
+        t.add_row(r.worker, r.name, r.created_at.strftime("%d/%m/%Y"),
+                  r.last_used_at.strftime("%d/%m/%Y %H:%M") if r.last_used_at else "—", "oui" if r.revoked else "")
+    out.print(t)
+
+
+@token_app.command("revoke")
+def token_revoke(worker_id: Annotated[str, typer.Argument(metavar="ID")],
+                 name: Annotated[str, typer.Option("--name", help="The token's name.")]) -> None:
+    """Revoke a token: it stops working at once."""
+    from raj_release.services.auth import revoke_token
+
+    revoke_token(_ctx(), worker_id, name, actor=_actor())
+    out.print(f"Jeton « {name} » de {worker_id} révoqué.")
+
+
+@feed_app.command("create")
+def feed_create(worker_id: Annotated[str, typer.Argument(metavar="ID")], as_json: JsonOpt = False) -> None:
+    """Give a worker a new secret calendar-feed address (the previous one stops working)."""
+    from raj_release.services.auth import create_feed_secret
+
+    secret = create_feed_secret(_ctx(), worker_id, actor=_actor())
+    path = f"/calendar/{secret}.ics"
+    if as_json:
+        return _print_json({"worker": worker_id, "path": path})
+    out.print(f"Adresse du calendrier de {worker_id} (secrète; à ajouter dans Outlook ou Thunderbird):")
+    out.print(path, markup=False)
+
+
+@feed_app.command("revoke")
+def feed_revoke(worker_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """Revoke a worker's calendar feed address."""
+    from raj_release.services.auth import revoke_feed
+
+    revoke_feed(_ctx(), worker_id, actor=_actor())
+    out.print(f"Calendrier de {worker_id} révoqué.")
+
+
+@feed_app.command("show")
+def feed_show(worker_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """Print a worker's calendar (iCalendar) on standard output."""
+    from raj_release.services.feeds import calendar_feed
+
+    sys.stdout.write(calendar_feed(_ctx(), worker_id).decode())
 
 
 @config_app.command("check")

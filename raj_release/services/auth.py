@@ -1,0 +1,181 @@
+"""Accounts of the web workspace: passwords (argon2id), slowed-down guessing, personal API tokens and the
+revocable secret of each worker's calendar feed. Tokens and secrets are random, shown once, and stored only
+as SHA-256 digests; passwords only as argon2 hashes. Nothing secret reaches the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+
+from raj_release.errors import Conflict, NotFound, RajError
+from raj_release.services import audit
+from raj_release.services.access import Viewer, load_viewer
+from raj_release.services.context import Context
+from raj_release.store import models as m
+
+MIN_PASSWORD = 12
+FREE_FAILURES = 3  # failures allowed before guessing is slowed down
+WINDOW = dt.timedelta(minutes=30)  # failures older than this are forgotten
+MAX_DELAY = 900  # seconds
+
+_hasher = PasswordHasher()
+# verified against when the account does not exist, so that both cases take the same time
+_DUMMY = _hasher.hash("not a password of anyone: equal timing for unknown accounts")
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def set_password(ctx: Context, worker_id: str, password: str, actor: str = "system") -> None:
+    if len(password) < MIN_PASSWORD:
+        raise RajError(f"password: at least {MIN_PASSWORD} characters (a sentence is easier to remember)")
+    if password.strip() != password or not password.strip():
+        raise RajError("password: no leading or trailing spaces")
+    with ctx.db.transaction() as s:
+        w = s.get(m.Worker, worker_id)
+        if w is None:
+            raise NotFound(f"worker {worker_id!r} not found (see `raj worker list`)")
+        had = w.password_hash is not None
+        w.password_hash = _hasher.hash(password)
+        audit.record(s, ctx, actor, "worker.password_set", "worker", worker_id, old={"had_password": had},
+                     new={"has_password": True})
+
+
+class TooManyAttempts(RajError):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed logins: try again in {retry_after} s")
+        self.retry_after = retry_after
+
+
+def login_delay(failures: int) -> int:
+    """Seconds to wait before the next try after `failures` recent failures: 0, then doubling."""
+    if failures < FREE_FAILURES:
+        return 0
+    return min(2 ** (failures - FREE_FAILURES + 1), MAX_DELAY)
+
+
+def authenticate(ctx: Context, username: str, password: str) -> Viewer | None:
+    """The account if the password is right; None if not. Raises TooManyAttempts while guessing is slowed."""
+    now = ctx.now()
+    with ctx.db.transaction() as s:
+        s.execute(delete(m.LoginAttempt).where(m.LoginAttempt.at < now - WINDOW))
+        failures, last = s.execute(select(func.count(), func.max(m.LoginAttempt.at))
+                                   .where(m.LoginAttempt.username == username)).one()
+        wait = login_delay(failures)
+        if wait and last is not None:
+            last = last if last.tzinfo else last.replace(tzinfo=dt.UTC)
+            left = int((last + dt.timedelta(seconds=wait) - now).total_seconds()) + 1
+            if left > 0:
+                raise TooManyAttempts(left)
+        w = s.get(m.Worker, username)
+        stored = w.password_hash if (w is not None and w.active) else None
+        try:
+            ok = _hasher.verify(stored or _DUMMY, password) and stored is not None
+        except (VerificationError, InvalidHashError):
+            ok = False
+        if not ok:
+            s.add(m.LoginAttempt(username=username[:60], at=now))
+            return None
+        s.execute(delete(m.LoginAttempt).where(m.LoginAttempt.username == username))
+        if _hasher.check_needs_rehash(stored):
+            w.password_hash = _hasher.hash(password)
+        return load_viewer(s, username)
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: int
+    worker: str
+    name: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    revoked: bool
+
+
+def create_token(ctx: Context, worker_id: str, name: str, actor: str = "system") -> str:
+    """A new personal access token for the API; returned once, stored as a digest."""
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise RajError("--name: give the token a name (1-100 characters), e.g. the script that uses it")
+    token = "raj_" + secrets.token_urlsafe(32)
+    with ctx.db.transaction() as s:
+        if s.get(m.Worker, worker_id) is None:
+            raise NotFound(f"worker {worker_id!r} not found (see `raj worker list`)")
+        if s.scalar(select(m.ApiToken.id).where(m.ApiToken.worker_id == worker_id, m.ApiToken.name == name,
+                                                m.ApiToken.revoked_at.is_(None))) is not None:
+            raise Conflict(f"worker {worker_id!r} already has an active token named {name!r}")
+        s.add(m.ApiToken(worker_id=worker_id, name=name, token_hash=digest(token), created_at=ctx.now()))
+        audit.record(s, ctx, actor, "token.created", "worker", worker_id, new={"name": name})
+    return token
+
+
+def list_tokens(ctx: Context, worker_id: str | None = None) -> list[TokenInfo]:
+    q = select(m.ApiToken).order_by(m.ApiToken.worker_id, m.ApiToken.id)
+    if worker_id:
+        q = q.where(m.ApiToken.worker_id == worker_id)
+    with ctx.db.transaction() as s:
+        return [TokenInfo(t.id, t.worker_id, t.name, t.created_at, t.last_used_at, t.revoked_at is not None)
+                for t in s.scalars(q)]
+
+
+def revoke_token(ctx: Context, worker_id: str, name: str, actor: str = "system") -> None:
+    with ctx.db.transaction() as s:
+        t = s.scalar(select(m.ApiToken).where(m.ApiToken.worker_id == worker_id, m.ApiToken.name == name,
+                                              m.ApiToken.revoked_at.is_(None)))
+        if t is None:
+            raise NotFound(f"no active token named {name!r} for worker {worker_id!r}")
+        t.revoked_at = ctx.now()
+        audit.record(s, ctx, actor, "token.revoked", "worker", worker_id, old={"name": name})
+
+
+def viewer_for_token(ctx: Context, token: str) -> Viewer | None:
+    if not token or not token.startswith("raj_"):
+        return None
+    with ctx.db.transaction() as s:
+        t = s.scalar(select(m.ApiToken).where(m.ApiToken.token_hash == digest(token),
+                                              m.ApiToken.revoked_at.is_(None)))
+        if t is None:
+            return None
+        t.last_used_at = ctx.now()
+        try:
+            return load_viewer(s, t.worker_id)
+        except NotFound:
+            return None
+
+
+def create_feed_secret(ctx: Context, worker_id: str, actor: str = "system") -> str:
+    """A new secret for the worker's calendar feed URL; any previous URL stops working."""
+    secret = secrets.token_urlsafe(32)
+    with ctx.db.transaction() as s:
+        w = s.get(m.Worker, worker_id)
+        if w is None:
+            raise NotFound(f"worker {worker_id!r} not found (see `raj worker list`)")
+        had = w.feed_secret_hash is not None
+        w.feed_secret_hash = digest(secret)
+        audit.record(s, ctx, actor, "feed.created", "worker", worker_id, old={"had_feed": had},
+                     new={"has_feed": True})
+    return secret
+
+
+def revoke_feed(ctx: Context, worker_id: str, actor: str = "system") -> None:
+    with ctx.db.transaction() as s:
+        w = s.get(m.Worker, worker_id)
+        if w is None or w.feed_secret_hash is None:
+            raise NotFound(f"worker {worker_id!r} has no calendar feed")
+        w.feed_secret_hash = None
+        audit.record(s, ctx, actor, "feed.revoked", "worker", worker_id, old={"had_feed": True})
+
+
+def worker_for_feed(ctx: Context, secret: str) -> str | None:
+    if not secret:
+        return None
+    with ctx.db.transaction() as s:
+        return s.scalar(select(m.Worker.id).where(m.Worker.feed_secret_hash == digest(secret),
+                                                  m.Worker.active.is_(True)))
