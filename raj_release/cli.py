@@ -104,10 +104,11 @@ def _fmt(d: dt.date | None) -> str:
 def init(org: Annotated[Optional[str], typer.Option(help="Code of the organisation to create.")] = None,
          org_name: Annotated[Optional[str], typer.Option(help="Its name.")] = None) -> None:
     """Create or upgrade the database schema and the organisation."""
-    from raj_release.services.workers import ensure_organisation
+    from raj_release.services.workers import check_organisation, ensure_organisation
     from raj_release.store.migrate import upgrade
 
     ctx = _ctx(need_schema=False)
+    check_organisation(org or ctx.settings.organisation, org_name or ctx.settings.organisation_name)
     upgrade(ctx.db)
     o = ensure_organisation(ctx, org, org_name, actor=_actor())
     out.print(f"Base de données prête: {ctx.db.engine.url.render_as_string(hide_password=True)} "

@@ -30,6 +30,7 @@ from raj_release.domain.enums import (
 
 KEY_PATTERN = r"^[a-z][a-z0-9_]{1,39}$"
 REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$"
+ORG_PATTERN = r"^[a-z][a-z0-9-]{1,39}$"
 MAX_OFFSET_DAYS = 730  # two years either side of the anchor; more is a typo, not a plan
 
 
@@ -38,7 +39,7 @@ class Frozen(BaseModel):
 
 
 class Organisation(Frozen):
-    code: str = Field(pattern=KEY_PATTERN.replace("_", "_-"))
+    code: str = Field(pattern=ORG_PATTERN)
     name: str = Field(min_length=1, max_length=200)
 
 

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from raj_release.domain import Language, Role, Worker
+from raj_release.domain import Organisation as DomainOrganisation
 from raj_release.errors import Conflict, NotFound, RajError
 from raj_release.notify import channels
 from raj_release.services import audit
@@ -33,9 +34,21 @@ class WorkerView:
         return d
 
 
+def check_organisation(code: str, name: str) -> None:
+    try:
+        DomainOrganisation(code=code, name=name)
+    except ValidationError as e:
+        field = e.errors()[0]["loc"][0]
+        if field == "name":
+            raise RajError("--org-name: give a name of 1 to 200 characters") from None
+        raise RajError(f"--org: {code!r} is not an organisation code (lowercase letters, digits and '-', "
+                       "2 to 40 characters, e.g. ambulatoire-forest)") from None
+
+
 def ensure_organisation(ctx: Context, code: str | None = None, name: str | None = None,
                         actor: str = "system") -> m.Organisation:
     code = code or ctx.settings.organisation
+    check_organisation(code, name or ctx.settings.organisation_name)
     with ctx.db.transaction() as s:
         org = s.scalar(select(m.Organisation).where(m.Organisation.code == code))
         if org is None:

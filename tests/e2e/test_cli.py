@@ -326,3 +326,9 @@ def test_command_on_a_database_never_initialised(tmp_path):
     assert_refused(result, "not initialised", "raj init")
     # no schema, no row: at most an empty file was opened
     assert dump(db) in (None, ["BEGIN TRANSACTION;", "COMMIT;"])
+
+
+def test_init_with_a_bad_organisation_code_creates_nothing(tmp_path):
+    db = tmp_path / "raj.db"
+    assert_refused(raj(db, "init", "--org", "Bad Code"), "--org", "'Bad Code'")
+    assert dump(db) is None  # not even an empty schema
