@@ -444,6 +444,19 @@ def serve(host: Annotated[str, typer.Option(help="Address of the local Prefect s
     run(host, port, Path("var"), print_fn=out.print)
 
 
+@app.command()
+def web(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000) -> None:
+    """Serve the JSON API (/api, OpenAPI at /api/docs) and the calendar feeds."""
+    import uvicorn
+
+    from raj_release.web.app import create_app
+
+    ctx = _ctx()
+    out.print(f"raj-release: http://{host}:{port}/api/docs (Ctrl-C to stop)")
+    uvicorn.run(create_app(ctx), host=host, port=port, log_level="warning", access_log=False)
+
+
 @user_app.command("set-password")
 def user_set_password(
     worker_id: Annotated[str, typer.Argument(metavar="ID")],

@@ -115,14 +115,20 @@ class PlanView:
 # loading and replanning
 
 
-def _get_person(s: Session, ref: str, for_update: bool = True) -> m.Person:
+def _get_person(s: Session, ref: str, for_update: bool = True, viewer=None) -> m.Person:
+    """The person `ref` with milestones and démarches; with a `viewer`, only if in their scope (the same
+    "not found" otherwise, so that references cannot be probed)."""
     q = (select(m.Person).where(m.Person.ref == ref)
          .options(selectinload(m.Person.milestones), selectinload(m.Person.demarches)))
+    if viewer is not None:
+        from raj_release.services.access import person_scope
+
+        q = q.where(person_scope(viewer))
     if for_update and s.bind.dialect.name == "postgresql":
         q = q.with_for_update(of=m.Person)  # serialise concurrent replans of one person
     p = s.scalar(q)
     if p is None:
-        raise NotFound(f"person {ref!r} not found (see `raj person list`)")
+        raise NotFound(f"person {ref!r} not found" + ("" if viewer is not None else " (see `raj person list`)"))
     return p
 
 
@@ -290,7 +296,8 @@ def register_person(ctx: Context, ref: str, prison: str, as_id: str, psy_id: str
 
 def set_milestone(ctx: Context, ref: str, kind: str, date: dt.date, today: dt.date,
                   earliest: dt.date | None = None, latest: dt.date | None = None,
-                  certainty: str = "confirmed", reason: str | None = None, actor: str = "system") -> PlanView:
+                  certainty: str = "confirmed", reason: str | None = None, actor: str = "system",
+                  viewer=None, expected_version: int | None = None) -> PlanView:
     k = parse_kind(kind)
     c = _code(Certainty, certainty, "--certainty")
     try:
@@ -298,7 +305,8 @@ def set_milestone(ctx: Context, ref: str, kind: str, date: dt.date, today: dt.da
     except ValidationError as e:
         raise RajError(f"milestone {k.value}: {e.errors()[0]['msg'].removeprefix('Value error, ')}") from None
     with ctx.db.transaction() as s:
-        p = _get_person(s, ref)
+        p = _get_person(s, ref, viewer=viewer)
+        _check_version(p, expected_version)
         row = next((x for x in p.milestones if x.kind == k.value), None)
         old = None
         row_old_date = row.date if row is not None else None
@@ -374,8 +382,15 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 NEEDS_REASON = frozenset({Status.CANCELLED, Status.FAILED})
 
 
+def _check_version(p: m.Person, expected: int | None) -> None:
+    if expected is not None and p.version != expected:
+        raise Conflict(f"person {p.ref!r} was changed meanwhile (version {p.version}, yours {expected}): "
+                       "reload and try again")
+
+
 def set_status(ctx: Context, ref: str, key: str, status: str, today: dt.date, reason: str | None = None,
-               partner: str | None = None, actor: str = "system") -> DemarcheView:
+               partner: str | None = None, actor: str = "system", viewer=None,
+               expected_version: int | None = None) -> DemarcheView:
     new = parse_status(status)
     reason = (reason or "").strip() or None
     if new in NEEDS_REASON and not reason:
@@ -387,7 +402,8 @@ def set_status(ctx: Context, ref: str, key: str, status: str, today: dt.date, re
     if partner is not None and ctx.config.partners and partner not in ctx.config.partners:
         raise RajError(f"--partner: unknown partner {partner!r} (see {ctx.config.directory / 'partners.yaml'})")
     with ctx.db.transaction() as s:
-        p = _get_person(s, ref)
+        p = _get_person(s, ref, viewer=viewer)
+        _check_version(p, expected_version)
         row = _demarche(p, key, ctx)
         old = Status(row.status)
         if old is new and reason == row.reason and partner == row.partner_id:
@@ -461,9 +477,13 @@ def unpin(ctx: Context, ref: str, key: str, today: dt.date, actor: str = "system
         return view
 
 
-def show_plan(ctx: Context, ref: str, today: dt.date) -> PlanView:
+def show_plan(ctx: Context, ref: str, today: dt.date, viewer=None) -> PlanView:
+    """The plan; read through the workspace or the API (`viewer`), the read is written to the audit log."""
     with ctx.db.transaction() as s:
-        return _view(s, ctx, _get_person(s, ref, for_update=False), today)
+        p = _get_person(s, ref, for_update=False, viewer=viewer)
+        if viewer is not None:
+            audit.record(s, ctx, viewer.id, "person.read", "person", ref, person_id=p.id)
+        return _view(s, ctx, p, today)
 
 
 def _demarche(p: m.Person, key: str, ctx: Context) -> m.Demarche:
@@ -545,7 +565,7 @@ class OverdueRow:
 
 
 def list_overdue(ctx: Context, today: dt.date, worker: str | None = None, prison: str | None = None,
-                 organisation: str | None = None) -> list[OverdueRow]:
+                 organisation: str | None = None, viewer=None) -> list[OverdueRow]:
     """Open démarches due before `today`, most overdue first (one query)."""
     q = (select(m.Demarche.key, m.Demarche.due, m.Demarche.status, m.Person.ref, m.Person.as_id,
                 m.Person.psy_id, m.Person.prison)
@@ -559,6 +579,10 @@ def list_overdue(ctx: Context, today: dt.date, worker: str | None = None, prison
     if organisation:
         q = q.join(m.Organisation, m.Organisation.id == m.Person.organisation_id).where(
             m.Organisation.code == organisation)
+    if viewer is not None:
+        from raj_release.services.access import person_scope
+
+        q = q.where(person_scope(viewer))
     cal = ctx.config.calendar
     templates = ctx.config.templates.by_key
     with ctx.db.transaction() as s:
@@ -591,7 +615,7 @@ class PersonRow:
                 "next_due": _iso(self.next_due)}
 
 
-def list_persons(ctx: Context, today: dt.date) -> list[PersonRow]:
+def list_persons(ctx: Context, today: dt.date, viewer=None) -> list[PersonRow]:
     from sqlalchemy import case, func
 
     open_ = m.Demarche.status.in_([x.value for x in OPEN_STATUSES])
@@ -601,5 +625,9 @@ def list_persons(ctx: Context, today: dt.date) -> list[PersonRow]:
                 func.min(case((open_ & (m.Demarche.due >= today), m.Demarche.due))))
          .outerjoin(m.Demarche, m.Demarche.person_id == m.Person.id)
          .group_by(m.Person.id).order_by(m.Person.ref))
+    if viewer is not None:
+        from raj_release.services.access import person_scope
+
+        q = q.where(person_scope(viewer))
     with ctx.db.transaction() as s:
         return [PersonRow(*r) for r in s.execute(q).all()]

@@ -1,0 +1,113 @@
+"""The JSON API under /api, authenticated by personal access tokens (`raj token create`).
+
+Errors are JSON `{"detail": "..."}` with the right status: 401 without a valid token, 404 for a person
+outside one's scope (as for one that does not exist), 409 when the person changed since the version the
+client read, 422 for bad input. Every read of a plan and every change goes to the audit log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from raj_release.domain.models import parse_date
+from raj_release.services.access import Viewer
+from raj_release.services.context import Context
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+class Unauthorized(Exception):
+    pass
+
+
+def context(request: Request) -> Context:
+    return request.app.state.ctx
+
+
+def viewer(request: Request, authorization: Annotated[str | None, Header()] = None) -> Viewer:
+    from raj_release.services.auth import viewer_for_token
+
+    scheme, _, token = (authorization or "").partition(" ")
+    v = viewer_for_token(context(request), token.strip()) if scheme.lower() == "bearer" else None
+    if v is None:
+        raise Unauthorized()
+    return v
+
+
+Ctx = Annotated[Context, Depends(context)]
+Me = Annotated[Viewer, Depends(viewer)]
+AsOf = Annotated[str | None, Query(description="The day to act as of (YYYY-MM-DD); default today, Brussels.")]
+
+
+def _as_of(ctx: Context, as_of: str | None) -> dt.date:
+    return parse_date(as_of, "as_of") if as_of is not None else ctx.local_today()
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: str = Field(description="planned, in-progress, on-hold, completed, cancelled or failed")
+    reason: str | None = Field(default=None, max_length=1000, description="required for cancelled and failed")
+    partner: str | None = Field(default=None, max_length=60, description="partner id (on-hold only)")
+    version: int = Field(description="the person's version the client read (409 if it changed)")
+
+
+class MilestoneChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    date: str = Field(description="YYYY-MM-DD")
+    earliest: str | None = None
+    latest: str | None = None
+    certainty: str = "confirmed"
+    reason: str | None = Field(default=None, max_length=1000)
+    version: int
+
+
+@router.get("/me", summary="Who the token belongs to")
+def me(v: Me) -> dict:
+    return {"id": v.id, "name": v.name, "role": v.role.value, "organisation": v.organisation,
+            "language": v.language}
+
+
+@router.get("/persons", summary="The persons one may see, with their open and overdue démarches")
+def persons(ctx: Ctx, v: Me, as_of: AsOf = None) -> list[dict]:
+    from raj_release.services.plans import list_persons
+
+    return [r.as_json() for r in list_persons(ctx, _as_of(ctx, as_of), viewer=v)]
+
+
+@router.get("/persons/{ref}/plan", summary="A person's plan de reclassement (the read is audited)")
+def plan(ref: str, ctx: Ctx, v: Me, as_of: AsOf = None) -> dict:
+    from raj_release.services.plans import show_plan
+
+    return show_plan(ctx, ref, _as_of(ctx, as_of), viewer=v).as_json()
+
+
+@router.put("/persons/{ref}/demarches/{key}/status", summary="Change a démarche's status")
+def set_demarche_status(ref: str, key: str, body: StatusChange, ctx: Ctx, v: Me, as_of: AsOf = None) -> dict:
+    from raj_release.services.plans import set_status
+
+    d = set_status(ctx, ref, key, body.status, _as_of(ctx, as_of), body.reason, body.partner, actor=v.id,
+                   viewer=v, expected_version=body.version)
+    return d.as_json()
+
+
+@router.put("/persons/{ref}/milestones/{kind}", summary="Set or move a key date; the plan follows")
+def set_person_milestone(ref: str, kind: str, body: MilestoneChange, ctx: Ctx, v: Me, as_of: AsOf = None) -> dict:
+    from raj_release.services.plans import parse_kind, set_milestone
+
+    parse_kind(kind)
+    date = parse_date(body.date, "date")
+    lo = parse_date(body.earliest, "earliest") if body.earliest else None
+    hi = parse_date(body.latest, "latest") if body.latest else None
+    return set_milestone(ctx, ref, kind, date, _as_of(ctx, as_of), lo, hi, body.certainty, body.reason,
+                         actor=v.id, viewer=v, expected_version=body.version).as_json()
+
+
+@router.get("/overdue", summary="Open démarches past their due date, in one's scope")
+def overdue(ctx: Ctx, v: Me, as_of: AsOf = None) -> list[dict]:
+    from raj_release.services.plans import list_overdue
+
+    return [r.as_json() for r in list_overdue(ctx, _as_of(ctx, as_of), viewer=v)]

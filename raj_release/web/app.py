@@ -1,0 +1,42 @@
+"""The FastAPI application: `raj web` serves it (127.0.0.1:8000 by default)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from raj_release.errors import Conflict, NotFound, RajError
+from raj_release.services.context import Context
+from raj_release.web import api
+
+
+def create_app(ctx: Context) -> FastAPI:
+    app = FastAPI(title="raj-release", version="0.1.0", openapi_url="/api/openapi.json", docs_url="/api/docs",
+                  redoc_url=None,
+                  description="Plans de reclassement: démarches planned backward from the hearing and release "
+                              "dates. Authenticate with a personal access token: `Authorization: Bearer raj_...`.")
+    app.state.ctx = ctx
+    app.include_router(api.router)
+
+    @app.exception_handler(api.Unauthorized)
+    async def _unauthorized(_request: Request, _exc: api.Unauthorized) -> JSONResponse:
+        return JSONResponse({"detail": "a valid personal access token is required (Authorization: Bearer ...)"},
+                            status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(RajError)
+    async def _refused(_request: Request, exc: RajError) -> JSONResponse:
+        status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 422
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    @app.get("/calendar/{secret}.ics", include_in_schema=False)
+    def calendar(secret: str) -> Response:
+        from raj_release.services.auth import worker_for_feed
+        from raj_release.services.feeds import calendar_feed
+
+        worker = worker_for_feed(ctx, secret)
+        if worker is None:
+            return JSONResponse({"detail": "calendar not found"}, status_code=404)
+        return Response(calendar_feed(ctx, worker), media_type="text/calendar; charset=utf-8",
+                        headers={"Cache-Control": "private, no-store"})
+
+    return app
