@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     actor: str | None = Field(default=None, description="who the CLI acts as, recorded in the audit log")
     organisation: str = Field(default="ambulatoire-forest", description="code of the default organisation")
     organisation_name: str = "L'Ambulatoire-Forest"
+    secret_key: str | None = Field(default=None, description="signs the web sessions; default: var/secret.key")
 
 
 @lru_cache(maxsize=1)

@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 
 from raj_release.errors import Conflict, NotFound, RajError
 from raj_release.services.context import Context
-from raj_release.web import api
+from raj_release.web import api, pages
+from raj_release.web.session import load_secret
 
 
-def create_app(ctx: Context) -> FastAPI:
+def create_app(ctx: Context, secret: bytes | None = None, secure_cookies: bool = False) -> FastAPI:
+    """The application. `secret` signs session cookies (default: RAJ_SECRET_KEY or var/secret.key);
+    `secure_cookies` marks them Secure, for a deployment behind HTTPS."""
     app = FastAPI(title="raj-release", version="0.1.0", openapi_url="/api/openapi.json", docs_url="/api/docs",
                   redoc_url=None,
                   description="Plans de reclassement: démarches planned backward from the hearing and release "
                               "dates. Authenticate with a personal access token: `Authorization: Bearer raj_...`.")
     app.state.ctx = ctx
+    app.state.secret = secret or load_secret(ctx.settings.secret_key, Path("var"))
+    app.state.secure_cookies = secure_cookies
     app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).resolve().parent / "static")), name="static")
 
     @app.exception_handler(api.Unauthorized)
     async def _unauthorized(_request: Request, _exc: api.Unauthorized) -> JSONResponse:

@@ -1,0 +1,177 @@
+"""The HTML workspace (server-rendered Jinja2 pages). Thin: each route reads the session, calls one
+service, renders a template. Every form carries the session's CSRF token; a POST without it is refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from raj_release.domain.enums import MilestoneKind
+from raj_release.domain.labels import MILESTONE_LABELS
+from raj_release.domain.models import parse_date
+from raj_release.errors import Conflict, NotFound, RajError
+from raj_release.services.access import Viewer, load_viewer
+from raj_release.web import session as sess
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
+templates.env.filters["date"] = lambda d: d.strftime("%d/%m/%Y") if d else "—"
+
+UI = {
+    "fr": {"week": "Ma semaine", "logout": "Se déconnecter", "login_title": "Connexion", "username": "Identifiant",
+           "password": "Mot de passe", "login": "Se connecter", "due": "Échéance", "person": "Personne",
+           "demarche": "Démarche", "status": "Statut", "actions": "Actions", "late_by": "retard",
+           "mark_done": "Fait", "other": "Autre…", "partner": "Partenaire", "reason": "Raison (sans objet, échec)",
+           "save": "Enregistrer", "nothing": "Rien.", "week_title": "Ma semaine du", "overdue": "En retard",
+           "this_week": "Cette semaine", "on_hold": "En attente d'un partenaire", "milestones": "Dates à venir",
+           "st_planned": "prévue", "st_in-progress": "en cours", "st_on-hold": "en attente", "st_completed": "faite",
+           "st_cancelled": "sans objet", "st_failed": "échouée", "bad_login": "Identifiant ou mot de passe incorrect.",
+           "csrf": "Formulaire expiré ou incomplet: rechargez la page.", "done": "Enregistré."},
+    "nl": {"week": "Mijn week", "logout": "Afmelden", "login_title": "Aanmelden", "username": "Gebruikersnaam",
+           "password": "Wachtwoord", "login": "Aanmelden", "due": "Vervaldatum", "person": "Persoon",
+           "demarche": "Stap", "status": "Status", "actions": "Acties", "late_by": "te laat",
+           "mark_done": "Gedaan", "other": "Ander…", "partner": "Partner", "reason": "Reden (niet van toepassing, mislukt)",
+           "save": "Opslaan", "nothing": "Niets.", "week_title": "Mijn week van", "overdue": "Te laat",
+           "this_week": "Deze week", "on_hold": "Wacht op een partner", "milestones": "Komende datums",
+           "st_planned": "gepland", "st_in-progress": "bezig", "st_on-hold": "wacht", "st_completed": "gedaan",
+           "st_cancelled": "niet van toepassing", "st_failed": "mislukt",
+           "bad_login": "Gebruikersnaam of wachtwoord onjuist.",
+           "csrf": "Formulier verlopen of onvolledig: herlaad de pagina.", "done": "Opgeslagen."},
+}
+
+
+def _ctx(request: Request):
+    return request.app.state.ctx
+
+
+def _secret(request: Request) -> bytes:
+    return request.app.state.secret
+
+
+def _session(request: Request) -> dict | None:
+    return sess.unsign(_secret(request), request.cookies.get(sess.SESSION_COOKIE))
+
+
+def _viewer(request: Request) -> tuple[Viewer, dict] | None:
+    data = _session(request)
+    if data is None:
+        return None
+    try:
+        with _ctx(request).db.transaction() as s:
+            return load_viewer(s, data["w"]), data
+    except NotFound:
+        return None
+
+
+def _render(request: Request, name: str, status: int = 200, me: Viewer | None = None, csrf: str = "",
+            **context) -> HTMLResponse:
+    lang = me.language if me and me.language in UI else "fr"
+    return templates.TemplateResponse(request, name, {"t": UI[lang], "lang": lang, "me": me, "csrf": csrf,
+                                                      **context}, status_code=status)
+
+
+def _to_login() -> RedirectResponse:
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    return RedirectResponse("/week", status_code=303)
+
+
+@router.get("/login")
+def login_form(request: Request) -> HTMLResponse:
+    token = secrets.token_urlsafe(24)
+    resp = _render(request, "login.html", title=UI["fr"]["login_title"], csrf=token)
+    resp.set_cookie(sess.LOGIN_CSRF_COOKIE, token, max_age=3600, httponly=True, samesite="lax",
+                    secure=request.app.state.secure_cookies)
+    return resp
+
+
+@router.post("/login")
+def login(request: Request, username: str = Form(""), password: str = Form(""), csrf: str = Form("")) -> Response:
+    from raj_release.services.auth import TooManyAttempts, authenticate
+
+    if not sess.csrf_ok(request.cookies.get(sess.LOGIN_CSRF_COOKIE), csrf):
+        return _render(request, "login.html", 403, title=UI["fr"]["login_title"], error=UI["fr"]["csrf"],
+                       csrf=request.cookies.get(sess.LOGIN_CSRF_COOKIE, ""), username=username)
+    try:
+        v = authenticate(_ctx(request), username.strip(), password)
+    except TooManyAttempts as e:
+        return _render(request, "login.html", 429, title=UI["fr"]["login_title"], error=str(e), csrf=csrf,
+                       username=username)
+    if v is None:
+        return _render(request, "login.html", 401, title=UI["fr"]["login_title"], error=UI["fr"]["bad_login"],
+                       csrf=csrf, username=username)
+    resp = RedirectResponse("/week", status_code=303)
+    resp.set_cookie(sess.SESSION_COOKIE, sess.sign(_secret(request), sess.new_session(v.id)), max_age=sess.MAX_AGE,
+                    httponly=True, samesite="lax", secure=request.app.state.secure_cookies)
+    resp.delete_cookie(sess.LOGIN_CSRF_COOKIE)
+    return resp
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: str = Form("")) -> Response:
+    data = _session(request)
+    if data is None or not sess.csrf_ok(data.get("c"), csrf):
+        return Response("CSRF token missing or wrong", status_code=403)
+    resp = _to_login()
+    resp.delete_cookie(sess.SESSION_COOKIE)
+    return resp
+
+
+def _today(request: Request) -> dt.date:
+    raw = request.query_params.get("as_of")
+    return parse_date(raw, "as_of") if raw else _ctx(request).local_today()
+
+
+@router.get("/week")
+def week(request: Request) -> Response:
+    from raj_release.services.week import my_week
+
+    got = _viewer(request)
+    if got is None:
+        return _to_login()
+    v, data = got
+    ctx = _ctx(request)
+    try:
+        today = _today(request)
+    except RajError as e:
+        return _render(request, "base.html", 422, me=v, csrf=data["c"], title="", error=str(e))
+    w = my_week(ctx, v, today)
+    lang = v.language if v.language in UI else "fr"
+    return _render(request, "week.html", me=v, csrf=data["c"], title=UI[lang]["week"], week=w,
+                   partners=sorted(ctx.config.partners.values(), key=lambda p: p.name),
+                   milestone_label=lambda k: MILESTONE_LABELS[MilestoneKind(k)][lang],
+                   error=request.query_params.get("error"))
+
+
+@router.post("/persons/{ref}/demarches/{key}/status")
+def set_status_form(request: Request, ref: str, key: str, status: str = Form(...), version: int = Form(...),
+                    reason: str = Form(""), partner: str = Form(""), csrf: str = Form("")) -> Response:
+    from raj_release.services.plans import set_status
+
+    got = _viewer(request)
+    if got is None:
+        return _to_login()
+    v, data = got
+    if not sess.csrf_ok(data.get("c"), csrf):
+        return Response("CSRF token missing or wrong", status_code=403)
+    ctx = _ctx(request)
+    back = "/week" + (f"?as_of={request.query_params['as_of']}" if "as_of" in request.query_params else "")
+    try:
+        set_status(ctx, ref, key, status, _today(request), reason or None,
+                   (partner or None) if status == "on-hold" else None, actor=v.id, viewer=v,
+                   expected_version=version)
+    except NotFound as e:
+        return HTMLResponse(str(e), status_code=404)
+    except (Conflict, RajError) as e:
+        sep = "&" if "?" in back else "?"
+        return RedirectResponse(f"{back}{sep}error={quote(str(e))}", status_code=303)
+    return RedirectResponse(back, status_code=303)

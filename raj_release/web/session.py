@@ -1,0 +1,73 @@
+"""Signed session cookies and CSRF tokens, with the standard library's HMAC (no extra dependency).
+
+A session cookie holds {worker id, CSRF token, issue time}, signed with the deployment's secret key
+(RAJ_SECRET_KEY, or var/secret.key created on first use with mode 0600). It expires after `max_age`.
+Forms carry the CSRF token of the session (or, before login, of a short-lived cookie) and POSTs without
+the right token are refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import time
+from pathlib import Path
+
+SESSION_COOKIE = "raj_session"
+LOGIN_CSRF_COOKIE = "raj_login_csrf"
+MAX_AGE = 12 * 3600
+
+
+def load_secret(configured: str | None, var_dir: Path) -> bytes:
+    if configured:
+        return configured.encode()
+    path = var_dir / "secret.key"
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
+
+
+def _b64(b: bytes) -> str:
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def _unb64(s: str) -> bytes:
+    return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
+
+
+def sign(secret: bytes, payload: dict) -> str:
+    body = _b64(json.dumps(payload, separators=(",", ":")).encode())
+    mac = _b64(hmac.new(secret, body.encode(), hashlib.sha256).digest())
+    return f"{body}.{mac}"
+
+
+def unsign(secret: bytes, token: str | None, max_age: int = MAX_AGE, now: float | None = None) -> dict | None:
+    if not token or "." not in token:
+        return None
+    body, mac = token.rsplit(".", 1)
+    expected = _b64(hmac.new(secret, body.encode(), hashlib.sha256).digest())
+    if not hmac.compare_digest(mac, expected):
+        return None
+    try:
+        payload = json.loads(_unb64(body))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    issued = payload.get("t", 0)
+    if not isinstance(issued, (int, float)) or (now or time.time()) - issued > max_age:
+        return None
+    return payload
+
+
+def new_session(worker_id: str) -> dict:
+    return {"w": worker_id, "c": secrets.token_urlsafe(24), "t": int(time.time())}
+
+
+def csrf_ok(expected: str | None, given: str | None) -> bool:
+    return bool(expected) and bool(given) and hmac.compare_digest(expected, given)

@@ -1,0 +1,127 @@
+"""The HTML workspace in-process: login (with CSRF and slowed guessing), "my week" per role, one-click status
+changes, refused forms without their CSRF token, anonymous requests sent to the login page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import warnings
+
+import pytest
+
+from raj_release.domain import Milestone, MilestoneKind
+from raj_release.services.auth import set_password
+from raj_release.services.plans import register_person
+from raj_release.services.workers import register_worker
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+PASSWORD = "une phrase assez longue"
+REGISTERED = dt.date(2026, 11, 23)
+LATER = "2027-01-20"  # démarches of the first plan are overdue by then
+
+
+@pytest.fixture
+def web(ctx):
+    from raj_release.web.app import create_app
+
+    for wid, role in [("as.a", "as"), ("psy.a", "psy"), ("as.b", "as"), ("psy.b", "psy"), ("coord", "coordinator"),
+                      ("admin", "admin")]:
+        register_worker(ctx, wid, wid.upper(), role, "nl" if wid == "psy.b" else "fr")
+        set_password(ctx, wid, PASSWORD)
+    hearing = [Milestone(kind=MilestoneKind.TAP_HEARING, date=dt.date(2027, 6, 15))]
+    register_person(ctx, "P-A", "haren", "as.a", "psy.a", REGISTERED, needs=["housing"], milestones=hearing)
+    register_person(ctx, "P-B", "ittre", "as.b", "psy.b", REGISTERED, needs=["income"], milestones=hearing)
+    return TestClient(create_app(ctx, secret=b"test secret"), follow_redirects=False)
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+def login(client, who: str, password: str = PASSWORD):
+    page = client.get("/login")
+    return client.post("/login", data={"username": who, "password": password, "csrf": csrf_of(page.text)})
+
+
+def test_anonymous_is_sent_to_login(web):
+    for url in ("/", "/week"):
+        r = web.get(url)
+        assert r.status_code == 303
+    assert web.get("/week").headers["location"] == "/login"
+    r = web.post("/persons/P-A/demarches/intake_fiche/status", data={"status": "completed", "version": 1})
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+
+
+def test_login_needs_the_right_password_and_its_csrf_token(web):
+    assert login(web, "as.a", "mauvais mot de passe").status_code == 401
+    web.get("/login")
+    r = web.post("/login", data={"username": "as.a", "password": PASSWORD, "csrf": "forged"})
+    assert r.status_code == 403
+    r = login(web, "as.a")
+    assert r.status_code == 303 and r.headers["location"] == "/week"
+    assert "raj_session" in r.cookies or "raj_session" in web.cookies
+
+
+def test_guessing_is_slowed_down(web):
+    for _ in range(3):
+        assert login(web, "as.b", "mauvais mot de passe").status_code == 401
+    r = login(web, "as.b")
+    assert r.status_code == 429 and "try again" in r.text
+
+
+def test_my_week_shows_my_overdue_and_one_click_marks_it_done(web):
+    login(web, "as.a")
+    page = web.get(f"/week?as_of={LATER}")
+    assert page.status_code == 200
+    overdue = page.text.split('id="overdue"')[1].split("</section>")[0]
+    assert 'data-ref="P-A" data-key="intake_fiche"' in overdue
+    assert "P-B" not in page.text  # another binôme's person
+    version = re.search(r'data-key="intake_fiche".*?name="version" value="(\d+)"', overdue, re.S).group(1)
+    r = web.post(f"/persons/P-A/demarches/intake_fiche/status?as_of={LATER}",
+                 data={"status": "completed", "version": version, "csrf": csrf_of(page.text)})
+    assert r.status_code == 303
+    after = web.get(f"/week?as_of={LATER}").text.split('id="overdue"')[1].split("</section>")[0]
+    assert 'data-key="intake_fiche"' not in after
+
+
+def test_a_form_without_its_csrf_token_is_refused(web):
+    login(web, "as.a")
+    r = web.post(f"/persons/P-A/demarches/intake_fiche/status?as_of={LATER}",
+                 data={"status": "completed", "version": 1})
+    assert r.status_code == 403
+    r = web.post("/logout", data={"csrf": "forged"})
+    assert r.status_code == 403
+
+
+def test_out_of_scope_is_404_and_a_stale_form_says_why(web):
+    login(web, "as.a")
+    token = csrf_of(web.get(f"/week?as_of={LATER}").text)
+    r = web.post(f"/persons/P-B/demarches/intake_fiche/status?as_of={LATER}",
+                 data={"status": "completed", "version": 1, "csrf": token})
+    assert r.status_code == 404 and "P-B" in r.text and "not found" in r.text
+    r = web.post(f"/persons/P-A/demarches/intake_fiche/status?as_of={LATER}",
+                 data={"status": "completed", "version": 99, "csrf": token})
+    assert r.status_code == 303 and "error=" in r.headers["location"]
+    assert "changed meanwhile" in web.get(r.headers["location"]).text
+
+
+def test_roles_see_their_scope_in_their_language(web):
+    login(web, "psy.b")
+    page = web.get("/week?as_of=2027-05-03").text  # by May the binôme's démarches of P-B are late
+    assert "Mijn week" in page and "P-B" in page and "P-A" not in page
+    web.cookies.clear()
+    login(web, "coord")
+    page = web.get(f"/week?as_of={LATER}").text
+    assert "P-A" in page and "P-B" in page
+    web.cookies.clear()
+    login(web, "admin")
+    page = web.get(f"/week?as_of={LATER}").text
+    assert "P-A" not in page and "P-B" not in page
+
+
+def test_a_forged_session_cookie_is_not_a_session(web):
+    web.cookies.set("raj_session", "eyJ3IjoiY29vcmQifQ.forged")
+    assert web.get("/week").status_code == 303
