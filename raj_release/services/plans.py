@@ -429,13 +429,14 @@ def set_status(ctx: Context, ref: str, key: str, status: str, today: dt.date, re
 
 
 def pin_due(ctx: Context, ref: str, key: str, due: dt.date, today: dt.date, reason: str | None = None,
-            actor: str = "system") -> PlanView:
+            actor: str = "system", viewer=None, expected_version: int | None = None) -> PlanView:
     cal = ctx.config.calendar
     if not cal.is_working_day(due):
         raise RajError(f"DATE: {due.isoformat()} is not a working day ({cal.closure_name(due)}); "
                        f"pick one such as {cal.previous_working_day(due).isoformat()}")
     with ctx.db.transaction() as s:
-        p = _get_person(s, ref)
+        p = _get_person(s, ref, viewer=viewer)
+        _check_version(p, expected_version)
         row = _demarche(p, key, ctx)
         if Status(row.status) in FINAL_STATUSES:
             raise Conflict(f"démarche {key!r} of {ref!r} is {row.status}: a finished démarche keeps its date")

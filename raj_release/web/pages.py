@@ -32,7 +32,7 @@ UI = {
            "this_week": "Cette semaine", "on_hold": "En attente d'un partenaire", "milestones": "Dates à venir",
            "st_planned": "prévue", "st_in-progress": "en cours", "st_on-hold": "en attente", "st_completed": "faite",
            "st_cancelled": "sans objet", "st_failed": "échouée", "bad_login": "Identifiant ou mot de passe incorrect.",
-           "csrf": "Formulaire expiré ou incomplet: rechargez la page.", "done": "Enregistré."},
+           "csrf": "Formulaire expiré ou incomplet: rechargez la page.", "done": "Enregistré.", "plan_of": "Plan de reclassement de", "binome": "binôme", "at_risk": "Plan à risque: des démarches sont comprimées ou tombent après leur date d'ancrage.", "moved": "Démarches déplacées", "readiness": "Prêt pour l'audience", "timeline": "Ligne du temps", "milestones_h": "Dates clés", "kind": "Date", "date": "Jour", "window": "Fenêtre", "certainty": "Certitude", "set_date": "Enregistrer la date", "demarches": "Démarches", "depends": "Dépend de", "pin": "Épingler", "compressed": "comprimée", "history": "Historique", "none_moved": "aucune"},
     "nl": {"week": "Mijn week", "logout": "Afmelden", "login_title": "Aanmelden", "username": "Gebruikersnaam",
            "password": "Wachtwoord", "login": "Aanmelden", "due": "Vervaldatum", "person": "Persoon",
            "demarche": "Stap", "status": "Status", "actions": "Acties", "late_by": "te laat",
@@ -42,7 +42,7 @@ UI = {
            "st_planned": "gepland", "st_in-progress": "bezig", "st_on-hold": "wacht", "st_completed": "gedaan",
            "st_cancelled": "niet van toepassing", "st_failed": "mislukt",
            "bad_login": "Gebruikersnaam of wachtwoord onjuist.",
-           "csrf": "Formulier verlopen of onvolledig: herlaad de pagina.", "done": "Opgeslagen."},
+           "csrf": "Formulier verlopen of onvolledig: herlaad de pagina.", "done": "Opgeslagen.", "plan_of": "Re-integratieplan van", "binome": "duo", "at_risk": "Plan in gevaar: stappen zijn samengedrukt of vallen na hun ankerdatum.", "moved": "Verschoven stappen", "readiness": "Klaar voor de zitting", "timeline": "Tijdlijn", "milestones_h": "Sleuteldatums", "kind": "Datum", "date": "Dag", "window": "Venster", "certainty": "Zekerheid", "set_date": "Datum opslaan", "demarches": "Stappen", "depends": "Hangt af van", "pin": "Vastzetten", "compressed": "samengedrukt", "history": "Geschiedenis", "none_moved": "geen"},
 }
 
 
@@ -175,3 +175,95 @@ def set_status_form(request: Request, ref: str, key: str, status: str = Form(...
         sep = "&" if "?" in back else "?"
         return RedirectResponse(f"{back}{sep}error={quote(str(e))}", status_code=303)
     return RedirectResponse(back, status_code=303)
+
+
+def _back_to_plan(request: Request, ref: str, moved: str | None = None, error: str | None = None) -> Response:
+    params = []
+    if "as_of" in request.query_params:
+        params.append(f"as_of={request.query_params['as_of']}")
+    if moved is not None:
+        params.append(f"moved={quote(moved)}")
+    if error:
+        params.append(f"error={quote(error)}")
+    return RedirectResponse(f"/persons/{quote(ref)}" + ("?" + "&".join(params) if params else ""), status_code=303)
+
+
+@router.get("/persons/{ref}")
+def plan_page(request: Request, ref: str) -> Response:
+    from raj_release.services.history import person_history
+    from raj_release.services.plans import show_plan
+    from raj_release.web.timeline import Bar, svg
+
+    got = _viewer(request)
+    if got is None:
+        return _to_login()
+    v, data = got
+    ctx = _ctx(request)
+    try:
+        today = _today(request)
+        view = show_plan(ctx, ref, today, viewer=v)
+        history = person_history(ctx, v, ref)
+    except NotFound as e:
+        return HTMLResponse(str(e), status_code=404)
+    except RajError as e:
+        return HTMLResponse(str(e), status_code=422)
+    lang = v.language if v.language in UI else "fr"
+    by_pillar: dict[str, list] = {}
+    for d in view.demarches:
+        by_pillar.setdefault(d.pillar, []).append(d)
+    marks = [(MILESTONE_LABELS[MilestoneKind(ms["kind"])][lang], dt.date.fromisoformat(ms["date"]))
+             for ms in view.milestones if ms["kind"] in ("tap_hearing", "expected_release", "actual_release",
+                                                          "fond_de_peine")]
+    picture = svg([Bar(d.label, d.pillar, d.start, d.due, d.status, d.overdue) for d in view.demarches], marks, today)
+    return _render(request, "plan.html", me=v, csrf=data["c"], title=ref, plan=view, by_pillar=list(by_pillar.items()),
+                   timeline=picture, history=history, kinds=[k.value for k in MilestoneKind],
+                   milestone_label=lambda k: MILESTONE_LABELS[MilestoneKind(k)][lang],
+                   moved=request.query_params.get("moved"), error=request.query_params.get("error"))
+
+
+@router.post("/persons/{ref}/milestones")
+def set_milestone_form(request: Request, ref: str, kind: str = Form(...), date: str = Form(...),
+                       version: int = Form(...), earliest: str = Form(""), latest: str = Form(""),
+                       certainty: str = Form("confirmed"), reason: str = Form(""), csrf: str = Form("")) -> Response:
+    from raj_release.services.plans import set_milestone
+
+    got = _viewer(request)
+    if got is None:
+        return _to_login()
+    v, data = got
+    if not sess.csrf_ok(data.get("c"), csrf):
+        return Response("CSRF token missing or wrong", status_code=403)
+    try:
+        d = parse_date(date, "date")
+        lo = parse_date(earliest, "earliest") if earliest else None
+        hi = parse_date(latest, "latest") if latest else None
+        view = set_milestone(_ctx(request), ref, kind, d, _today(request), lo, hi, certainty, reason or None,
+                             actor=v.id, viewer=v, expected_version=version)
+    except NotFound as e:
+        return HTMLResponse(str(e), status_code=404)
+    except RajError as e:
+        return _back_to_plan(request, ref, error=str(e))
+    moved = ", ".join(f"{c['key']} {c['old_due'] or '—'} → {c['new_due']}" for c in view.changes)
+    return _back_to_plan(request, ref, moved=moved or "—")
+
+
+@router.post("/persons/{ref}/demarches/{key}/pin")
+def pin_form(request: Request, ref: str, key: str, date: str = Form(...), version: int = Form(...),
+             reason: str = Form(""), csrf: str = Form("")) -> Response:
+    from raj_release.services.plans import pin_due
+
+    got = _viewer(request)
+    if got is None:
+        return _to_login()
+    v, data = got
+    if not sess.csrf_ok(data.get("c"), csrf):
+        return Response("CSRF token missing or wrong", status_code=403)
+    try:
+        view = pin_due(_ctx(request), ref, key, parse_date(date, "date"), _today(request), reason or None,
+                       actor=v.id, viewer=v, expected_version=version)
+    except NotFound as e:
+        return HTMLResponse(str(e), status_code=404)
+    except RajError as e:
+        return _back_to_plan(request, ref, error=str(e))
+    moved = ", ".join(f"{c['key']} {c['old_due'] or '—'} → {c['new_due']}" for c in view.changes)
+    return _back_to_plan(request, ref, moved=moved or "—")

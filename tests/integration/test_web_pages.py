@@ -125,3 +125,53 @@ def test_roles_see_their_scope_in_their_language(web):
 def test_a_forged_session_cookie_is_not_a_session(web):
     web.cookies.set("raj_session", "eyJ3IjoiY29vcmQifQ.forged")
     assert web.get("/week").status_code == 303
+
+
+def test_plan_page_shows_milestones_history_timeline_and_readiness(web, ctx):
+    login(web, "as.a")
+    page = web.get(f"/persons/P-A?as_of={LATER}")
+    assert page.status_code == 200
+    html = page.text
+    assert "<svg" in html and "aujourd&#x27;hui" in html.split("<svg")[1]  # the "today" line, escaped
+    for section in ("readiness", "timeline", "milestones", "demarches", "history"):
+        assert f'id="{section}"' in html
+    assert 'data-key="housing_apply"' in html and "person.registered" in html
+    assert web.get(f"/persons/P-B?as_of={LATER}").status_code == 404  # another binôme's person
+
+
+def test_moving_the_hearing_from_the_page_shows_what_moved(web):
+    login(web, "as.a")
+    page = web.get(f"/persons/P-A?as_of={LATER}").text
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    r = web.post(f"/persons/P-A/milestones?as_of={LATER}",
+                 data={"kind": "tap_hearing", "date": "2027-08-17", "version": version, "reason": "remise",
+                       "csrf": csrf_of(page)})
+    assert r.status_code == 303 and "moved=" in r.headers["location"]
+    after = web.get(r.headers["location"]).text
+    assert 'id="moved"' in after and "tap_file" in after.split('id="moved"')[1].split("</div>")[0]
+    assert "remise" in after.split('id="history"')[1]  # who moved the date, when, why
+    # a stale version is refused with a message, and a bad date too
+    r = web.post(f"/persons/P-A/milestones?as_of={LATER}",
+                 data={"kind": "tap_hearing", "date": "2027-09-01", "version": version, "csrf": csrf_of(page)})
+    assert "changed meanwhile" in web.get(r.headers["location"]).text
+    fresh = web.get(f"/persons/P-A?as_of={LATER}").text
+    v2 = re.search(r'name="version" value="(\d+)"', fresh).group(1)
+    r = web.post(f"/persons/P-A/milestones?as_of={LATER}",
+                 data={"kind": "tap_hearing", "date": "2027-02-30", "version": v2, "csrf": csrf_of(fresh)})
+    assert "not a real calendar date" in web.get(r.headers["location"]).text
+
+
+def test_pin_from_the_page(web):
+    login(web, "as.a")
+    page = web.get(f"/persons/P-A?as_of={LATER}").text
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    r = web.post(f"/persons/P-A/demarches/cure_apply/pin?as_of={LATER}",
+                 data={"date": "2027-03-01", "version": version, "csrf": csrf_of(page)})
+    assert r.status_code == 404 and "not in the plan" in r.text  # no cure need: not in this plan
+    r = web.post(f"/persons/P-A/demarches/housing_apply/pin?as_of={LATER}",
+                 data={"date": "2027-03-01", "version": version, "csrf": csrf_of(page)})
+    assert r.status_code == 303 and "moved=" in r.headers["location"]
+    row = web.get(f"/persons/P-A?as_of={LATER}").text.split('data-key="housing_apply"')[1].split("</tr>")[0]
+    assert "01/03/2027" in row and "📌" in row
+    r = web.post("/persons/P-A/demarches/housing_apply/pin", data={"date": "2027-03-02", "version": version})
+    assert r.status_code == 403  # no CSRF token

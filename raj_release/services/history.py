@@ -1,0 +1,35 @@
+"""A person's history from the audit log: who moved which date, when and why; each démarche's changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from raj_release.services.access import Viewer, visible_person_id
+from raj_release.services.context import Context
+from raj_release.store import models as m
+
+SHOWN = ("person.registered", "milestone.set", "demarche.moved", "demarche.status", "demarche.pinned",
+         "demarche.unpinned", "plan.scheduled")
+
+
+@dataclass(frozen=True)
+class Event:
+    at: dt.datetime
+    actor: str
+    action: str
+    key: str
+    old: dict | None
+    new: dict | None
+    reason: str | None
+
+
+def person_history(ctx: Context, v: Viewer, ref: str, limit: int = 500) -> list[Event]:
+    with ctx.db.transaction() as s:
+        pid = visible_person_id(s, v, ref)
+        rows = s.scalars(select(m.AuditEvent).where(m.AuditEvent.person_id == pid,
+                                                    m.AuditEvent.action.in_(SHOWN))
+                         .order_by(m.AuditEvent.at.desc(), m.AuditEvent.id.desc()).limit(limit)).all()
+        return [Event(e.at, e.actor, e.action, e.entity_key, e.old, e.new, e.reason) for e in rows]

@@ -1,0 +1,59 @@
+"""A timeline picture of a plan (inline SVG, no JavaScript): one bar per démarche from its start to its due
+date, grouped by pillar, against vertical lines for today, the hearing and the release. Pure: data in,
+markup out (all text escaped)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from html import escape
+
+COLOURS = {"planned": "#7a9cc6", "in-progress": "#3f78c0", "on-hold": "#d9a441", "completed": "#6aa86a",
+           "cancelled": "#b8b8b8", "failed": "#b5473a"}
+ROW, LEFT, WIDTH, TOP = 16, 210, 720, 28
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    pillar: str
+    start: dt.date | None
+    due: dt.date | None
+    status: str
+    overdue: bool
+
+
+def svg(bars: Sequence[Bar], marks: Sequence[tuple[str, dt.date]], today: dt.date) -> str:
+    dated = [b for b in bars if b.due is not None]
+    days = [d for b in dated for d in (b.start or b.due, b.due)] + [d for _, d in marks] + [today]
+    lo, hi = min(days), max(days)
+    span = max((hi - lo).days, 1)
+
+    def x(d: dt.date) -> float:
+        return LEFT + (d - lo).days / span * WIDTH
+
+    rows = sorted(dated, key=lambda b: (b.pillar, b.due, b.label))
+    height = TOP + ROW * len(rows) + 24
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="timeline" width="{LEFT + WIDTH + 20}" '
+           f'height="{height}" viewBox="0 0 {LEFT + WIDTH + 20} {height}" font-size="11" font-family="sans-serif">']
+    for name, d in [("aujourd'hui", today), *marks]:
+        colour = "#a1261b" if name == "aujourd'hui" else "#20446b"
+        out.append(f'<line x1="{x(d):.1f}" y1="14" x2="{x(d):.1f}" y2="{height - 10}" stroke="{colour}" '
+                   f'stroke-dasharray="4 3"/><text x="{x(d) + 3:.1f}" y="12" fill="{colour}">'
+                   f'{escape(name)} {d.strftime("%d/%m/%Y")}</text>')
+    pillar = None
+    for i, b in enumerate(rows):
+        y = TOP + i * ROW
+        if b.pillar != pillar:
+            pillar = b.pillar
+            out.append(f'<line x1="0" y1="{y - 2}" x2="{LEFT + WIDTH}" y2="{y - 2}" stroke="#e2e2dc"/>')
+        start = b.start or b.due
+        w = max(x(b.due) - x(start), 3)
+        stroke = ' stroke="#a1261b" stroke-width="2"' if b.overdue else ""
+        out.append(f'<text x="4" y="{y + 10}">{escape(b.label[:34])}</text>'
+                   f'<rect x="{x(start):.1f}" y="{y + 2}" width="{w:.1f}" height="10" rx="2" '
+                   f'fill="{COLOURS.get(b.status, "#999")}"{stroke}><title>{escape(b.label)}: '
+                   f'{b.due.strftime("%d/%m/%Y")}</title></rect>')
+    out.append("</svg>")
+    return "".join(out)
