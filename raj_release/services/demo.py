@@ -8,6 +8,7 @@ postponed, a sudden release, a prévenu with no date. History is replayed throug
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from raj_release.errors import Conflict
@@ -32,6 +33,13 @@ def _person(ref, prison, as_id, psy_id, needs, *, situation="condamne", modality
     return dict(ref=ref, prison=prison, as_id=as_id, psy_id=psy_id, needs=needs, situation=situation,
                 modality=modality, procedure=procedure, language=lang, interpreter=interpreter,
                 registered_days_ago=registered_days_ago, late=frozenset(late))
+
+
+def _on(ctx: Context, day: dt.date) -> Context:
+    """The context as it was on `day` at 09:00 (UTC): replayed history gets the timestamps it would have had
+    (completion dates, audit trail), so that week-by-week figures read true."""
+    at = dt.datetime.combine(day, dt.time(9, 0), dt.UTC)
+    return dataclasses.replace(ctx, now=lambda: at)
 
 
 def load_demo(ctx: Context, today: dt.date) -> list[str]:
@@ -90,7 +98,7 @@ def load_demo(ctx: Context, today: dt.date) -> list[str]:
     for person, events in people:
         day0 = today - D(days=person["registered_days_ago"])
         ref = person["ref"]
-        register_person(ctx, person["ref"], person["prison"], person["as_id"], person["psy_id"], day0,
+        register_person(_on(ctx, day0), person["ref"], person["prison"], person["as_id"], person["psy_id"], day0,
                         person["situation"], person["needs"], person["language"], None, person["interpreter"],
                         person["procedure"], person["modality"], intake=day0, actor=person["as_id"])
         for after, action, *args in sorted(events, key=lambda e: e[0]):
@@ -99,14 +107,15 @@ def load_demo(ctx: Context, today: dt.date) -> list[str]:
                 continue
             if action == "milestone":
                 kind, days_from_registration, opts = args
-                set_milestone(ctx, ref, kind, day0 + D(days=days_from_registration), when,
+                set_milestone(_on(ctx, when), ref, kind, day0 + D(days=days_from_registration), when,
                               certainty=opts.get("certainty", "confirmed"), reason=opts.get("reason"),
                               actor=person["as_id"])
             else:
                 status = {"done": "completed"}.get(action, action)
                 reason = "Famille l'héberge (fictif)" if status == "cancelled" else None
                 partner = "cpas-demo" if status == "on-hold" else None
-                set_status(ctx, ref, args[0], status, when, reason=reason, partner=partner, actor=person["as_id"])
+                set_status(_on(ctx, when), ref, args[0], status, when, reason=reason, partner=partner,
+                           actor=person["as_id"])
         _complete_on_time(ctx, ref, person["as_id"], person["late"], today)
         refs.append(ref)
     return refs
@@ -120,4 +129,4 @@ def _complete_on_time(ctx: Context, ref: str, actor: str, late: frozenset[str], 
     for d in sorted(view.demarches, key=lambda d: d.due or dt.date.max):
         if d.due is None or d.due >= today or d.key in late or d.status not in ("planned", "in-progress"):
             continue
-        set_status(ctx, ref, d.key, "completed", d.due, actor=actor)
+        set_status(_on(ctx, d.due), ref, d.key, "completed", d.due, actor=actor)

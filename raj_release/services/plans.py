@@ -556,6 +556,7 @@ class OverdueRow:
     as_id: str
     psy_id: str
     prison: str
+    partner: str | None = None  # the partner waited on, when on hold
 
     def as_json(self) -> dict:
         d = dict(self.__dict__)
@@ -569,7 +570,7 @@ def list_overdue(ctx: Context, today: dt.date, worker: str | None = None, prison
                  organisation: str | None = None, viewer=None) -> list[OverdueRow]:
     """Open démarches due before `today`, most overdue first (one query)."""
     q = (select(m.Demarche.key, m.Demarche.due, m.Demarche.status, m.Person.ref, m.Person.as_id,
-                m.Person.psy_id, m.Person.prison)
+                m.Person.psy_id, m.Person.prison, m.Demarche.partner_id)
          .join(m.Person, m.Person.id == m.Demarche.person_id)
          .where(m.Demarche.status.in_([x.value for x in OPEN_STATUSES]), m.Demarche.due < today)
          .order_by(m.Demarche.due, m.Person.ref, m.Demarche.key))
@@ -589,13 +590,13 @@ def list_overdue(ctx: Context, today: dt.date, worker: str | None = None, prison
     with ctx.db.transaction() as s:
         rows = s.execute(q).all()
     out = []
-    for key, due, status, ref, as_id, psy_id, prison_code in rows:
+    for key, due, status, ref, as_id, psy_id, prison_code, partner in rows:
         t = templates.get(key)
         out.append(OverdueRow(person=ref, key=key, label=t.label.fr if t else key, due=due,
                               days_overdue=(today - due).days,
                               working_days_overdue=cal.working_days_between(due, today),
                               status=status, responsible=t.responsible.value if t else "", as_id=as_id,
-                              psy_id=psy_id, prison=prison_code))
+                              psy_id=psy_id, prison=prison_code, partner=partner))
     return out
 
 

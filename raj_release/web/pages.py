@@ -32,7 +32,7 @@ UI = {
            "this_week": "Cette semaine", "on_hold": "En attente d'un partenaire", "milestones": "Dates à venir",
            "st_planned": "prévue", "st_in-progress": "en cours", "st_on-hold": "en attente", "st_completed": "faite",
            "st_cancelled": "sans objet", "st_failed": "échouée", "bad_login": "Identifiant ou mot de passe incorrect.",
-           "csrf": "Formulaire expiré ou incomplet: rechargez la page.", "done": "Enregistré.", "plan_of": "Plan de reclassement de", "binome": "binôme", "at_risk": "Plan à risque: des démarches sont comprimées ou tombent après leur date d'ancrage.", "moved": "Démarches déplacées", "readiness": "Prêt pour l'audience", "timeline": "Ligne du temps", "milestones_h": "Dates clés", "kind": "Date", "date": "Jour", "window": "Fenêtre", "certainty": "Certitude", "set_date": "Enregistrer la date", "demarches": "Démarches", "depends": "Dépend de", "pin": "Épingler", "compressed": "comprimée", "history": "Historique", "none_moved": "aucune"},
+           "csrf": "Formulaire expiré ou incomplet: rechargez la page.", "done": "Enregistré.", "plan_of": "Plan de reclassement de", "binome": "binôme", "at_risk": "Plan à risque: des démarches sont comprimées ou tombent après leur date d'ancrage.", "moved": "Démarches déplacées", "readiness": "Prêt pour l'audience", "timeline": "Ligne du temps", "milestones_h": "Dates clés", "kind": "Date", "date": "Jour", "window": "Fenêtre", "certainty": "Certitude", "set_date": "Enregistrer la date", "demarches": "Démarches", "depends": "Dépend de", "pin": "Épingler", "compressed": "comprimée", "history": "Historique", "none_moved": "aucune", "dashboard": "Tableau de bord", "filters": "Filtres", "clear": "tout afficher", "by_worker": "En retard par travailleur·se", "by_prison": "Par prison", "by_demarche": "Par démarche", "by_partner": "Par partenaire attendu", "weekly": "Démarches en retard, semaine par semaine", "hearings": "Audiences dans les 60 jours", "compressed_plans": "Plans en retard dès leur création", "dead": "Messages non délivrés", "forbidden": "Réservé aux coordinateur·ices."},
     "nl": {"week": "Mijn week", "logout": "Afmelden", "login_title": "Aanmelden", "username": "Gebruikersnaam",
            "password": "Wachtwoord", "login": "Aanmelden", "due": "Vervaldatum", "person": "Persoon",
            "demarche": "Stap", "status": "Status", "actions": "Acties", "late_by": "te laat",
@@ -42,7 +42,7 @@ UI = {
            "st_planned": "gepland", "st_in-progress": "bezig", "st_on-hold": "wacht", "st_completed": "gedaan",
            "st_cancelled": "niet van toepassing", "st_failed": "mislukt",
            "bad_login": "Gebruikersnaam of wachtwoord onjuist.",
-           "csrf": "Formulier verlopen of onvolledig: herlaad de pagina.", "done": "Opgeslagen.", "plan_of": "Re-integratieplan van", "binome": "duo", "at_risk": "Plan in gevaar: stappen zijn samengedrukt of vallen na hun ankerdatum.", "moved": "Verschoven stappen", "readiness": "Klaar voor de zitting", "timeline": "Tijdlijn", "milestones_h": "Sleuteldatums", "kind": "Datum", "date": "Dag", "window": "Venster", "certainty": "Zekerheid", "set_date": "Datum opslaan", "demarches": "Stappen", "depends": "Hangt af van", "pin": "Vastzetten", "compressed": "samengedrukt", "history": "Geschiedenis", "none_moved": "geen"},
+           "csrf": "Formulier verlopen of onvolledig: herlaad de pagina.", "done": "Opgeslagen.", "plan_of": "Re-integratieplan van", "binome": "duo", "at_risk": "Plan in gevaar: stappen zijn samengedrukt of vallen na hun ankerdatum.", "moved": "Verschoven stappen", "readiness": "Klaar voor de zitting", "timeline": "Tijdlijn", "milestones_h": "Sleuteldatums", "kind": "Datum", "date": "Dag", "window": "Venster", "certainty": "Zekerheid", "set_date": "Datum opslaan", "demarches": "Stappen", "depends": "Hangt af van", "pin": "Vastzetten", "compressed": "samengedrukt", "history": "Geschiedenis", "none_moved": "geen", "dashboard": "Dashboard", "filters": "Filters", "clear": "alles tonen", "by_worker": "Te laat per medewerker", "by_prison": "Per gevangenis", "by_demarche": "Per stap", "by_partner": "Per partner", "weekly": "Te late stappen, week per week", "hearings": "Zittingen binnen 60 dagen", "compressed_plans": "Plannen die te laat begonnen", "dead": "Niet afgeleverde berichten", "forbidden": "Alleen voor coördinatoren."},
 }
 
 
@@ -267,3 +267,53 @@ def pin_form(request: Request, ref: str, key: str, date: str = Form(...), versio
         return _back_to_plan(request, ref, error=str(e))
     moved = ", ".join(f"{c['key']} {c['old_due'] or '—'} → {c['new_due']}" for c in view.changes)
     return _back_to_plan(request, ref, moved=moved or "—")
+
+
+def _weekly_svg(weekly: list[tuple[dt.date, int]]) -> str:
+    """Bars of the overdue count on each Monday (escaped text, no script)."""
+    top = max([n for _, n in weekly] + [1])
+    bw, h = 44, 120
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="weekly" width="{bw * len(weekly) + 10}" '
+             f'height="{h + 40}" font-size="10" font-family="sans-serif">']
+    for i, (day, n) in enumerate(weekly):
+        bh = n / top * h
+        x = 5 + i * bw
+        parts.append(f'<rect x="{x}" y="{h - bh + 14:.1f}" width="{bw - 8}" height="{bh:.1f}" fill="#a1261b">'
+                     f'<title>{n}</title></rect><text x="{x}" y="{h - bh + 10:.1f}">{n}</text>'
+                     f'<text x="{x}" y="{h + 28}">{day.strftime("%d/%m")}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+@router.get("/dashboard")
+def dashboard_page(request: Request) -> Response:
+    from raj_release.domain.enums import Role
+    from raj_release.services.dashboard import FILTERS, dashboard
+
+    got = _viewer(request)
+    if got is None:
+        return _to_login()
+    v, data = got
+    lang = v.language if v.language in UI else "fr"
+    if v.role is not Role.COORDINATOR:
+        return _render(request, "base.html", 403, me=v, csrf=data["c"], title="", error=UI[lang]["forbidden"])
+    ctx = _ctx(request)
+    try:
+        today = _today(request)
+    except RajError as e:
+        return _render(request, "base.html", 422, me=v, csrf=data["c"], title="", error=str(e))
+    filters = {k: request.query_params[k] for k in FILTERS if request.query_params.get(k)}
+    dash = dashboard(ctx, v, today, filters)
+    as_of = request.query_params.get("as_of")
+
+    def link(name: str, value: str) -> str:
+        q = {**filters, name: value, **({"as_of": as_of} if as_of else {})}
+        return "/dashboard?" + "&".join(f"{k}={quote(str(val))}" for k, val in q.items())
+
+    templates_ = ctx.config.templates.by_key
+    partners = ctx.config.partners
+    return _render(request, "dashboard.html", me=v, csrf=data["c"], title=UI[lang]["dashboard"], dash=dash,
+                   as_of=as_of, link=link, ident=lambda x: x,
+                   demarche_label=lambda k: templates_[k].label_in(lang) if k in templates_ else k,
+                   partner_label=lambda k: partners[k].name if k in partners else k,
+                   weekly=_weekly_svg(dash.weekly))

@@ -34,17 +34,21 @@ def svg(bars: Sequence[Bar], marks: Sequence[tuple[str, dt.date]], today: dt.dat
         return LEFT + (d - lo).days / span * WIDTH
 
     rows = sorted(dated, key=lambda b: (b.pillar, b.due, b.label))
-    height = TOP + ROW * len(rows) + 24
+    top = TOP + 12 * len(marks)  # one line of label per vertical mark, so that they never overlap
+    height = top + ROW * len(rows) + 24
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="timeline" width="{LEFT + WIDTH + 20}" '
            f'height="{height}" viewBox="0 0 {LEFT + WIDTH + 20} {height}" font-size="11" font-family="sans-serif">']
-    for name, d in [("aujourd'hui", today), *marks]:
-        colour = "#a1261b" if name == "aujourd'hui" else "#20446b"
-        out.append(f'<line x1="{x(d):.1f}" y1="14" x2="{x(d):.1f}" y2="{height - 10}" stroke="{colour}" '
-                   f'stroke-dasharray="4 3"/><text x="{x(d) + 3:.1f}" y="12" fill="{colour}">'
+    for i, (name, d) in enumerate([("aujourd'hui", today), *marks]):
+        colour = "#a1261b" if i == 0 else "#20446b"
+        y = 12 + 12 * i
+        anchor = "end" if x(d) > LEFT + WIDTH * 0.75 else "start"
+        tx = x(d) - 3 if anchor == "end" else x(d) + 3
+        out.append(f'<line x1="{x(d):.1f}" y1="{y + 2}" x2="{x(d):.1f}" y2="{height - 10}" stroke="{colour}" '
+                   f'stroke-dasharray="4 3"/><text x="{tx:.1f}" y="{y}" fill="{colour}" text-anchor="{anchor}">'
                    f'{escape(name)} {d.strftime("%d/%m/%Y")}</text>')
     pillar = None
     for i, b in enumerate(rows):
-        y = TOP + i * ROW
+        y = top + i * ROW
         if b.pillar != pillar:
             pillar = b.pillar
             out.append(f'<line x1="0" y1="{y - 2}" x2="{LEFT + WIDTH}" y2="{y - 2}" stroke="#e2e2dc"/>')

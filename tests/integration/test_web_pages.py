@@ -175,3 +175,48 @@ def test_pin_from_the_page(web):
     assert "01/03/2027" in row and "📌" in row
     r = web.post("/persons/P-A/demarches/housing_apply/pin", data={"date": "2027-03-02", "version": version})
     assert r.status_code == 403  # no CSRF token
+
+
+def test_dashboard_is_for_coordinators_with_filters_in_the_url(web):
+    for who in ("as.a", "admin"):
+        web.cookies.clear()
+        login(web, who)
+        assert web.get(f"/dashboard?as_of={LATER}").status_code == 403
+    web.cookies.clear()
+    login(web, "coord")
+    page = web.get(f"/dashboard?as_of={LATER}")
+    assert page.status_code == 200
+    html = page.text
+    for section in ("counts", "weekly", "overdue-list", "hearings", "compressed", "dead"):
+        assert f'id="{section}"' in html
+    listed = html.split('id="overdue-list"')[1].split("</section>")[0]
+    assert "P-A" in listed and "P-B" in listed
+    # a count links to its drill-down; the filter stays in the URL and narrows the list
+    link = re.search(r'href="(/dashboard\?prison=haren[^"]*)"', html).group(1).replace("&amp;", "&")
+    assert "as_of=" in link
+    narrowed = web.get(link).text.split('id="overdue-list"')[1].split("</section>")[0]
+    assert "P-A" in narrowed and "P-B" not in narrowed
+    assert "prison = haren" in web.get(link).text
+
+
+def test_dashboard_figures_agree(ctx):
+    from raj_release.services.access import load_viewer
+    from raj_release.services.dashboard import dashboard
+    from raj_release.services.plans import list_overdue
+
+    for wid, role in [("as.a", "as"), ("psy.a", "psy"), ("coord", "coordinator")]:
+        register_worker(ctx, wid, wid.upper(), role)
+    register_person(ctx, "P-A", "haren", "as.a", "psy.a", REGISTERED, needs=["housing"],
+                    milestones=[Milestone(kind=MilestoneKind.TAP_HEARING, date=dt.date(2027, 2, 10))])
+    today = dt.date(2027, 1, 18)  # a Monday; the hearing is within 60 days
+    with ctx.db.transaction() as s:
+        v = load_viewer(s, "coord")
+    d = dashboard(ctx, v, today)
+    overdue = list_overdue(ctx, today)
+    assert len(d.overdue) == len(overdue) > 0
+    assert sum(n for _, n in d.by_prison) == len(overdue)
+    assert d.weekly[-1] == (today, len(overdue))  # this Monday's bar is today's overdue count
+    assert [ref for ref, _, _ in d.hearings] == ["P-A"]
+    assert ("P-A", "as.a", "psy.a") in d.compressed  # registered ~11 weeks before its hearing: made late
+    only = dashboard(ctx, v, today, {"demarche": overdue[0].key})
+    assert {r.key for r in only.overdue} == {overdue[0].key}
