@@ -32,7 +32,7 @@ UI = {
            "this_week": "Cette semaine", "on_hold": "En attente d'un partenaire", "milestones": "Dates à venir",
            "st_planned": "prévue", "st_in-progress": "en cours", "st_on-hold": "en attente", "st_completed": "faite",
            "st_cancelled": "sans objet", "st_failed": "échouée", "bad_login": "Identifiant ou mot de passe incorrect.",
-           "csrf": "Formulaire expiré ou incomplet: rechargez la page.", "done": "Enregistré.", "plan_of": "Plan de reclassement de", "binome": "binôme", "at_risk": "Plan à risque: des démarches sont comprimées ou tombent après leur date d'ancrage.", "moved": "Démarches déplacées", "readiness": "Prêt pour l'audience", "timeline": "Ligne du temps", "milestones_h": "Dates clés", "kind": "Date", "date": "Jour", "window": "Fenêtre", "certainty": "Certitude", "set_date": "Enregistrer la date", "demarches": "Démarches", "depends": "Dépend de", "pin": "Épingler", "compressed": "comprimée", "history": "Historique", "none_moved": "aucune", "dashboard": "Tableau de bord", "filters": "Filtres", "clear": "tout afficher", "by_worker": "En retard par travailleur·se", "by_prison": "Par prison", "by_demarche": "Par démarche", "by_partner": "Par partenaire attendu", "weekly": "Démarches en retard, semaine par semaine", "hearings": "Audiences dans les 60 jours", "compressed_plans": "Plans en retard dès leur création", "dead": "Messages non délivrés", "forbidden": "Réservé aux coordinateur·ices."},
+           "csrf": "Formulaire expiré ou incomplet: rechargez la page.", "done": "Enregistré.", "plan_of": "Plan de reclassement de", "binome": "binôme", "at_risk": "Plan à risque: des démarches sont comprimées ou tombent après leur date d'ancrage.", "moved": "Démarches déplacées", "readiness": "Prêt pour l'audience", "timeline": "Ligne du temps", "milestones_h": "Dates clés", "kind": "Date", "date": "Jour", "window": "Fenêtre", "certainty": "Certitude", "set_date": "Enregistrer la date", "demarches": "Démarches", "depends": "Dépend de", "pin": "Épingler", "compressed": "comprimée", "history": "Historique", "none_moved": "aucune", "dashboard": "Tableau de bord", "filters": "Filtres", "clear": "tout afficher", "by_worker": "En retard par travailleur·se", "by_prison": "Par prison", "by_demarche": "Par démarche", "by_partner": "Par partenaire attendu", "weekly": "Démarches en retard, semaine par semaine", "hearings": "Audiences dans les 60 jours", "compressed_plans": "Plans en retard dès leur création", "dead": "Messages non délivrés", "forbidden": "Réservé aux coordinateur·ices.", "partners_title": "Répertoire des partenaires", "partners_note": "En lecture seule: il se modifie dans config/partners.yaml.", "languages": "Langues", "contact": "Contact", "channels": "Canaux", "verified": "Vérifié le"},
     "nl": {"week": "Mijn week", "logout": "Afmelden", "login_title": "Aanmelden", "username": "Gebruikersnaam",
            "password": "Wachtwoord", "login": "Aanmelden", "due": "Vervaldatum", "person": "Persoon",
            "demarche": "Stap", "status": "Status", "actions": "Acties", "late_by": "te laat",
@@ -42,7 +42,7 @@ UI = {
            "st_planned": "gepland", "st_in-progress": "bezig", "st_on-hold": "wacht", "st_completed": "gedaan",
            "st_cancelled": "niet van toepassing", "st_failed": "mislukt",
            "bad_login": "Gebruikersnaam of wachtwoord onjuist.",
-           "csrf": "Formulier verlopen of onvolledig: herlaad de pagina.", "done": "Opgeslagen.", "plan_of": "Re-integratieplan van", "binome": "duo", "at_risk": "Plan in gevaar: stappen zijn samengedrukt of vallen na hun ankerdatum.", "moved": "Verschoven stappen", "readiness": "Klaar voor de zitting", "timeline": "Tijdlijn", "milestones_h": "Sleuteldatums", "kind": "Datum", "date": "Dag", "window": "Venster", "certainty": "Zekerheid", "set_date": "Datum opslaan", "demarches": "Stappen", "depends": "Hangt af van", "pin": "Vastzetten", "compressed": "samengedrukt", "history": "Geschiedenis", "none_moved": "geen", "dashboard": "Dashboard", "filters": "Filters", "clear": "alles tonen", "by_worker": "Te laat per medewerker", "by_prison": "Per gevangenis", "by_demarche": "Per stap", "by_partner": "Per partner", "weekly": "Te late stappen, week per week", "hearings": "Zittingen binnen 60 dagen", "compressed_plans": "Plannen die te laat begonnen", "dead": "Niet afgeleverde berichten", "forbidden": "Alleen voor coördinatoren."},
+           "csrf": "Formulier verlopen of onvolledig: herlaad de pagina.", "done": "Opgeslagen.", "plan_of": "Re-integratieplan van", "binome": "duo", "at_risk": "Plan in gevaar: stappen zijn samengedrukt of vallen na hun ankerdatum.", "moved": "Verschoven stappen", "readiness": "Klaar voor de zitting", "timeline": "Tijdlijn", "milestones_h": "Sleuteldatums", "kind": "Datum", "date": "Dag", "window": "Venster", "certainty": "Zekerheid", "set_date": "Datum opslaan", "demarches": "Stappen", "depends": "Hangt af van", "pin": "Vastzetten", "compressed": "samengedrukt", "history": "Geschiedenis", "none_moved": "geen", "dashboard": "Dashboard", "filters": "Filters", "clear": "alles tonen", "by_worker": "Te laat per medewerker", "by_prison": "Per gevangenis", "by_demarche": "Per stap", "by_partner": "Per partner", "weekly": "Te late stappen, week per week", "hearings": "Zittingen binnen 60 dagen", "compressed_plans": "Plannen die te laat begonnen", "dead": "Niet afgeleverde berichten", "forbidden": "Alleen voor coördinatoren.", "partners_title": "Partnerlijst", "partners_note": "Alleen lezen: aan te passen in config/partners.yaml.", "languages": "Talen", "contact": "Contact", "channels": "Kanalen", "verified": "Nagekeken op"},
 }
 
 
@@ -317,3 +317,15 @@ def dashboard_page(request: Request) -> Response:
                    demarche_label=lambda k: templates_[k].label_in(lang) if k in templates_ else k,
                    partner_label=lambda k: partners[k].name if k in partners else k,
                    weekly=_weekly_svg(dash.weekly))
+
+
+@router.get("/partners")
+def partners_page(request: Request) -> Response:
+    got = _viewer(request)
+    if got is None:
+        return _to_login()
+    v, data = got
+    lang = v.language if v.language in UI else "fr"
+    partners = sorted(_ctx(request).config.partners.values(), key=lambda p: (p.type, p.name))
+    return _render(request, "partners.html", me=v, csrf=data["c"], title=UI[lang]["partners_title"],
+                   partners=partners)

@@ -220,3 +220,15 @@ def test_dashboard_figures_agree(ctx):
     assert ("P-A", "as.a", "psy.a") in d.compressed  # registered ~11 weeks before its hearing: made late
     only = dashboard(ctx, v, today, {"demarche": overdue[0].key})
     assert {r.key for r in only.overdue} == {overdue[0].key}
+
+
+def test_partner_directory_is_read_only_and_shows_no_channel(web, ctx):
+    assert web.get("/partners").status_code == 303
+    login(web, "psy.b")
+    page = web.get("/partners")
+    assert page.status_code == 200 and "Partnerlijst" in page.text
+    for p in ctx.config.partners.values():
+        assert f'data-id="{p.id}"' in page.text
+        for url in p.channels:
+            assert url not in page.text  # channel URLs may hold secrets
+    assert "<form" not in page.text.split('id="partners"')[1]  # nothing to edit here
