@@ -40,7 +40,7 @@ from raj_release.settings import get_settings  # noqa: E402
 DAY = dt.date(2026, 11, 23)  # a Monday
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)  # stopped once the flow tests are done
 def prefect_api():
     """One Prefect server for every flow test of the session, with flow heartbeats off."""
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
@@ -86,7 +86,7 @@ def _build_database(path: Path, demo: bool) -> None:
         db.dispose()  # the last connection closed checkpoints the WAL: the file alone is the whole database
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def database_templates(tmp_path_factory) -> dict[str, Path]:
     """Two initialised databases built once: "empty" (organisation only) and "demo" (the fictitious file)."""
     root = tmp_path_factory.mktemp("flow-dbs")
