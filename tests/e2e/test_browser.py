@@ -1,0 +1,140 @@
+"""End to end in headless Chromium (Debian's `chromium`, driven by Playwright): a worker logs in, sees an
+overdue démarche, marks it done and sees it leave the overdue list; a coordinator sees the count drop.
+A screenshot of each page is saved under test-output/screenshots/.
+
+Without a browser the test is skipped, unless RAJ_REQUIRE_BROWSER=1 (set by .ci/run): then it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from raj_release.settings import PROJECT_ROOT
+
+pytestmark = pytest.mark.slow
+CHROMIUM = os.environ.get("RAJ_CHROMIUM", "/usr/bin/chromium")
+SHOTS = PROJECT_ROOT / "test-output" / "screenshots"
+DAY = "2026-11-23"
+PASSWORD = "une phrase assez longue"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _need_browser():
+    missing = not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing = True
+    if missing:
+        if os.environ.get("RAJ_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"RAJ_REQUIRE_BROWSER=1 but no browser: {CHROMIUM} or playwright is missing")
+        pytest.skip("no chromium/playwright on this machine")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    _need_browser()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAJ_")}
+    env["RAJ_DATABASE_URL"] = f"sqlite:///{tmp_path / 'raj.db'}"
+    env["RAJ_SECRET_KEY"] = "browser test secret"
+
+    def raj(*args, stdin=None):
+        return subprocess.run([sys.executable, "-m", "raj_release.cli", *args], env=env, cwd=tmp_path, check=True,
+                              capture_output=True, text=True, input=stdin, timeout=120)
+
+    raj("init")
+    raj("demo", "--today", DAY)
+    for who in ("as.dupont", "coord.martin"):
+        raj("user", "set-password", who, "--password-stdin", stdin=PASSWORD + "\n")
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "raj_release.cli", "web", "--port", str(port)], env=env,
+                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{base}/login", timeout=2)
+            break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        os.killpg(proc.pid, signal.SIGKILL)
+        pytest.fail("raj web did not answer")
+    yield base
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _login(page, base, who):
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", who)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/week")
+
+
+def _overdue_count(page) -> int:
+    title = page.text_content("#overdue-list h2")
+    return int(re.search(r"\((\d+)\)", title).group(1))
+
+
+def test_worker_marks_an_overdue_demarche_done_and_the_coordinator_sees_it(server):
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            coord = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+            _login(coord, server, "coord.martin")
+            coord.goto(f"{server}/dashboard?as_of={DAY}")
+            before = _overdue_count(coord)
+            coord.screenshot(path=str(SHOTS / "dashboard-before.png"), full_page=True)
+
+            worker = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+            worker.goto(f"{server}/login")
+            worker.screenshot(path=str(SHOTS / "login.png"))
+            _login(worker, server, "as.dupont")
+            worker.goto(f"{server}/week?as_of={DAY}")
+            row = worker.locator('#overdue tr[data-ref="DEMO-02"][data-key="housing_apply"]')
+            assert row.count() == 1
+            worker.screenshot(path=str(SHOTS / "week-before.png"), full_page=True)
+            row.locator("button[name=done]").click()
+            worker.wait_for_load_state()
+            assert worker.locator('#overdue tr[data-ref="DEMO-02"][data-key="housing_apply"]').count() == 0
+            worker.screenshot(path=str(SHOTS / "week-after.png"), full_page=True)
+            worker.goto(f"{server}/persons/DEMO-02?as_of={DAY}")
+            assert "faite" in worker.text_content('#demarches tr[data-key="housing_apply"]')
+            worker.screenshot(path=str(SHOTS / "plan.png"), full_page=True)
+            worker.goto(f"{server}/partners")
+            worker.screenshot(path=str(SHOTS / "partners.png"), full_page=True)
+
+            coord.goto(f"{server}/dashboard?as_of={DAY}")
+            assert _overdue_count(coord) == before - 1
+            coord.screenshot(path=str(SHOTS / "dashboard-after.png"), full_page=True)
+        finally:
+            browser.close()
+    assert all((SHOTS / f).stat().st_size > 1000 for f in ("login.png", "week-before.png", "week-after.png",
+                                                             "plan.png", "dashboard-after.png"))
