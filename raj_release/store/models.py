@@ -189,3 +189,14 @@ class LoginAttempt(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(60), index=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Note(Base):
+    """A note of the binôme on a person's plan (visible to whoever may read the plan)."""
+
+    __tablename__ = "note"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -32,7 +32,7 @@ UI = {
            "this_week": "Cette semaine", "on_hold": "En attente d'un partenaire", "milestones": "Dates à venir",
            "st_planned": "prévue", "st_in-progress": "en cours", "st_on-hold": "en attente", "st_completed": "faite",
            "st_cancelled": "sans objet", "st_failed": "échouée", "bad_login": "Identifiant ou mot de passe incorrect.",
-           "csrf": "Formulaire expiré ou incomplet: rechargez la page.", "done": "Enregistré.", "plan_of": "Plan de reclassement de", "binome": "binôme", "at_risk": "Plan à risque: des démarches sont comprimées ou tombent après leur date d'ancrage.", "moved": "Démarches déplacées", "readiness": "Prêt pour l'audience", "timeline": "Ligne du temps", "milestones_h": "Dates clés", "kind": "Date", "date": "Jour", "window": "Fenêtre", "certainty": "Certitude", "set_date": "Enregistrer la date", "demarches": "Démarches", "depends": "Dépend de", "pin": "Épingler", "compressed": "comprimée", "history": "Historique", "none_moved": "aucune", "dashboard": "Tableau de bord", "filters": "Filtres", "clear": "tout afficher", "by_worker": "En retard par travailleur·se", "by_prison": "Par prison", "by_demarche": "Par démarche", "by_partner": "Par partenaire attendu", "weekly": "Démarches en retard, semaine par semaine", "hearings": "Audiences dans les 60 jours", "compressed_plans": "Plans en retard dès leur création", "dead": "Messages non délivrés", "forbidden": "Réservé aux coordinateur·ices.", "partners_title": "Répertoire des partenaires", "partners_note": "En lecture seule: il se modifie dans config/partners.yaml.", "languages": "Langues", "contact": "Contact", "channels": "Canaux", "verified": "Vérifié le"},
+           "csrf": "Formulaire expiré ou incomplet: rechargez la page.", "done": "Enregistré.", "plan_of": "Plan de reclassement de", "binome": "binôme", "at_risk": "Plan à risque: des démarches sont comprimées ou tombent après leur date d'ancrage.", "moved": "Démarches déplacées", "readiness": "Prêt pour l'audience", "timeline": "Ligne du temps", "milestones_h": "Dates clés", "kind": "Date", "date": "Jour", "window": "Fenêtre", "certainty": "Certitude", "set_date": "Enregistrer la date", "demarches": "Démarches", "depends": "Dépend de", "pin": "Épingler", "compressed": "comprimée", "history": "Historique", "none_moved": "aucune", "dashboard": "Tableau de bord", "filters": "Filtres", "clear": "tout afficher", "by_worker": "En retard par travailleur·se", "by_prison": "Par prison", "by_demarche": "Par démarche", "by_partner": "Par partenaire attendu", "weekly": "Démarches en retard, semaine par semaine", "hearings": "Audiences dans les 60 jours", "compressed_plans": "Plans en retard dès leur création", "dead": "Messages non délivrés", "forbidden": "Réservé aux coordinateur·ices.", "partners_title": "Répertoire des partenaires", "partners_note": "En lecture seule: il se modifie dans config/partners.yaml.", "languages": "Langues", "contact": "Contact", "channels": "Canaux", "verified": "Vérifié le", "notes": "Notes", "add_note": "Ajouter la note"},
     "nl": {"week": "Mijn week", "logout": "Afmelden", "login_title": "Aanmelden", "username": "Gebruikersnaam",
            "password": "Wachtwoord", "login": "Aanmelden", "due": "Vervaldatum", "person": "Persoon",
            "demarche": "Stap", "status": "Status", "actions": "Acties", "late_by": "te laat",
@@ -42,7 +42,7 @@ UI = {
            "st_planned": "gepland", "st_in-progress": "bezig", "st_on-hold": "wacht", "st_completed": "gedaan",
            "st_cancelled": "niet van toepassing", "st_failed": "mislukt",
            "bad_login": "Gebruikersnaam of wachtwoord onjuist.",
-           "csrf": "Formulier verlopen of onvolledig: herlaad de pagina.", "done": "Opgeslagen.", "plan_of": "Re-integratieplan van", "binome": "duo", "at_risk": "Plan in gevaar: stappen zijn samengedrukt of vallen na hun ankerdatum.", "moved": "Verschoven stappen", "readiness": "Klaar voor de zitting", "timeline": "Tijdlijn", "milestones_h": "Sleuteldatums", "kind": "Datum", "date": "Dag", "window": "Venster", "certainty": "Zekerheid", "set_date": "Datum opslaan", "demarches": "Stappen", "depends": "Hangt af van", "pin": "Vastzetten", "compressed": "samengedrukt", "history": "Geschiedenis", "none_moved": "geen", "dashboard": "Dashboard", "filters": "Filters", "clear": "alles tonen", "by_worker": "Te laat per medewerker", "by_prison": "Per gevangenis", "by_demarche": "Per stap", "by_partner": "Per partner", "weekly": "Te late stappen, week per week", "hearings": "Zittingen binnen 60 dagen", "compressed_plans": "Plannen die te laat begonnen", "dead": "Niet afgeleverde berichten", "forbidden": "Alleen voor coördinatoren.", "partners_title": "Partnerlijst", "partners_note": "Alleen lezen: aan te passen in config/partners.yaml.", "languages": "Talen", "contact": "Contact", "channels": "Kanalen", "verified": "Nagekeken op"},
+           "csrf": "Formulier verlopen of onvolledig: herlaad de pagina.", "done": "Opgeslagen.", "plan_of": "Re-integratieplan van", "binome": "duo", "at_risk": "Plan in gevaar: stappen zijn samengedrukt of vallen na hun ankerdatum.", "moved": "Verschoven stappen", "readiness": "Klaar voor de zitting", "timeline": "Tijdlijn", "milestones_h": "Sleuteldatums", "kind": "Datum", "date": "Dag", "window": "Venster", "certainty": "Zekerheid", "set_date": "Datum opslaan", "demarches": "Stappen", "depends": "Hangt af van", "pin": "Vastzetten", "compressed": "samengedrukt", "history": "Geschiedenis", "none_moved": "geen", "dashboard": "Dashboard", "filters": "Filters", "clear": "alles tonen", "by_worker": "Te laat per medewerker", "by_prison": "Per gevangenis", "by_demarche": "Per stap", "by_partner": "Per partner", "weekly": "Te late stappen, week per week", "hearings": "Zittingen binnen 60 dagen", "compressed_plans": "Plannen die te laat begonnen", "dead": "Niet afgeleverde berichten", "forbidden": "Alleen voor coördinatoren.", "partners_title": "Partnerlijst", "partners_note": "Alleen lezen: aan te passen in config/partners.yaml.", "languages": "Talen", "contact": "Contact", "channels": "Kanalen", "verified": "Nagekeken op", "notes": "Notities", "add_note": "Notitie toevoegen"},
 }
 
 
@@ -191,6 +191,7 @@ def _back_to_plan(request: Request, ref: str, moved: str | None = None, error: s
 @router.get("/persons/{ref}")
 def plan_page(request: Request, ref: str) -> Response:
     from raj_release.services.history import person_history
+    from raj_release.services.notes import notes_of
     from raj_release.services.plans import show_plan
     from raj_release.web.timeline import Bar, svg
 
@@ -203,6 +204,7 @@ def plan_page(request: Request, ref: str) -> Response:
         today = _today(request)
         view = show_plan(ctx, ref, today, viewer=v)
         history = person_history(ctx, v, ref)
+        notes = notes_of(ctx, v, ref)
     except NotFound as e:
         return HTMLResponse(str(e), status_code=404)
     except RajError as e:
@@ -215,8 +217,13 @@ def plan_page(request: Request, ref: str) -> Response:
              for ms in view.milestones if ms["kind"] in ("tap_hearing", "expected_release", "actual_release",
                                                           "fond_de_peine")]
     picture = svg([Bar(d.label, d.pillar, d.start, d.due, d.status, d.overdue) for d in view.demarches], marks, today)
+    events_of: dict[str, list] = {}
+    for e in history:
+        if e.action.startswith("demarche."):
+            events_of.setdefault(e.key, []).append(e)
     return _render(request, "plan.html", me=v, csrf=data["c"], title=ref, plan=view, by_pillar=list(by_pillar.items()),
-                   timeline=picture, history=history, kinds=[k.value for k in MilestoneKind],
+                   timeline=picture, history=history, notes=notes, events_of=events_of,
+                   kinds=[k.value for k in MilestoneKind],
                    milestone_label=lambda k: MILESTONE_LABELS[MilestoneKind(k)][lang],
                    moved=request.query_params.get("moved"), error=request.query_params.get("error"))
 
@@ -329,3 +336,22 @@ def partners_page(request: Request) -> Response:
     partners = sorted(_ctx(request).config.partners.values(), key=lambda p: (p.type, p.name))
     return _render(request, "partners.html", me=v, csrf=data["c"], title=UI[lang]["partners_title"],
                    partners=partners)
+
+
+@router.post("/persons/{ref}/notes")
+def add_note_form(request: Request, ref: str, text: str = Form(""), csrf: str = Form("")) -> Response:
+    from raj_release.services.notes import add_note
+
+    got = _viewer(request)
+    if got is None:
+        return _to_login()
+    v, data = got
+    if not sess.csrf_ok(data.get("c"), csrf):
+        return Response("CSRF token missing or wrong", status_code=403)
+    try:
+        add_note(_ctx(request), v, ref, text)
+    except NotFound as e:
+        return HTMLResponse(str(e), status_code=404)
+    except RajError as e:
+        return _back_to_plan(request, ref, error=str(e))
+    return _back_to_plan(request, ref)

@@ -232,3 +232,29 @@ def test_partner_directory_is_read_only_and_shows_no_channel(web, ctx):
         for url in p.channels:
             assert url not in page.text  # channel URLs may hold secrets
     assert "<form" not in page.text.split('id="partners"')[1]  # nothing to edit here
+
+
+def test_notes_and_each_demarche_history_on_the_plan(web, ctx):
+    login(web, "as.a")
+    page = web.get(f"/persons/P-A?as_of={LATER}").text
+    token = csrf_of(page)
+    version = re.search(r'data-key="intake_fiche".*?name="version" value="(\d+)"',
+                        web.get(f"/week?as_of={LATER}").text, re.S).group(1)
+    web.post(f"/persons/P-A/demarches/intake_fiche/status?as_of={LATER}",
+             data={"status": "completed", "version": version, "csrf": token})
+    r = web.post(f"/persons/P-A/notes?as_of={LATER}", data={"text": "RDV CPAS fixé (fictif)", "csrf": token})
+    assert r.status_code == 303
+    html = web.get(f"/persons/P-A?as_of={LATER}").text
+    assert "RDV CPAS fixé (fictif)" in html.split('id="notes"')[1].split("</section>")[0]
+    row = html.split('data-key="intake_fiche"')[1].split("</tr>")[0]
+    assert "status" in row and "completed" in row  # the démarche's own history
+    assert web.post("/persons/P-A/notes", data={"text": "sans jeton"}).status_code == 403
+    assert web.post("/persons/P-B/notes", data={"text": "x", "csrf": token}).status_code == 404
+    r = web.post(f"/persons/P-A/notes?as_of={LATER}", data={"text": "   ", "csrf": token})
+    assert "write something" in web.get(r.headers["location"]).text
+    from sqlalchemy import select
+
+    from raj_release.store import models as m
+    with ctx.db.transaction() as s:
+        added = s.scalars(select(m.AuditEvent).where(m.AuditEvent.action == "note.added")).all()
+    assert [e.actor for e in added] == ["as.a"] and "RDV" not in str(added[0].new)
