@@ -1,0 +1,143 @@
+"""Benchmark of the web workspace through HTTP, on ~1,000,000 démarches in 20 organisations (SQLite).
+
+    .venv/bin/python bench/bench_web.py                  # 33,000 persons, 20 organisations x 24 binômes
+    .venv/bin/python bench/bench_web.py --persons 5000   # smaller, quicker
+
+The database is built like bench_sweep.py's (pure planner + executemany, cached under var/bench/), with 20
+organisations of 24 binômes, so that a worker has about a thousand open démarches. `raj web` runs as its
+own process on a copy of it; an httpx client on loopback logs in and times, each N times:
+- the coordinators' dashboard of one organisation, and a worker's "my week" (target p95 < 300 ms);
+- the calendar feed of the worker with the most open démarches (target p95 < 200 ms);
+- baseline, in the same run: the login page (a template, no database), through the same server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_sweep  # noqa: E402
+
+DAY = "2026-11-23"
+PASSWORD = "une phrase assez longue"
+
+
+def p95(xs: list[float]) -> float:
+    return sorted(xs)[max(0, int(round(0.95 * len(xs))) - 1)]
+
+
+def timed(client: httpx.Client, url: str, n: int) -> tuple[list[float], int]:
+    out, size = [], 0
+    for _ in range(n):
+        t = time.perf_counter()
+        r = client.get(url)
+        out.append((time.perf_counter() - t) * 1000)
+        r.raise_for_status()
+        size = len(r.content)
+    return out, size
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--persons", type=int, default=33_000)
+    ap.add_argument("--seed", type=int, default=bench_sweep.DEFAULT_SEED)
+    ap.add_argument("-n", type=int, default=40, help="requests per page")
+    args = ap.parse_args(argv)
+
+    from raj_release.config import load_config
+
+    config = load_config(bench_sweep.CONFIG_DIR)
+    bench_sweep.ORGS, bench_sweep.BINOMES_PER_ORG = 20, 24
+    path = bench_sweep.cache_path(args.persons, args.seed).with_name(
+        bench_sweep.cache_path(args.persons, args.seed).name.replace("sweep-", "web-20orgs-"))
+    print("== raj-release: web benchmark ==")
+    print("\n".join(bench_sweep.machine_facts()))
+    if not path.exists():
+        print(f"building {path.name} ...", flush=True)
+        bench_sweep.build_database(path, args.persons, args.seed, config)
+    with sqlite3.connect(path) as con:
+        n_dem = con.execute("SELECT count(*) FROM demarche").fetchone()[0]
+        n_org = con.execute("SELECT count(*) FROM organisation").fetchone()[0]
+        worker, n_open = con.execute(
+            "SELECT w, count(*) FROM (SELECT p.as_id AS w FROM demarche d JOIN person p ON p.id = d.person_id "
+            "WHERE d.status IN ('planned','in-progress','on-hold') AND d.due IS NOT NULL) GROUP BY w "
+            "ORDER BY count(*) DESC LIMIT 1").fetchone()
+        coord = con.execute("SELECT w.id FROM worker w JOIN person p ON p.organisation_id = w.organisation_id "
+                            "WHERE w.role = 'coordinator' AND p.as_id = ? LIMIT 1", (worker,)).fetchone()[0]
+    print(f"database: {n_dem:,} démarches, {n_org} organisations; worker {worker} (at most {n_open} open "
+          f"démarches as AS), coordinator {coord}")
+
+    work = Path(tempfile.mkdtemp(prefix="raj-bench-web-"))
+    db = work / "web.db"
+    for suffix in ("", "-wal", "-shm"):
+        if Path(f"{path}{suffix}").exists():
+            shutil.copy2(f"{path}{suffix}", f"{db}{suffix}")
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("RAJ_")},
+           "RAJ_DATABASE_URL": f"sqlite:///{db}", "RAJ_SECRET_KEY": "bench"}
+
+    def raj(*a, stdin=None):
+        return subprocess.run([sys.executable, "-m", "raj_release.cli", *a], env=env, cwd=work, check=True,
+                              capture_output=True, text=True, input=stdin)
+
+    raj("init")  # brings the copy to the newest schema if the cache is older
+    for w in (worker, coord):
+        raj("user", "set-password", w, "--password-stdin", stdin=PASSWORD + "\n")
+    secret = re.search(r"/calendar/(\S+)\.ics", raj("feed", "create", worker).stdout).group(1)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "raj_release.cli", "web", "--port", str(port)], env=env,
+                              cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(f"{base}/login", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        results = {}
+        for who, urls in ((coord, {"dashboard": f"/dashboard?as_of={DAY}"}), (worker, {"week": f"/week?as_of={DAY}"})):
+            with httpx.Client(base_url=base, timeout=30) as c:
+                tok = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text).group(1)
+                c.post("/login", data={"username": who, "password": PASSWORD, "csrf": tok})
+                for name, url in urls.items():
+                    timed(c, url, 2)  # warm-up
+                    results[name] = timed(c, url, args.n)
+        with httpx.Client(base_url=base, timeout=30) as c:
+            timed(c, f"/calendar/{secret}.ics", 2)
+            results["feed"] = timed(c, f"/calendar/{secret}.ics", args.n)
+            feed = c.get(f"/calendar/{secret}.ics").text
+            results["baseline"] = timed(c, "/login", args.n)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        shutil.rmtree(work, ignore_errors=True)
+    vtodos = feed.count("BEGIN:VTODO")
+    base_p95 = p95(results["baseline"][0])
+    print(f"baseline /login (template, no database): p50 {statistics.median(results['baseline'][0]):.1f} ms, "
+          f"p95 {base_p95:.1f} ms")
+    for name, target in (("dashboard", 300), ("week", 300), ("feed", 200)):
+        xs, size = results[name]
+        extra = f", {vtodos} VTODOs" if name == "feed" else ""
+        print(f"{name}: p50 {statistics.median(xs):.1f} ms, p95 {p95(xs):.1f} ms, max {max(xs):.1f} ms "
+              f"({size / 1024:.0f} KB{extra}); {p95(xs) / base_p95:.1f}x the baseline p95; "
+              f"target p95 < {target} ms: {'MET' if p95(xs) < target else 'MISSED'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
