@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from icalendar import Alarm, Calendar, Todo
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from raj_release.domain.enums import OPEN_STATUSES, Responsible
 from raj_release.errors import NotFound
@@ -31,13 +31,21 @@ def open_demarches_of(ctx: Context, worker_id: str) -> tuple[m.Worker, list[tupl
         w = s.get(m.Worker, worker_id)
         if w is None or not w.active:
             raise NotFound(f"worker {worker_id!r} not found")
-        rows = s.execute(
-            select(m.Demarche.id, m.Person.ref, m.Demarche.key, m.Demarche.due, m.Demarche.status,
-                   m.Person.as_id, m.Person.psy_id)
-            .join(m.Person, m.Person.id == m.Demarche.person_id)
-            .where(or_(m.Person.as_id == worker_id, m.Person.psy_id == worker_id),
-                   m.Demarche.status.in_([x.value for x in OPEN_STATUSES]), m.Demarche.due.is_not(None))
-            .order_by(m.Demarche.due, m.Person.ref, m.Demarche.key)).all()
+        # the worker's persons first, through the two indexed columns (an OR over them would scan every
+        # démarche), then their démarches by person
+        persons = {pid: (ref, a, p) for pid, ref, a, p in s.execute(
+            select(m.Person.id, m.Person.ref, m.Person.as_id, m.Person.psy_id).where(m.Person.as_id == worker_id)
+            .union(select(m.Person.id, m.Person.ref, m.Person.as_id, m.Person.psy_id)
+                   .where(m.Person.psy_id == worker_id)))}
+        # by person only: with a status condition too, SQLite (without ANALYZE statistics) prefers the
+        # status/due index and reads every open démarche of the database
+        open_ = {x.value for x in OPEN_STATUSES}
+        found = [r for r in s.execute(
+            select(m.Demarche.id, m.Demarche.person_id, m.Demarche.key, m.Demarche.due, m.Demarche.status)
+            .where(m.Demarche.person_id.in_(list(persons)))).all()
+            if r[3] is not None and r[4] in open_] if persons else []
+        rows = sorted(((did, *persons[pid][:1], key, due, status, *persons[pid][1:])
+                       for did, pid, key, due, status in found), key=lambda r: (r[3], r[1], r[2]))
         s.expunge(w)
     out = []
     for did, ref, key, due, status, as_id, psy_id in rows:
