@@ -80,6 +80,17 @@ def _to_login() -> RedirectResponse:
     return RedirectResponse("/login", status_code=303)
 
 
+def _signed_in(request: Request, csrf: str | None = None) -> tuple[Viewer, dict] | Response:
+    """The viewer and their session; for a form (`csrf` given), only with the session's CSRF token.
+    Otherwise the response to send: the login page, or 403 for a form without its token."""
+    got = _viewer(request)
+    if got is None:
+        return _to_login()
+    if csrf is not None and not sess.csrf_ok(got[1].get("c"), csrf):
+        return Response("CSRF token missing or wrong", status_code=403)
+    return got
+
+
 @router.get("/")
 def home() -> RedirectResponse:
     return RedirectResponse("/week", status_code=303)
@@ -135,10 +146,10 @@ def _today(request: Request) -> dt.date:
 def week(request: Request) -> Response:
     from raj_release.services.week import my_week
 
-    got = _viewer(request)
-    if got is None:
-        return _to_login()
-    v, data = got
+    who = _signed_in(request)
+    if isinstance(who, Response):
+        return who
+    v, data = who
     ctx = _ctx(request)
     try:
         today = _today(request)
@@ -157,12 +168,10 @@ def set_status_form(request: Request, ref: str, key: str, status: str = Form(...
                     reason: str = Form(""), partner: str = Form(""), csrf: str = Form("")) -> Response:
     from raj_release.services.plans import set_status
 
-    got = _viewer(request)
-    if got is None:
-        return _to_login()
-    v, data = got
-    if not sess.csrf_ok(data.get("c"), csrf):
-        return Response("CSRF token missing or wrong", status_code=403)
+    who = _signed_in(request, csrf)
+    if isinstance(who, Response):
+        return who
+    v, data = who
     ctx = _ctx(request)
     back = "/week" + (f"?as_of={request.query_params['as_of']}" if "as_of" in request.query_params else "")
     try:
@@ -175,6 +184,11 @@ def set_status_form(request: Request, ref: str, key: str, status: str = Form(...
         sep = "&" if "?" in back else "?"
         return RedirectResponse(f"{back}{sep}error={quote(str(e))}", status_code=303)
     return RedirectResponse(back, status_code=303)
+
+
+def _moved(view) -> str:
+    """'key old → new, ...' of the démarches a change moved ('—' if none)."""
+    return ", ".join(f"{c['key']} {c['old_due'] or '—'} → {c['new_due']}" for c in view.changes) or "—"
 
 
 def _back_to_plan(request: Request, ref: str, moved: str | None = None, error: str | None = None) -> Response:
@@ -195,10 +209,10 @@ def plan_page(request: Request, ref: str) -> Response:
     from raj_release.services.plans import show_plan
     from raj_release.web.timeline import Bar, svg
 
-    got = _viewer(request)
-    if got is None:
-        return _to_login()
-    v, data = got
+    who = _signed_in(request)
+    if isinstance(who, Response):
+        return who
+    v, data = who
     ctx = _ctx(request)
     try:
         today = _today(request)
@@ -234,12 +248,10 @@ def set_milestone_form(request: Request, ref: str, kind: str = Form(...), date: 
                        certainty: str = Form("confirmed"), reason: str = Form(""), csrf: str = Form("")) -> Response:
     from raj_release.services.plans import set_milestone
 
-    got = _viewer(request)
-    if got is None:
-        return _to_login()
-    v, data = got
-    if not sess.csrf_ok(data.get("c"), csrf):
-        return Response("CSRF token missing or wrong", status_code=403)
+    who = _signed_in(request, csrf)
+    if isinstance(who, Response):
+        return who
+    v, data = who
     try:
         d = parse_date(date, "date")
         lo = parse_date(earliest, "earliest") if earliest else None
@@ -250,8 +262,7 @@ def set_milestone_form(request: Request, ref: str, kind: str = Form(...), date: 
         return HTMLResponse(str(e), status_code=404)
     except RajError as e:
         return _back_to_plan(request, ref, error=str(e))
-    moved = ", ".join(f"{c['key']} {c['old_due'] or '—'} → {c['new_due']}" for c in view.changes)
-    return _back_to_plan(request, ref, moved=moved or "—")
+    return _back_to_plan(request, ref, moved=_moved(view))
 
 
 @router.post("/persons/{ref}/demarches/{key}/pin")
@@ -259,12 +270,10 @@ def pin_form(request: Request, ref: str, key: str, date: str = Form(...), versio
              reason: str = Form(""), csrf: str = Form("")) -> Response:
     from raj_release.services.plans import pin_due
 
-    got = _viewer(request)
-    if got is None:
-        return _to_login()
-    v, data = got
-    if not sess.csrf_ok(data.get("c"), csrf):
-        return Response("CSRF token missing or wrong", status_code=403)
+    who = _signed_in(request, csrf)
+    if isinstance(who, Response):
+        return who
+    v, data = who
     try:
         view = pin_due(_ctx(request), ref, key, parse_date(date, "date"), _today(request), reason or None,
                        actor=v.id, viewer=v, expected_version=version)
@@ -272,8 +281,7 @@ def pin_form(request: Request, ref: str, key: str, date: str = Form(...), versio
         return HTMLResponse(str(e), status_code=404)
     except RajError as e:
         return _back_to_plan(request, ref, error=str(e))
-    moved = ", ".join(f"{c['key']} {c['old_due'] or '—'} → {c['new_due']}" for c in view.changes)
-    return _back_to_plan(request, ref, moved=moved or "—")
+    return _back_to_plan(request, ref, moved=_moved(view))
 
 
 def _weekly_svg(weekly: list[tuple[dt.date, int]]) -> str:
@@ -297,10 +305,10 @@ def dashboard_page(request: Request) -> Response:
     from raj_release.domain.enums import Role
     from raj_release.services.dashboard import FILTERS, dashboard
 
-    got = _viewer(request)
-    if got is None:
-        return _to_login()
-    v, data = got
+    who = _signed_in(request)
+    if isinstance(who, Response):
+        return who
+    v, data = who
     lang = v.language if v.language in UI else "fr"
     if v.role is not Role.COORDINATOR:
         return _render(request, "base.html", 403, me=v, csrf=data["c"], title="", error=UI[lang]["forbidden"])
@@ -328,10 +336,10 @@ def dashboard_page(request: Request) -> Response:
 
 @router.get("/partners")
 def partners_page(request: Request) -> Response:
-    got = _viewer(request)
-    if got is None:
-        return _to_login()
-    v, data = got
+    who = _signed_in(request)
+    if isinstance(who, Response):
+        return who
+    v, data = who
     lang = v.language if v.language in UI else "fr"
     partners = sorted(_ctx(request).config.partners.values(), key=lambda p: (p.type, p.name))
     return _render(request, "partners.html", me=v, csrf=data["c"], title=UI[lang]["partners_title"],
@@ -342,12 +350,10 @@ def partners_page(request: Request) -> Response:
 def add_note_form(request: Request, ref: str, text: str = Form(""), csrf: str = Form("")) -> Response:
     from raj_release.services.notes import add_note
 
-    got = _viewer(request)
-    if got is None:
-        return _to_login()
-    v, data = got
-    if not sess.csrf_ok(data.get("c"), csrf):
-        return Response("CSRF token missing or wrong", status_code=403)
+    who = _signed_in(request, csrf)
+    if isinstance(who, Response):
+        return who
+    v, data = who
     try:
         add_note(_ctx(request), v, ref, text)
     except NotFound as e:
