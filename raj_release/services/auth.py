@@ -176,6 +176,6 @@ def revoke_feed(ctx: Context, worker_id: str, actor: str = "system") -> None:
 def worker_for_feed(ctx: Context, secret: str) -> str | None:
     if not secret:
         return None
-    with ctx.db.transaction() as s:
+    with ctx.db.reading() as s:
         return s.scalar(select(m.Worker.id).where(m.Worker.feed_secret_hash == digest(secret),
                                                   m.Worker.active.is_(True)))

@@ -5,20 +5,27 @@ the filters given (worker, prison, démarche, partner), a few set-based queries 
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
-from collections import Counter, defaultdict
+import functools
+import itertools
+import operator
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 
-from raj_release.domain.enums import OPEN_STATUSES, Status
-from raj_release.planning.readiness import Readiness, readiness
+from raj_release.domain.enums import Pillar, Status
+from raj_release.planning.readiness import Readiness
 from raj_release.services.access import Viewer, person_scope
 from raj_release.services.context import Context
-from raj_release.services.plans import OverdueRow, list_overdue
+from raj_release.services.plans import OverdueRow, narrowed, overdue_query, overdue_row
 from raj_release.store import models as m
 
 FILTERS = ("worker", "prison", "demarche", "partner")
+PER_PAGE = 100
+RECENT_COMPRESSED = 50
 
 
 @dataclass
@@ -29,8 +36,12 @@ class Dashboard:
     by_prison: list[tuple[str, int]] = field(default_factory=list)
     by_demarche: list[tuple[str, int]] = field(default_factory=list)
     by_partner: list[tuple[str, int]] = field(default_factory=list)
-    overdue: list[OverdueRow] = field(default_factory=list)
-    compressed: list[tuple[str, str, str]] = field(default_factory=list)  # ref, as, psy
+    overdue: list[OverdueRow] = field(default_factory=list)  # one page of the drill-down list
+    overdue_total: int = 0
+    page: int = 1
+    pages: int = 1
+    compressed: list[tuple[str, str, str]] = field(default_factory=list)  # ref, as, psy: the most recent
+    compressed_total: int = 0
     hearings: list[tuple[str, dt.date, list[Readiness]]] = field(default_factory=list)
     dead: list[tuple[dt.date, str, str, str]] = field(default_factory=list)  # day, kind, recipient, error
     weekly: list[tuple[dt.date, int]] = field(default_factory=list)
@@ -41,38 +52,50 @@ def _top(counter: Counter) -> list[tuple[str, int]]:
 
 
 def dashboard(ctx: Context, v: Viewer, today: dt.date, filters: dict[str, str] | None = None,
-              weeks: int = 12, horizon_days: int = 60) -> Dashboard:
+              weeks: int = 12, horizon_days: int = 60, page: int = 1, per_page: int | None = None) -> Dashboard:
+    """The counts cover every overdue démarche in scope; the list behind them is one page of `per_page`
+    rows, most overdue first (a page past the end shows the last one)."""
     f = {k: val for k, val in (filters or {}).items() if k in FILTERS and val}
     out = Dashboard(today, f)
-    rows = [r for r in list_overdue(ctx, today, worker=f.get("worker"), prison=f.get("prison"), viewer=v)
-            if f.get("demarche") in (None, r.key) and f.get("partner") in (None, r.partner)]
-    out.overdue = rows
-    w, p, d, pa = Counter(), Counter(), Counter(), Counter()
-    for r in rows:
-        w[r.as_id] += 1
-        w[r.psy_id] += 1
-        p[r.prison] += 1
-        d[r.key] += 1
-        if r.partner:
-            pa[r.partner] += 1
-    out.by_worker, out.by_prison, out.by_demarche, out.by_partner = _top(w), _top(p), _top(d), _top(pa)
-    open_ = [s.value for s in OPEN_STATUSES]
-    with ctx.db.transaction() as s:
+    per_page = per_page or PER_PAGE
+    # the overdue count at the start of each of the last weeks' Mondays (00:00 UTC): due before that day
+    # and not finished by then
+    monday = today - dt.timedelta(days=today.weekday())
+    days = [monday - dt.timedelta(weeks=i) for i in range(weeks - 1, -1, -1)]
+    filters_ = dict(worker=f.get("worker"), prison=f.get("prison"), viewer=v, demarche=f.get("demarche"),
+                    partner=f.get("partner"))
+    with ctx.db.reading() as s:
+        rows = s.connection().execute(overdue_query(today, **filters_)).all()  # thousands: counted, one page shown
+        # the open ones count on every Monday after their due day; the finished ones until they were finished
+        spans = [(due, len(days), 1) for _key, due, *_ in rows]
+        spans += s.connection().execute(_finished_late(days, filters_)).all()
+        out.weekly = list(zip(days, overdue_on(days, spans), strict=True))
+        w, p, d, pa = Counter(), Counter(), Counter(), Counter()
+        for key, _due, _status, _ref, as_id, psy_id, prison, partner in rows:
+            w[as_id] += 1
+            w[psy_id] += 1
+            p[prison] += 1
+            d[key] += 1
+            if partner:
+                pa[partner] += 1
+        out.by_worker, out.by_prison, out.by_demarche, out.by_partner = _top(w), _top(p), _top(d), _top(pa)
+        out.overdue_total = len(rows)
+        out.pages = max(1, -(-len(rows) // per_page))
+        out.page = min(max(1, page), out.pages)
+        out.overdue = [overdue_row(ctx, today, r) for r in rows[(out.page - 1) * per_page:out.page * per_page]]
+        # plans already late when they were made: how many, and the most recent ones
+        late_made = (person_scope(v), m.Person.compressed_at_creation.is_(True))
+        out.compressed_total = s.scalar(select(func.count()).select_from(m.Person).where(*late_made))
         out.compressed = [tuple(r) for r in s.execute(
-            select(m.Person.ref, m.Person.as_id, m.Person.psy_id)
-            .where(person_scope(v), m.Person.compressed_at_creation.is_(True)).order_by(m.Person.ref)).all()]
-        # hearings coming up, with each plan's readiness (one query for their démarches)
+            select(m.Person.ref, m.Person.as_id, m.Person.psy_id).where(*late_made)
+            .order_by(m.Person.created_at.desc(), m.Person.ref).limit(RECENT_COMPRESSED)).all()]
+        # hearings coming up, with each plan's readiness
         hearings = s.execute(select(m.Person.id, m.Person.ref, m.Milestone.date).join(m.Milestone)
                              .where(person_scope(v), m.Milestone.kind == "tap_hearing", m.Milestone.date >= today,
                                     m.Milestone.date <= today + dt.timedelta(days=horizon_days))
                              .order_by(m.Milestone.date, m.Person.ref)).all()
-        dem: dict[int, list] = defaultdict(list)
-        if hearings:
-            for pid, key, status, due in s.execute(
-                    select(m.Demarche.person_id, m.Demarche.key, m.Demarche.status, m.Demarche.due)
-                    .where(m.Demarche.person_id.in_([h[0] for h in hearings]))):
-                dem[pid].append((key, Status(status), due))
-        out.hearings = [(ref, date, readiness(ctx.config.templates, dem[pid], date)) for pid, ref, date in hearings]
+        ready = _readiness_by_person(s, ctx, [pid for pid, _, _ in hearings])
+        out.hearings = [(ref, date, ready[pid]) for pid, ref, date in hearings]
         # dead messages to the organisation's workers, and to partners
         org_workers = select(m.Worker.id).where(m.Worker.organisation_id == v.organisation_id)
         out.dead = [tuple(r) for r in s.execute(
@@ -80,16 +103,68 @@ def dashboard(ctx: Context, v: Viewer, today: dt.date, filters: dict[str, str] |
             .where(m.OutboxMessage.status == "dead",
                    or_(m.OutboxMessage.recipient.in_(org_workers), m.OutboxMessage.recipient_type == "partner"))
             .order_by(m.OutboxMessage.day.desc()).limit(200)).all()]
-        # overdue count on each of the last weeks' Mondays: due before that day and not finished by then
-        monday = today - dt.timedelta(days=today.weekday())
-        for i in range(weeks - 1, -1, -1):
-            day = monday - dt.timedelta(weeks=i)
-            at = dt.datetime.combine(day, dt.time(0), dt.UTC)
-            still_open = or_(m.Demarche.status.in_(open_),
-                             and_(m.Demarche.status == Status.COMPLETED.value, m.Demarche.completed_at >= at),
-                             and_(m.Demarche.status.in_([Status.CANCELLED.value, Status.FAILED.value]),
-                                  m.Demarche.updated_at >= at))
-            n = s.scalar(select(func.count()).select_from(m.Demarche).join(m.Person)
-                         .where(person_scope(v), m.Demarche.due < day, still_open))
-            out.weekly.append((day, n))
     return out
+
+
+def _readiness_by_person(s, ctx: Context, person_ids: list[int]) -> dict[int, list[Readiness]]:
+    """`readiness()` of each person's plan against their hearing, counted in the database: one row per
+    person instead of one per démarche (a large organisation has hundreds of hearings within 60 days).
+    The rule is `planning.readiness`'s: démarches due on or before the hearing, cancelled ones left out,
+    completed ones done; tests hold the two to the same figures."""
+    if not person_ids:
+        return {}
+    keys = {p: [t.key for t in ctx.config.templates if t.pillar is p] for p in Pillar}
+    pillars = [p for p in Pillar if keys[p]]
+    done = m.Demarche.status == Status.COMPLETED.value
+    sums = []
+    for p in pillars:
+        mine = m.Demarche.key.in_(keys[p])
+        sums += [func.sum(case((and_(mine, done), 1), else_=0)), func.sum(case((mine, 1), else_=0))]
+    q = (select(m.Demarche.person_id, *sums)
+         .join(m.Milestone, and_(m.Milestone.person_id == m.Demarche.person_id, m.Milestone.kind == "tap_hearing"))
+         .where(m.Demarche.person_id.in_(person_ids), m.Demarche.due <= m.Milestone.date,
+                m.Demarche.status != Status.CANCELLED.value)
+         .group_by(m.Demarche.person_id))
+    out = {pid: [Readiness(p, 0, 0) for p in Pillar] for pid in person_ids}
+    for pid, *figures in s.connection().execute(q):
+        got = {p: Readiness(p, int(figures[2 * i]), int(figures[2 * i + 1])) for i, p in enumerate(pillars)}
+        out[pid] = [got.get(p, Readiness(p, 0, 0)) for p in Pillar]
+    return out
+
+
+def _start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), dt.UTC)
+
+
+def _finished_late(days: list[dt.date], filters_: dict) -> Select:
+    """(due, until, n) groups of the démarches completed, cancelled or failed since the first of `days`
+    and after they fell due: `until` is how many of `days` began before they were finished. Grouped in
+    the database: a large organisation finishes thousands of démarches in twelve weeks."""
+    done, ended = Status.COMPLETED.value, [Status.CANCELLED.value, Status.FAILED.value]
+    q = select(m.Demarche.due, m.Demarche.status, m.Demarche.completed_at, m.Demarche.updated_at).join(
+        m.Person, m.Person.id == m.Demarche.person_id)
+    q, status = narrowed(q, **filters_)
+    first = _start(days[0])
+    # finished on time, a démarche was never overdue
+    late = (q.where(m.Demarche.due < days[-1],
+                    or_(and_(status == done, m.Demarche.completed_at >= first,
+                             m.Demarche.completed_at >= m.Demarche.due),
+                        and_(status.in_(ended), m.Demarche.updated_at >= first,
+                             m.Demarche.updated_at >= m.Demarche.due)))
+            .subquery())
+    finished = case((late.c.status == done, late.c.completed_at), else_=late.c.updated_at)
+    until = functools.reduce(operator.add, [case((finished >= _start(day), 1), else_=0) for day in days])
+    return select(late.c.due, until, func.count()).group_by(late.c.due, until)
+
+
+def overdue_on(days: list[dt.date], spans: Iterable[tuple[dt.date, int, int]]) -> list[int]:
+    """For each of `days` (ascending), how many démarches were overdue as it began. A span (due, until, n)
+    is n démarches due on `due` and unfinished as each of days[:until] began (until = len(days) for the
+    open ones): they count on those days that fall after `due`. Pure; one pass."""
+    delta = [0] * (len(days) + 1)
+    for due, until, n in spans:
+        lo = bisect.bisect_right(days, due)  # the first day after `due`
+        if lo < until:
+            delta[lo] += n
+            delta[until] -= n
+    return list(itertools.accumulate(delta[:-1]))

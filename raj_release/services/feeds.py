@@ -10,6 +10,7 @@ situation.
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 from icalendar import Alarm, Calendar, Todo
 from sqlalchemy import select
@@ -20,14 +21,17 @@ from raj_release.services.context import Context
 from raj_release.store import models as m
 
 ICAL_STATUS = {"planned": "NEEDS-ACTION", "in-progress": "IN-PROCESS", "on-hold": "IN-PROCESS"}
+# about 400 bytes each: some 20 MB for the feeds of a few dozen workers with a thousand démarches each
+VTODO_CACHE_SIZE = 50_000
 MINE = {"as": {Responsible.AS, Responsible.BIN, Responsible.PARTNER},
         "psy": {Responsible.PSY, Responsible.BIN, Responsible.PARTNER}}
 
 
 def open_demarches_of(ctx: Context, worker_id: str) -> tuple[m.Worker, list[tuple]]:
-    """(worker, [(démarche id, person ref, key, due, status)]) of the worker's open, dated démarches."""
+    """(worker, [(démarche id, person ref, key, due, status, updated_at)]) of the worker's open, dated
+    démarches, by due date."""
     templates = ctx.config.templates.by_key
-    with ctx.db.transaction() as s:
+    with ctx.db.reading() as s:
         w = s.get(m.Worker, worker_id)
         if w is None or not w.active:
             raise NotFound(f"worker {worker_id!r} not found")
@@ -41,43 +45,63 @@ def open_demarches_of(ctx: Context, worker_id: str) -> tuple[m.Worker, list[tupl
         # status/due index and reads every open démarche of the database
         open_ = {x.value for x in OPEN_STATUSES}
         found = [r for r in s.execute(
-            select(m.Demarche.id, m.Demarche.person_id, m.Demarche.key, m.Demarche.due, m.Demarche.status)
+            select(m.Demarche.id, m.Demarche.person_id, m.Demarche.key, m.Demarche.due, m.Demarche.status,
+                   m.Demarche.updated_at)
             .where(m.Demarche.person_id.in_(list(persons)))).all()
             if r[3] is not None and r[4] in open_] if persons else []
-        rows = sorted(((did, *persons[pid][:1], key, due, status, *persons[pid][1:])
-                       for did, pid, key, due, status in found), key=lambda r: (r[3], r[1], r[2]))
+        rows = sorted(((did, *persons[pid][:1], key, due, status, updated, *persons[pid][1:])
+                       for did, pid, key, due, status, updated in found), key=lambda r: (r[3], r[1], r[2]))
         s.expunge(w)
     out = []
-    for did, ref, key, due, status, as_id, psy_id in rows:
+    for did, ref, key, due, status, updated, as_id, psy_id in rows:
         t = templates.get(key)
         resp = t.responsible if t else Responsible.BIN
         if (as_id == worker_id and resp in MINE["as"]) or (psy_id == worker_id and resp in MINE["psy"]):
-            out.append((did, ref, key, due, status))
+            out.append((did, ref, key, due, status, updated))
     return w, out
 
 
 def calendar_feed(ctx: Context, worker_id: str) -> bytes:
+    """The worker's feed: a VCALENDAR holding one VTODO per open démarche of theirs.
+
+    Each VTODO is a pure function of the démarche's row (see `_vtodo`), so the bytes icalendar makes for
+    it are kept and reused while the row is unchanged: a calendar client polling the feed costs one query
+    and a join, and a changed démarche is serialised again on the next request because its key changed."""
     w, rows = open_demarches_of(ctx, worker_id)
     templates = ctx.config.templates.by_key
-    stamp = ctx.now()
     cal = Calendar()
     cal.add("prodid", "-//raj-release//plans de reclassement//FR")
     cal.add("version", "2.0")
     cal.add("x-wr-calname", "raj-release — démarches" if w.language != "nl" else "raj-release — stappen")
-    for did, ref, key, due, status in rows:
+    head = cal.to_ical()
+    cut = head.rindex(b"END:VCALENDAR\r\n")
+    todos = []
+    for did, ref, key, due, status, updated in rows:
         t = templates.get(key)
-        summary = f"{ref} · {t.label_in(w.language) if t else key}"
-        todo = Todo()
-        todo.add("uid", f"demarche-{did}@raj-release")
-        todo.add("dtstamp", stamp)
-        todo.add("summary", summary)
-        todo.add("due", due)
-        todo.add("status", ICAL_STATUS.get(status, "NEEDS-ACTION"))
-        todo.add("class", "CONFIDENTIAL")
-        alarm = Alarm()
-        alarm.add("action", "DISPLAY")
-        alarm.add("description", summary)
-        alarm.add("trigger", dt.timedelta(days=-1))
-        todo.add_component(alarm)
-        cal.add_component(todo)
-    return cal.to_ical()
+        todos.append(_vtodo(did, f"{ref} · {t.label_in(w.language) if t else key}", due,
+                            ICAL_STATUS.get(status, "NEEDS-ACTION"), _utc(updated)))
+    return b"".join((head[:cut], *todos, head[cut:]))
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """SQLite gives back naive datetimes (stored in UTC); PostgreSQL aware ones."""
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+@lru_cache(maxsize=VTODO_CACHE_SIZE)
+def _vtodo(did: int, summary: str, due: dt.date, status: str, revised: dt.datetime) -> bytes:
+    """One démarche as a VTODO. DTSTAMP is when the démarche was last revised (RFC 5545 §3.8.7.2, for a
+    calendar without METHOD), so that the same row always gives the same bytes."""
+    todo = Todo()
+    todo.add("uid", f"demarche-{did}@raj-release")
+    todo.add("dtstamp", revised)
+    todo.add("summary", summary)
+    todo.add("due", due)
+    todo.add("status", status)
+    todo.add("class", "CONFIDENTIAL")
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", summary)
+    alarm.add("trigger", dt.timedelta(days=-1))
+    todo.add_component(alarm)
+    return todo.to_ical()

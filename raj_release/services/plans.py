@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 
 from pydantic import ValidationError
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from raj_release.domain import (
@@ -566,14 +566,17 @@ class OverdueRow:
         return d
 
 
-def list_overdue(ctx: Context, today: dt.date, worker: str | None = None, prison: str | None = None,
-                 organisation: str | None = None, viewer=None) -> list[OverdueRow]:
-    """Open démarches due before `today`, most overdue first (one query)."""
-    q = (select(m.Demarche.key, m.Demarche.due, m.Demarche.status, m.Person.ref, m.Person.as_id,
-                m.Person.psy_id, m.Person.prison, m.Demarche.partner_id)
-         .join(m.Person, m.Person.id == m.Demarche.person_id)
-         .where(m.Demarche.status.in_([x.value for x in OPEN_STATUSES]), m.Demarche.due < today)
-         .order_by(m.Demarche.due, m.Person.ref, m.Demarche.key))
+def narrowed(q: Select, worker: str | None = None, prison: str | None = None, organisation: str | None = None,
+             viewer=None, demarche: str | None = None, partner: str | None = None) -> tuple[Select, ColumnElement]:
+    """`q` (a query over démarches joined to their persons) narrowed to a worker's persons, a prison, an
+    organisation, a viewer's scope, a démarche or a partner; and the status column to filter on.
+
+    When the persons are narrowed, that status column is one no index matches, so that the query goes
+    through the persons' indexes and then their démarches by person; otherwise through the (status, due)
+    index (store/hints.py)."""
+    from raj_release.services.access import person_scope
+    from raj_release.store.hints import unindexed
+
     if worker:
         q = q.where((m.Person.as_id == worker) | (m.Person.psy_id == worker))
     if prison:
@@ -582,22 +585,45 @@ def list_overdue(ctx: Context, today: dt.date, worker: str | None = None, prison
         q = q.join(m.Organisation, m.Organisation.id == m.Person.organisation_id).where(
             m.Organisation.code == organisation)
     if viewer is not None:
-        from raj_release.services.access import person_scope
-
         q = q.where(person_scope(viewer))
-    cal = ctx.config.calendar
-    templates = ctx.config.templates.by_key
-    with ctx.db.transaction() as s:
-        rows = s.execute(q).all()
-    out = []
-    for key, due, status, ref, as_id, psy_id, prison_code, partner in rows:
-        t = templates.get(key)
-        out.append(OverdueRow(person=ref, key=key, label=t.label.fr if t else key, due=due,
-                              days_overdue=(today - due).days,
-                              working_days_overdue=cal.working_days_between(due, today),
-                              status=status, responsible=t.responsible.value if t else "", as_id=as_id,
-                              psy_id=psy_id, prison=prison_code, partner=partner))
-    return out
+    if demarche:
+        q = q.where(m.Demarche.key == demarche)
+    if partner:
+        q = q.where(m.Demarche.partner_id == partner)
+    by_person = bool(worker or prison or organisation or viewer is not None)
+    return q, unindexed(m.Demarche.status) if by_person else m.Demarche.status
+
+
+def overdue_query(today: dt.date, worker: str | None = None, prison: str | None = None,
+                  organisation: str | None = None, viewer=None, demarche: str | None = None,
+                  partner: str | None = None) -> Select:
+    """Open démarches due before `today`, most overdue first: (key, due, status, ref, as, psy, prison,
+    partner) rows."""
+    q = (select(m.Demarche.key, m.Demarche.due, m.Demarche.status, m.Person.ref, m.Person.as_id,
+                m.Person.psy_id, m.Person.prison, m.Demarche.partner_id)
+         .join(m.Person, m.Person.id == m.Demarche.person_id)
+         .order_by(m.Demarche.due, m.Person.ref, m.Demarche.key))
+    q, status = narrowed(q, worker, prison, organisation, viewer, demarche, partner)
+    return q.where(status.in_([x.value for x in OPEN_STATUSES]), m.Demarche.due < today)
+
+
+def overdue_row(ctx: Context, today: dt.date, row) -> OverdueRow:
+    """An `overdue_query` row with its label and how late it is (calendar and working days)."""
+    key, due, status, ref, as_id, psy_id, prison_code, partner = row
+    t = ctx.config.templates.by_key.get(key)
+    return OverdueRow(person=ref, key=key, label=t.label.fr if t else key, due=due,
+                      days_overdue=(today - due).days,
+                      working_days_overdue=ctx.config.calendar.working_days_between(due, today),
+                      status=status, responsible=t.responsible.value if t else "", as_id=as_id,
+                      psy_id=psy_id, prison=prison_code, partner=partner)
+
+
+def list_overdue(ctx: Context, today: dt.date, worker: str | None = None, prison: str | None = None,
+                 organisation: str | None = None, viewer=None) -> list[OverdueRow]:
+    """Open démarches due before `today`, most overdue first (one query)."""
+    with ctx.db.reading() as s:
+        rows = s.connection().execute(overdue_query(today, worker, prison, organisation, viewer)).all()
+    return [overdue_row(ctx, today, r) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -631,5 +657,5 @@ def list_persons(ctx: Context, today: dt.date, viewer=None) -> list[PersonRow]:
         from raj_release.services.access import person_scope
 
         q = q.where(person_scope(viewer))
-    with ctx.db.transaction() as s:
+    with ctx.db.reading() as s:
         return [PersonRow(*r) for r in s.execute(q).all()]

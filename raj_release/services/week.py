@@ -12,6 +12,7 @@ from raj_release.domain.enums import OPEN_STATUSES, Responsible, Role
 from raj_release.services.access import Viewer, person_scope
 from raj_release.services.context import Context
 from raj_release.store import models as m
+from raj_release.store.hints import unindexed
 
 MINE = {Role.AS: {Responsible.AS, Responsible.BIN, Responsible.PARTNER},
         Role.PSY: {Responsible.PSY, Responsible.BIN, Responsible.PARTNER}}
@@ -43,10 +44,11 @@ def my_week(ctx: Context, v: Viewer, today: dt.date, milestone_days: int = 60) -
     week_end = today + dt.timedelta(days=6 - today.weekday())  # Sunday of this week
     templates = ctx.config.templates.by_key
     lang = v.language
+    status = unindexed(m.Demarche.status)  # through the viewer's persons, not the (status, due) index
     q = (select(m.Person.ref, m.Person.as_id, m.Person.psy_id, m.Person.version, m.Demarche.key, m.Demarche.due,
                 m.Demarche.status, m.Demarche.partner_id)
          .join(m.Demarche, m.Demarche.person_id == m.Person.id)
-         .where(person_scope(v), m.Demarche.status.in_([s.value for s in OPEN_STATUSES]),
+         .where(person_scope(v), status.in_([s.value for s in OPEN_STATUSES]),
                 m.Demarche.due.is_not(None), m.Demarche.due <= week_end)
          .order_by(m.Demarche.due, m.Person.ref, m.Demarche.key))
     mq = (select(m.Person.ref, m.Milestone.kind, m.Milestone.date, m.Milestone.certainty)
@@ -57,10 +59,10 @@ def my_week(ctx: Context, v: Viewer, today: dt.date, milestone_days: int = 60) -
     hold_q = (select(m.Person.ref, m.Person.as_id, m.Person.psy_id, m.Person.version, m.Demarche.key,
                      m.Demarche.due, m.Demarche.status, m.Demarche.partner_id)
               .join(m.Demarche, m.Demarche.person_id == m.Person.id)
-              .where(person_scope(v), m.Demarche.status == "on-hold", m.Demarche.due > week_end)
+              .where(person_scope(v), status == "on-hold", m.Demarche.due > week_end)
               .order_by(m.Demarche.due, m.Person.ref))
     out = Week(today, week_end)
-    with ctx.db.transaction() as s:
+    with ctx.db.reading() as s:
         rows = s.execute(q).all() + s.execute(hold_q).all()
         out.milestones = [tuple(r) for r in s.execute(mq).all()]
     mine = MINE.get(v.role)

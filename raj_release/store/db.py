@@ -18,6 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from raj_release.errors import RajError
 
 
+READ_ONLY = "raj_read_only"
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     try:
         u = make_url(url)
@@ -41,7 +44,12 @@ def make_engine(url: str, **kwargs) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # a read-only unit of work (Database.reading) takes no lock up front: in WAL mode it reads a
+            # snapshot while writers go on, and many pages can be read at once. query_only makes SQLite
+            # refuse any write in it (set on every begin: pooled connections serve both kinds).
+            read_only = bool(conn.get_execution_options().get(READ_ONLY))
+            conn.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(u, pool_pre_ping=True, **kwargs)
@@ -54,10 +62,21 @@ class Database:
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        read_options = {READ_ONLY: True}
+        if self.engine.dialect.name == "postgresql":  # one snapshot for the whole unit, and no writes
+            read_options |= {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+        self.read_sessions = sessionmaker(self.engine.execution_options(**read_options), expire_on_commit=False)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         with self.sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A unit of work that only reads: one consistent snapshot, and on SQLite no write lock, so that
+        pages and feeds are read side by side and beside the writers. Both databases refuse any write in it."""
+        with self.read_sessions() as session, session.begin():
             yield session
 
     def dispose(self) -> None:

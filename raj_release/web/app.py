@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -39,14 +40,20 @@ def create_app(ctx: Context, secret: bytes | None = None, secure_cookies: bool =
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
     @app.get("/calendar/{secret}.ics", include_in_schema=False)
-    def calendar(secret: str) -> Response:
+    def calendar(secret: str, request: Request) -> Response:
+        """The worker's feed. Calendar clients poll it: an unchanged feed answers 304 to their
+        If-None-Match. `private, no-cache`: kept by the worker's own client only, and revalidated each time."""
         from raj_release.services.auth import worker_for_feed
         from raj_release.services.feeds import calendar_feed
 
         worker = worker_for_feed(ctx, secret)
         if worker is None:
             return JSONResponse({"detail": "calendar not found"}, status_code=404)
-        return Response(calendar_feed(ctx, worker), media_type="text/calendar; charset=utf-8",
-                        headers={"Cache-Control": "private, no-store"})
+        body = calendar_feed(ctx, worker)
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        headers = {"Cache-Control": "private, no-cache", "ETag": etag}
+        if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+            return Response(status_code=304, headers=headers)
+        return Response(body, media_type="text/calendar; charset=utf-8", headers=headers)
 
     return app

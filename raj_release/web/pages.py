@@ -32,7 +32,7 @@ UI = {
            "this_week": "Cette semaine", "on_hold": "En attente d'un partenaire", "milestones": "Dates à venir",
            "st_planned": "prévue", "st_in-progress": "en cours", "st_on-hold": "en attente", "st_completed": "faite",
            "st_cancelled": "sans objet", "st_failed": "échouée", "bad_login": "Identifiant ou mot de passe incorrect.",
-           "csrf": "Formulaire expiré ou incomplet: rechargez la page.", "done": "Enregistré.", "plan_of": "Plan de reclassement de", "binome": "binôme", "at_risk": "Plan à risque: des démarches sont comprimées ou tombent après leur date d'ancrage.", "moved": "Démarches déplacées", "readiness": "Prêt pour l'audience", "timeline": "Ligne du temps", "milestones_h": "Dates clés", "kind": "Date", "date": "Jour", "window": "Fenêtre", "certainty": "Certitude", "set_date": "Enregistrer la date", "demarches": "Démarches", "depends": "Dépend de", "pin": "Épingler", "compressed": "comprimée", "history": "Historique", "none_moved": "aucune", "dashboard": "Tableau de bord", "filters": "Filtres", "clear": "tout afficher", "by_worker": "En retard par travailleur·se", "by_prison": "Par prison", "by_demarche": "Par démarche", "by_partner": "Par partenaire attendu", "weekly": "Démarches en retard, semaine par semaine", "hearings": "Audiences dans les 60 jours", "compressed_plans": "Plans en retard dès leur création", "dead": "Messages non délivrés", "forbidden": "Réservé aux coordinateur·ices.", "partners_title": "Répertoire des partenaires", "partners_note": "En lecture seule: il se modifie dans config/partners.yaml.", "languages": "Langues", "contact": "Contact", "channels": "Canaux", "verified": "Vérifié le", "notes": "Notes", "add_note": "Ajouter la note"},
+           "csrf": "Formulaire expiré ou incomplet: rechargez la page.", "done": "Enregistré.", "plan_of": "Plan de reclassement de", "binome": "binôme", "at_risk": "Plan à risque: des démarches sont comprimées ou tombent après leur date d'ancrage.", "moved": "Démarches déplacées", "readiness": "Prêt pour l'audience", "timeline": "Ligne du temps", "milestones_h": "Dates clés", "kind": "Date", "date": "Jour", "window": "Fenêtre", "certainty": "Certitude", "set_date": "Enregistrer la date", "demarches": "Démarches", "depends": "Dépend de", "pin": "Épingler", "compressed": "comprimée", "history": "Historique", "none_moved": "aucune", "dashboard": "Tableau de bord", "filters": "Filtres", "clear": "tout afficher", "by_worker": "En retard par travailleur·se", "by_prison": "Par prison", "by_demarche": "Par démarche", "by_partner": "Par partenaire attendu", "weekly": "Démarches en retard, semaine par semaine", "hearings": "Audiences dans les 60 jours", "compressed_plans": "Plans en retard dès leur création", "dead": "Messages non délivrés", "forbidden": "Réservé aux coordinateur·ices.", "partners_title": "Répertoire des partenaires", "partners_note": "En lecture seule: il se modifie dans config/partners.yaml.", "languages": "Langues", "contact": "Contact", "channels": "Canaux", "verified": "Vérifié le", "notes": "Notes", "add_note": "Ajouter la note", "page": "Page", "previous": "précédente", "next": "suivante", "most_recent": "Les %d plus récents."},
     "nl": {"week": "Mijn week", "logout": "Afmelden", "login_title": "Aanmelden", "username": "Gebruikersnaam",
            "password": "Wachtwoord", "login": "Aanmelden", "due": "Vervaldatum", "person": "Persoon",
            "demarche": "Stap", "status": "Status", "actions": "Acties", "late_by": "te laat",
@@ -42,7 +42,7 @@ UI = {
            "st_planned": "gepland", "st_in-progress": "bezig", "st_on-hold": "wacht", "st_completed": "gedaan",
            "st_cancelled": "niet van toepassing", "st_failed": "mislukt",
            "bad_login": "Gebruikersnaam of wachtwoord onjuist.",
-           "csrf": "Formulier verlopen of onvolledig: herlaad de pagina.", "done": "Opgeslagen.", "plan_of": "Re-integratieplan van", "binome": "duo", "at_risk": "Plan in gevaar: stappen zijn samengedrukt of vallen na hun ankerdatum.", "moved": "Verschoven stappen", "readiness": "Klaar voor de zitting", "timeline": "Tijdlijn", "milestones_h": "Sleuteldatums", "kind": "Datum", "date": "Dag", "window": "Venster", "certainty": "Zekerheid", "set_date": "Datum opslaan", "demarches": "Stappen", "depends": "Hangt af van", "pin": "Vastzetten", "compressed": "samengedrukt", "history": "Geschiedenis", "none_moved": "geen", "dashboard": "Dashboard", "filters": "Filters", "clear": "alles tonen", "by_worker": "Te laat per medewerker", "by_prison": "Per gevangenis", "by_demarche": "Per stap", "by_partner": "Per partner", "weekly": "Te late stappen, week per week", "hearings": "Zittingen binnen 60 dagen", "compressed_plans": "Plannen die te laat begonnen", "dead": "Niet afgeleverde berichten", "forbidden": "Alleen voor coördinatoren.", "partners_title": "Partnerlijst", "partners_note": "Alleen lezen: aan te passen in config/partners.yaml.", "languages": "Talen", "contact": "Contact", "channels": "Kanalen", "verified": "Nagekeken op", "notes": "Notities", "add_note": "Notitie toevoegen"},
+           "csrf": "Formulier verlopen of onvolledig: herlaad de pagina.", "done": "Opgeslagen.", "plan_of": "Re-integratieplan van", "binome": "duo", "at_risk": "Plan in gevaar: stappen zijn samengedrukt of vallen na hun ankerdatum.", "moved": "Verschoven stappen", "readiness": "Klaar voor de zitting", "timeline": "Tijdlijn", "milestones_h": "Sleuteldatums", "kind": "Datum", "date": "Dag", "window": "Venster", "certainty": "Zekerheid", "set_date": "Datum opslaan", "demarches": "Stappen", "depends": "Hangt af van", "pin": "Vastzetten", "compressed": "samengedrukt", "history": "Geschiedenis", "none_moved": "geen", "dashboard": "Dashboard", "filters": "Filters", "clear": "alles tonen", "by_worker": "Te laat per medewerker", "by_prison": "Per gevangenis", "by_demarche": "Per stap", "by_partner": "Per partner", "weekly": "Te late stappen, week per week", "hearings": "Zittingen binnen 60 dagen", "compressed_plans": "Plannen die te laat begonnen", "dead": "Niet afgeleverde berichten", "forbidden": "Alleen voor coördinatoren.", "partners_title": "Partnerlijst", "partners_note": "Alleen lezen: aan te passen in config/partners.yaml.", "languages": "Talen", "contact": "Contact", "channels": "Kanalen", "verified": "Nagekeken op", "notes": "Notities", "add_note": "Notitie toevoegen", "page": "Pagina", "previous": "vorige", "next": "volgende", "most_recent": "De %d meest recente."},
 }
 
 
@@ -63,7 +63,7 @@ def _viewer(request: Request) -> tuple[Viewer, dict] | None:
     if data is None:
         return None
     try:
-        with _ctx(request).db.transaction() as s:
+        with _ctx(request).db.reading() as s:
             return load_viewer(s, data["w"]), data
     except NotFound:
         return None
@@ -140,6 +140,15 @@ def logout(request: Request, csrf: str = Form("")) -> Response:
 def _today(request: Request) -> dt.date:
     raw = request.query_params.get("as_of")
     return parse_date(raw, "as_of") if raw else _ctx(request).local_today()
+
+
+def _page(request: Request) -> int:
+    raw = request.query_params.get("page")
+    if raw is None:
+        return 1
+    if not raw.isdigit() or int(raw) < 1:
+        raise RajError(f"page: {raw!r} is not a page number (1, 2, ...)")
+    return int(raw)
 
 
 @router.get("/week")
@@ -315,13 +324,15 @@ def dashboard_page(request: Request) -> Response:
     ctx = _ctx(request)
     try:
         today = _today(request)
+        page = _page(request)
     except RajError as e:
         return _render(request, "base.html", 422, me=v, csrf=data["c"], title="", error=str(e))
     filters = {k: request.query_params[k] for k in FILTERS if request.query_params.get(k)}
-    dash = dashboard(ctx, v, today, filters)
+    dash = dashboard(ctx, v, today, filters, page=page)
     as_of = request.query_params.get("as_of")
 
-    def link(name: str, value: str) -> str:
+    def link(name: str, value: str | int) -> str:
+        """This view with one more filter (back to the first page), or another page of it."""
         q = {**filters, name: value, **({"as_of": as_of} if as_of else {})}
         return "/dashboard?" + "&".join(f"{k}={quote(str(val))}" for k, val in q.items())
 

@@ -25,7 +25,7 @@ from raj_release.services.auth import (
     worker_for_feed,
 )
 from raj_release.services.feeds import calendar_feed, open_demarches_of
-from raj_release.services.plans import register_person, set_status
+from raj_release.services.plans import pin_due, register_person, set_status
 from raj_release.services.workers import ensure_organisation, register_worker
 from raj_release.store import models as m
 
@@ -155,3 +155,24 @@ def test_calendar_feed_holds_exactly_the_workers_open_demarches(caseload):
     assert worker_for_feed(caseload, secret) is None and worker_for_feed(caseload, new_secret) == "as.a"
     revoke_feed(caseload, "as.a")
     assert worker_for_feed(caseload, new_secret) is None
+
+
+def test_feed_reuses_unchanged_vtodos_and_shows_every_change(caseload):
+    from raj_release.services.feeds import _vtodo
+
+    first = calendar_feed(caseload, "as.a")
+    before = _vtodo.cache_info()
+    assert calendar_feed(caseload, "as.a") == first  # same rows, same bytes
+    after = _vtodo.cache_info()
+    n = len(Calendar.from_ical(first).walk("VTODO"))
+    assert n > 0 and after.hits - before.hits == n and after.misses == before.misses
+    # a démarche moved by a pin: the next feed has its new due date, and its DTSTAMP is when it was revised
+    _, mine = open_demarches_of(caseload, "as.a")
+    did, ref, key, due, _status, _updated = mine[-1]
+    caseload.now = lambda: dt.datetime(2026, 11, 24, 9, 30, tzinfo=dt.UTC)
+    new_due = caseload.config.calendar.previous_working_day(due - dt.timedelta(days=7))
+    pin_due(caseload, ref, key, new_due, TODAY)
+    todo = {str(t["UID"]): t for t in Calendar.from_ical(calendar_feed(caseload, "as.a")).walk("VTODO")}
+    moved = todo[f"demarche-{did}@raj-release"]
+    assert moved.decoded("DUE") == new_due
+    assert moved.decoded("DTSTAMP") == dt.datetime(2026, 11, 24, 9, 30, tzinfo=dt.UTC)

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from raj_release.domain import Milestone, MilestoneKind
 from raj_release.services.auth import create_feed_secret, create_token
-from raj_release.services.plans import register_person
+from raj_release.services.feeds import open_demarches_of
+from raj_release.services.plans import register_person, set_status
 from raj_release.services.workers import ensure_organisation, register_worker
 from raj_release.store import models as m
 
@@ -142,3 +143,13 @@ def test_openapi_schema_and_calendar_route(api, ctx):
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/calendar")
     assert Calendar.from_ical(r.content).walk("VTODO")
     assert api.get("/calendar/wrong.ics").status_code == 404
+    # a client polling an unchanged feed gets 304; any change to one of its démarches gives a new feed
+    etag = r.headers["etag"]
+    assert r.headers["cache-control"] == "private, no-cache"
+    unchanged = api.get(f"/calendar/{secret}.ics", headers={"If-None-Match": etag})
+    assert unchanged.status_code == 304 and unchanged.content == b""
+    _, (first, *_) = open_demarches_of(ctx, "as.a")
+    set_status(ctx, first[1], first[2], "completed", dt.date.fromisoformat(TODAY))
+    changed = api.get(f"/calendar/{secret}.ics", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+    assert f"demarche-{first[0]}@raj-release" not in changed.text

@@ -160,6 +160,49 @@ def test_sqlite_transactions_take_the_write_lock_up_front(tmp_path):
         db.dispose()
 
 
+def test_sqlite_reads_take_no_lock_and_see_one_snapshot(tmp_path):
+    """Database.reading(): pages are read beside a writer that holds the write lock, from the snapshot
+    taken when the read began."""
+    path = tmp_path / "raj.db"
+    db = Database(f"sqlite:///{path}")
+    try:
+        upgrade(db)
+        with db.transaction() as w:
+            w.add(m.Organisation(code="org", name="Org", created_at=dt.datetime(2026, 11, 23, tzinfo=dt.UTC)))
+            w.flush()  # the writer now holds the write lock, its row not yet committed
+            with db.reading() as r:
+                assert r.scalar(sa.select(sa.func.count()).select_from(m.Organisation)) == 0
+        with db.reading() as r:
+            assert r.scalar(sa.select(sa.func.count()).select_from(m.Organisation)) == 1
+            other = sqlite3.connect(path, timeout=0, isolation_level=None)
+            try:
+                other.execute("BEGIN IMMEDIATE")  # a reader does not stop a writer
+                other.execute("INSERT INTO organisation (code, name, created_at) "
+                              "VALUES ('org2', 'Org 2', '2026-11-23 00:00:00.000000')")
+                other.execute("COMMIT")
+            finally:
+                other.close()
+            # still the snapshot the read began with
+            assert r.scalar(sa.select(sa.func.count()).select_from(m.Organisation)) == 1
+    finally:
+        db.dispose()
+
+
+NOW = dt.datetime(2026, 11, 23, 9, tzinfo=dt.UTC)
+
+
+def test_reading_refuses_writes(database):
+    with pytest.raises(sa.exc.DBAPIError, match="read-?only"):
+        with database.reading() as r:
+            r.execute(sa.insert(m.Organisation).values(code="org", name="Org", created_at=NOW))
+    with database.reading() as r:
+        assert r.scalar(sa.select(sa.func.count()).select_from(m.Organisation)) == 0
+    with database.transaction() as w:  # the same pooled connections still write when asked to
+        w.execute(sa.insert(m.Organisation).values(code="org", name="Org", created_at=NOW))
+    with database.reading() as r:
+        assert r.scalar(sa.select(sa.func.count()).select_from(m.Organisation)) == 1
+
+
 # ---------------------------------------------------------------------------------------------------------
 # the database's own rules, on both backends
 

@@ -8,10 +8,11 @@ import re
 import warnings
 
 import pytest
+from sqlalchemy import select
 
 from raj_release.domain import Milestone, MilestoneKind
 from raj_release.services.auth import set_password
-from raj_release.services.plans import register_person
+from raj_release.services.plans import register_person, set_status
 from raj_release.services.workers import register_worker
 
 with warnings.catch_warnings():
@@ -217,9 +218,158 @@ def test_dashboard_figures_agree(ctx):
     assert sum(n for _, n in d.by_prison) == len(overdue)
     assert d.weekly[-1] == (today, len(overdue))  # this Monday's bar is today's overdue count
     assert [ref for ref, _, _ in d.hearings] == ["P-A"]
+    assert d.hearings[0][2] == _readiness_of(ctx, "P-A", dt.date(2027, 2, 10))
     assert ("P-A", "as.a", "psy.a") in d.compressed  # registered ~11 weeks before its hearing: made late
+    assert d.compressed_total == 1
     only = dashboard(ctx, v, today, {"demarche": overdue[0].key})
     assert {r.key for r in only.overdue} == {overdue[0].key}
+
+
+def _readiness_of(ctx, ref, hearing):
+    """The pure rule (planning.readiness) over the person's démarches as stored."""
+    from raj_release.domain.enums import Status
+    from raj_release.planning.readiness import readiness
+    from raj_release.store import models as m
+
+    with ctx.db.transaction() as s:
+        rows = s.execute(select(m.Demarche.key, m.Demarche.status, m.Demarche.due).join(m.Person)
+                         .where(m.Person.ref == ref)).all()
+    return readiness(ctx.config.templates, [(k, Status(st), due) for k, st, due in rows], hearing)
+
+
+def test_dashboard_readiness_is_the_plans_readiness(ctx):
+    """Counted in the database for the dashboard, by the pure rule for a plan: the same figures, with
+    démarches done, not applicable, failed and past the hearing."""
+    from raj_release.services.access import load_viewer
+    from raj_release.services.dashboard import dashboard
+
+    for wid, role in [("as.a", "as"), ("psy.a", "psy"), ("coord", "coordinator")]:
+        register_worker(ctx, wid, wid.upper(), role)
+    hearings = {"P-A": dt.date(2027, 2, 10), "P-B": dt.date(2027, 3, 1), "P-C": dt.date(2027, 2, 22)}
+    for i, (ref, day) in enumerate(hearings.items()):
+        register_person(ctx, ref, "haren", "as.a", "psy.a", REGISTERED, needs=[["housing"], ["income", "cure", "substitution"], []][i],
+                        milestones=[Milestone(kind=MilestoneKind.TAP_HEARING, date=day)])
+    today = dt.date(2027, 1, 18)
+    with ctx.db.transaction() as s:
+        v = load_viewer(s, "coord")
+        from raj_release.store import models as m
+
+        keys = s.execute(select(m.Person.ref, m.Demarche.key).join(m.Person).where(m.Demarche.due < today)
+                         .order_by(m.Person.ref, m.Demarche.due)).all()
+    for (ref, key), (status, reason) in zip(keys, [("completed", None), ("cancelled", "sans objet"),
+                                                   ("failed", "refus"), ("completed", None)] * 3, strict=False):
+        set_status(ctx, ref, key, status, today, reason)
+    d = dashboard(ctx, v, today)
+    assert [ref for ref, _, _ in d.hearings] == ["P-A", "P-C", "P-B"]
+    for ref, day, ready in d.hearings:
+        assert ready == _readiness_of(ctx, ref, day)
+    assert any(r.done for _, _, ready in d.hearings for r in ready)
+
+
+def test_plans_made_late_show_their_number_and_the_most_recent(ctx, monkeypatch):
+    from raj_release.services import dashboard
+    from raj_release.services.access import load_viewer
+
+    for wid, role in [("as.a", "as"), ("psy.a", "psy"), ("coord", "coordinator")]:
+        register_worker(ctx, wid, wid.upper(), role)
+    for i, ref in enumerate(["P-1", "P-2", "P-3"]):
+        ctx.now = lambda i=i: dt.datetime(2026, 11, 23 + i, 9, tzinfo=dt.UTC)
+        register_person(ctx, ref, "haren", "as.a", "psy.a", REGISTERED, needs=["housing"],
+                        milestones=[Milestone(kind=MilestoneKind.TAP_HEARING, date=dt.date(2027, 1, 20))])
+    monkeypatch.setattr(dashboard, "RECENT_COMPRESSED", 2)
+    with ctx.db.transaction() as s:
+        v = load_viewer(s, "coord")
+    d = dashboard.dashboard(ctx, v, dt.date(2026, 12, 1))
+    assert d.compressed_total == 3 and [ref for ref, _, _ in d.compressed] == ["P-3", "P-2"]
+
+
+def test_weekly_overdue_counts_follow_when_each_demarche_was_finished(ctx):
+    """A démarche counts on a Monday if it was due before that day and not yet finished then: completed,
+    cancelled or failed later still counts on the earlier Mondays. The filters narrow the figure too."""
+    from raj_release.domain.enums import OPEN_STATUSES
+    from raj_release.services.access import load_viewer
+    from raj_release.services.dashboard import dashboard
+    from raj_release.store import models as m
+
+    for wid, role in [("as.a", "as"), ("psy.a", "psy"), ("as.b", "as"), ("psy.b", "psy"), ("coord", "coordinator")]:
+        register_worker(ctx, wid, wid.upper(), role)
+    for ref, binome in (("P-A", ("as.a", "psy.a")), ("P-B", ("as.b", "psy.b"))):
+        register_person(ctx, ref, "haren", *binome, REGISTERED, needs=["housing", "income"],
+                        milestones=[Milestone(kind=MilestoneKind.TAP_HEARING, date=dt.date(2027, 2, 10))])
+    with ctx.db.transaction() as s:
+        v = load_viewer(s, "coord")
+        early = s.execute(select(m.Person.ref, m.Demarche.key, m.Demarche.due).join(m.Person)
+                          .where(m.Person.ref == "P-A", m.Demarche.due.is_not(None))
+                          .order_by(m.Demarche.due, m.Demarche.id).limit(3)).all()
+    # finish three of P-A's earliest démarches on known days, after they fell due
+    finished = {}
+    for (ref, key, due), (status, reason), when in zip(
+            early, [("completed", None), ("cancelled", "sans objet"), ("failed", "refus")],
+            [dt.date(2027, 1, 6), dt.date(2027, 1, 13), dt.date(2027, 1, 20)], strict=True):
+        assert due < when
+        ctx.now = lambda w=when: dt.datetime.combine(w, dt.time(10), dt.UTC)
+        set_status(ctx, ref, key, status, when, reason)
+        finished[(ref, key)] = (due, when)
+    today = dt.date(2027, 1, 25)  # a Monday
+    d = dashboard(ctx, v, today)
+    # the oracle: every démarche read back, counted day by day in Python
+    with ctx.db.transaction() as s:
+        rows = s.execute(select(m.Person.ref, m.Demarche.key, m.Demarche.due, m.Demarche.status).join(m.Person)
+                         .where(m.Demarche.due.is_not(None))).all()
+    open_ = {x.value for x in OPEN_STATUSES}
+    for monday, n in d.weekly:
+        expected = sum(1 for ref, key, due, status in rows if due < monday and (
+            status in open_ or ((ref, key) in finished and finished[(ref, key)][1] >= monday)))
+        assert n == expected, monday
+    assert d.weekly[-1] == (today, d.overdue_total)
+    # narrowed to one finished démarche: 1 on the Mondays after it fell due and before it was finished
+    for (ref, key), (due, when) in finished.items():
+        one = dashboard(ctx, v, today, {"worker": "as.a", "demarche": key})
+        assert [n for _, n in one.weekly] == [int(due < day <= when) for day, _ in one.weekly]
+        assert any(n for _, n in one.weekly)
+
+
+def test_the_overdue_list_is_paged_and_the_counts_stay_whole(ctx):
+    from raj_release.services.access import load_viewer
+    from raj_release.services.dashboard import dashboard
+
+    for wid, role in [("as.a", "as"), ("psy.a", "psy"), ("coord", "coordinator")]:
+        register_worker(ctx, wid, wid.upper(), role)
+    register_person(ctx, "P-A", "haren", "as.a", "psy.a", REGISTERED, needs=["housing", "income"],
+                    milestones=[Milestone(kind=MilestoneKind.TAP_HEARING, date=dt.date(2027, 2, 10))])
+    with ctx.db.transaction() as s:
+        v = load_viewer(s, "coord")
+    today = dt.date(2027, 1, 18)
+    whole = dashboard(ctx, v, today, per_page=1000)
+    n = whole.overdue_total
+    assert n > 5 and len(whole.overdue) == n and whole.pages == 1
+    pages = [dashboard(ctx, v, today, page=i, per_page=5) for i in range(1, -(-n // 5) + 1)]
+    assert [p.page for p in pages] == list(range(1, len(pages) + 1))
+    assert all(p.pages == len(pages) and p.overdue_total == n for p in pages)
+    assert [r for p in pages for r in p.overdue] == whole.overdue  # in order, each row once
+    assert all(p.by_demarche == whole.by_demarche and p.by_worker == whole.by_worker for p in pages)
+    assert dashboard(ctx, v, today, page=999, per_page=5).page == len(pages)  # past the end: the last page
+
+
+def test_dashboard_pages_keep_the_filters_and_refuse_a_bad_page(web, monkeypatch):
+    import html as html_
+
+    from raj_release.services import dashboard
+
+    login(web, "coord")
+    monkeypatch.setattr(dashboard, "PER_PAGE", 2)
+    first = web.get(f"/dashboard?prison=haren&as_of={LATER}").text
+    total = int(re.search(r'id="overdue-list"><h2>[^(]*\((\d+)\)', first).group(1))
+    assert total > 2 and "1 / " in first and 'rel="prev"' not in first
+    nxt = html_.unescape(re.search(r'rel="next" href="([^"]+)"', first).group(1))
+    assert nxt == f"/dashboard?prison=haren&page=2&as_of={LATER}"
+    second = web.get(nxt).text
+    assert "2 / " in second and 'rel="prev"' in second and "prison = haren" in second
+    rows = lambda page: re.findall(r'<tr class="late">(.*?)</tr>', page.split('id="overdue-list"')[1])  # noqa: E731
+    assert len(rows(first)) == 2 and rows(first) != rows(second)
+    bad = web.get(f"/dashboard?prison=haren&page=deux&as_of={LATER}")
+    assert bad.status_code == 422 and "page: 'deux' is not a page number" in html_.unescape(bad.text)
+    assert web.get(f"/dashboard?page=0&as_of={LATER}").status_code == 422
 
 
 def test_partner_directory_is_read_only_and_shows_no_channel(web, ctx):
