@@ -447,14 +447,22 @@ def serve(host: Annotated[str, typer.Option(help="Address of the local Prefect s
 @app.command()
 def web(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000) -> None:
-    """Serve the JSON API (/api, OpenAPI at /api/docs) and the calendar feeds."""
+    """Serve the web workspace (/login, /week, /dashboard ...), the JSON API (/api, OpenAPI at /api/docs)
+    and the calendar feeds."""
+    import gc
+
     import uvicorn
 
     from raj_release.web.app import create_app
 
     ctx = _ctx()
-    out.print(f"raj-release: http://{host}:{port}/api/docs (Ctrl-C to stop)")
-    uvicorn.run(create_app(ctx), host=host, port=port, log_level="warning", access_log=False)
+    app = create_app(ctx)
+    # what is loaded by now (libraries, configuration, calendar) lives as long as the server: kept out of
+    # the garbage collector's full passes, which would otherwise walk it again and again under load
+    gc.collect()
+    gc.freeze()
+    out.print(f"raj-release: http://{host}:{port}/ (API: /api/docs; Ctrl-C to stop)")
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 
 
 @user_app.command("set-password")

@@ -12,6 +12,7 @@ import itertools
 import operator
 from collections import Counter
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from sqlalchemy import Select, and_, case, func, or_, select
@@ -54,10 +55,27 @@ def _top(counter: Counter) -> list[tuple[str, int]]:
 def dashboard(ctx: Context, v: Viewer, today: dt.date, filters: dict[str, str] | None = None,
               weeks: int = 12, horizon_days: int = 60, page: int = 1, per_page: int | None = None) -> Dashboard:
     """The counts cover every overdue démarche in scope; the list behind them is one page of `per_page`
-    rows, most overdue first (a page past the end shows the last one)."""
+    rows, most overdue first (a page past the end shows the last one).
+
+    Two read-only units of work run side by side, each on its own snapshot: the overdue figures (counts,
+    list and week-by-week, from one snapshot so that they agree) and the plans' panels (hearings with
+    their readiness, plans made late, dead messages)."""
     f = {k: val for k, val in (filters or {}).items() if k in FILTERS and val}
     out = Dashboard(today, f)
-    per_page = per_page or PER_PAGE
+    plans = _PANELS.submit(_plan_panels, ctx, v, today, horizon_days, out)
+    try:
+        _overdue_figures(ctx, v, today, f, weeks, page, per_page or PER_PAGE, out)
+    finally:
+        plans.result()
+    return out
+
+
+# the dashboard's second unit of work; SQLite releases the GIL while it reads
+_PANELS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="raj-dashboard")
+
+
+def _overdue_figures(ctx: Context, v: Viewer, today: dt.date, f: dict[str, str], weeks: int, page: int,
+                     per_page: int, out: Dashboard) -> None:
     # the overdue count at the start of each of the last weeks' Mondays (00:00 UTC): due before that day
     # and not finished by then
     monday = today - dt.timedelta(days=today.weekday())
@@ -69,20 +87,24 @@ def dashboard(ctx: Context, v: Viewer, today: dt.date, filters: dict[str, str] |
         # the open ones count on every Monday after their due day; the finished ones until they were finished
         spans = [(due, len(days), 1) for _key, due, *_ in rows]
         spans += s.connection().execute(_finished_late(days, filters_)).all()
-        out.weekly = list(zip(days, overdue_on(days, spans), strict=True))
-        w, p, d, pa = Counter(), Counter(), Counter(), Counter()
-        for key, _due, _status, _ref, as_id, psy_id, prison, partner in rows:
-            w[as_id] += 1
-            w[psy_id] += 1
-            p[prison] += 1
-            d[key] += 1
-            if partner:
-                pa[partner] += 1
-        out.by_worker, out.by_prison, out.by_demarche, out.by_partner = _top(w), _top(p), _top(d), _top(pa)
-        out.overdue_total = len(rows)
-        out.pages = max(1, -(-len(rows) // per_page))
-        out.page = min(max(1, page), out.pages)
-        out.overdue = [overdue_row(ctx, today, r) for r in rows[(out.page - 1) * per_page:out.page * per_page]]
+    out.weekly = list(zip(days, overdue_on(days, spans), strict=True))
+    w, p, d, pa = Counter(), Counter(), Counter(), Counter()
+    for key, _due, _status, _ref, as_id, psy_id, prison, partner in rows:
+        w[as_id] += 1
+        w[psy_id] += 1
+        p[prison] += 1
+        d[key] += 1
+        if partner:
+            pa[partner] += 1
+    out.by_worker, out.by_prison, out.by_demarche, out.by_partner = _top(w), _top(p), _top(d), _top(pa)
+    out.overdue_total = len(rows)
+    out.pages = max(1, -(-len(rows) // per_page))
+    out.page = min(max(1, page), out.pages)
+    out.overdue = [overdue_row(ctx, today, r) for r in rows[(out.page - 1) * per_page:out.page * per_page]]
+
+
+def _plan_panels(ctx: Context, v: Viewer, today: dt.date, horizon_days: int, out: Dashboard) -> None:
+    with ctx.db.reading() as s:
         # plans already late when they were made: how many, and the most recent ones
         late_made = (person_scope(v), m.Person.compressed_at_creation.is_(True))
         out.compressed_total = s.scalar(select(func.count()).select_from(m.Person).where(*late_made))
@@ -103,7 +125,6 @@ def dashboard(ctx: Context, v: Viewer, today: dt.date, filters: dict[str, str] |
             .where(m.OutboxMessage.status == "dead",
                    or_(m.OutboxMessage.recipient.in_(org_workers), m.OutboxMessage.recipient_type == "partner"))
             .order_by(m.OutboxMessage.day.desc()).limit(200)).all()]
-    return out
 
 
 def _readiness_by_person(s, ctx: Context, person_ids: list[int]) -> dict[int, list[Readiness]]:

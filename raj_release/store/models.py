@@ -87,9 +87,12 @@ class Demarche(Base):
         UniqueConstraint("person_id", "key", name="uq_demarche_person_key"),
         # the overdue scan and the reminder sweep read open démarches by due date
         Index("ix_demarche_status_due", "status", "due"),
+        # a person's démarches; with status and due, the overdue démarches of a set of persons (a worker's,
+        # an organisation's) are found in the index without reading the others' rows
+        Index("ix_demarche_person_status_due", "person_id", "status", "due"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20))
     due: Mapped[dt.date | None] = mapped_column(Date)

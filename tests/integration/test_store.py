@@ -101,7 +101,7 @@ def test_indexes_and_unique_constraints_of_the_migration(database):
     insp = sa.inspect(database.engine)
     dem_idx = {i["name"]: i["column_names"] for i in insp.get_indexes("demarche")}
     assert dem_idx["ix_demarche_status_due"] == ["status", "due"]
-    assert dem_idx["ix_demarche_person_id"] == ["person_id"]
+    assert dem_idx["ix_demarche_person_status_due"] == ["person_id", "status", "due"]
     uniques = {u["name"]: u["column_names"] for u in insp.get_unique_constraints("demarche")}
     assert uniques["uq_demarche_person_key"] == ["person_id", "key"]
     uniques = {u["name"]: u["column_names"] for u in insp.get_unique_constraints("milestone")}
