@@ -64,7 +64,7 @@ def feed_from_nothing(db: Path, worker: str, n: int) -> list[float]:
     ctx = open_context(database_url=f"sqlite:///{db}", config_dir=bench_sweep.CONFIG_DIR)
     out = []
     for _ in range(n):
-        feeds._vtodo.cache_clear()
+        feeds._component.cache_clear()
         t = time.perf_counter()
         feeds.calendar_feed(ctx, worker)
         out.append((time.perf_counter() - t) * 1000)
@@ -151,6 +151,8 @@ def main(argv=None) -> int:
             results["feed, 304"] = timed(c, f"/calendar/{secret}.ics", args.n, expect=304)
             del c.headers["If-None-Match"]
             results["baseline"] = timed(c, "/login", args.n)
+        rss = next(int(line.split()[1]) for line in Path(f"/proc/{server.pid}/status").read_text().splitlines()
+                   if line.startswith("VmRSS:"))
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -170,6 +172,7 @@ def main(argv=None) -> int:
         print(f"{name}: p50 {statistics.median(xs):.1f} ms, p95 {p95(xs):.1f} ms, max {max(xs):.1f} ms "
               f"({size / 1024:.0f} KB{extra}); {p95(xs) / base_p95:.1f}x the baseline p95; "
               f"target p95 < {target:.0f} ms: {'MET' if p95(xs) < target else 'MISSED'}")
+    print(f"web server's resident memory after the run: {rss / 1024:.0f} MB")
     print(f"feed, first request after the server started: {first:.1f} ms ({first * per_1000:.0f} ms per 1,000)")
     print(f"feed built from nothing, in-process ({len(cold)} builds): p50 {statistics.median(cold):.1f} ms, "
           f"p95 {p95(cold):.1f} ms ({p95(cold) * per_1000:.0f} ms per 1,000)")

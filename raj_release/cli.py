@@ -535,11 +535,12 @@ def feed_create(worker_id: Annotated[str, typer.Argument(metavar="ID")], as_json
     from raj_release.services.auth import create_feed_secret
 
     secret = create_feed_secret(_ctx(), worker_id, actor=_actor())
-    path = f"/calendar/{secret}.ics"
+    path, events = f"/calendar/{secret}.ics", f"/calendar/{secret}.events.ics"
     if as_json:
-        return _print_json({"worker": worker_id, "path": path})
-    out.print(f"Adresse du calendrier de {worker_id} (secrète; à ajouter dans Outlook ou Thunderbird):")
-    out.print(path, markup=False)
+        return _print_json({"worker": worker_id, "path": path, "events_path": events})
+    out.print(f"Adresses du calendrier de {worker_id} (secrètes), à ajouter derrière l'adresse de `raj web`:")
+    out.print(f"  Thunderbird et la plupart des agendas (tâches): {path}", markup=False)
+    out.print(f"  Outlook (événements d'une journée):             {events}", markup=False)
 
 
 @feed_app.command("revoke")
@@ -552,11 +553,13 @@ def feed_revoke(worker_id: Annotated[str, typer.Argument(metavar="ID")]) -> None
 
 
 @feed_app.command("show")
-def feed_show(worker_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+def feed_show(worker_id: Annotated[str, typer.Argument(metavar="ID")],
+              events: Annotated[bool, typer.Option("--events", help="All-day events (Outlook) instead of "
+                                                                     "tasks.")] = False) -> None:
     """Print a worker's calendar (iCalendar) on standard output."""
     from raj_release.services.feeds import calendar_feed
 
-    sys.stdout.write(calendar_feed(_ctx(), worker_id).decode())
+    sys.stdout.write(calendar_feed(_ctx(), worker_id, events=events).decode())
 
 
 @config_app.command("check")

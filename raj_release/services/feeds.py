@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import lru_cache
 
-from icalendar import Alarm, Calendar, Todo
+from icalendar import Alarm, Calendar, Event, Todo
 from sqlalchemy import select
 
 from raj_release.domain.enums import OPEN_STATUSES, Responsible
@@ -21,7 +21,8 @@ from raj_release.services.context import Context
 from raj_release.store import models as m
 
 ICAL_STATUS = {"planned": "NEEDS-ACTION", "in-progress": "IN-PROCESS", "on-hold": "IN-PROCESS"}
-# about 400 bytes each: some 20 MB for the feeds of a few dozen workers with a thousand démarches each
+# components kept, about 400 bytes each: some 20 MB, the feeds of a few dozen workers with a thousand
+# démarches each
 VTODO_CACHE_SIZE = 50_000
 MINE = {"as": {Responsible.AS, Responsible.BIN, Responsible.PARTNER},
         "psy": {Responsible.PSY, Responsible.BIN, Responsible.PARTNER}}
@@ -61,12 +62,15 @@ def open_demarches_of(ctx: Context, worker_id: str) -> tuple[m.Worker, list[tupl
     return w, out
 
 
-def calendar_feed(ctx: Context, worker_id: str) -> bytes:
-    """The worker's feed: a VCALENDAR holding one VTODO per open démarche of theirs.
+def calendar_feed(ctx: Context, worker_id: str, events: bool = False) -> bytes:
+    """The worker's feed: a VCALENDAR holding one VTODO per open démarche of theirs (Thunderbird and most
+    clients list them as tasks), or with `events`, one all-day VEVENT on each due date instead, for
+    Outlook, which ignores VTODOs in a subscribed calendar.
 
-    Each VTODO is a pure function of the démarche's row (see `_vtodo`), so the bytes icalendar makes for
-    it are kept and reused while the row is unchanged: a calendar client polling the feed costs one query
-    and a join, and a changed démarche is serialised again on the next request because its key changed."""
+    Each component is a pure function of the démarche's row (see `_component`), so the bytes icalendar
+    makes for it are kept and reused while the row is unchanged: a calendar client polling the feed costs
+    one query and a join, and a changed démarche is serialised again on the next request because its key
+    changed."""
     w, rows = open_demarches_of(ctx, worker_id)
     templates = ctx.config.templates.by_key
     cal = Calendar()
@@ -75,12 +79,13 @@ def calendar_feed(ctx: Context, worker_id: str) -> bytes:
     cal.add("x-wr-calname", "raj-release — démarches" if w.language != "nl" else "raj-release — stappen")
     head = cal.to_ical()
     cut = head.rindex(b"END:VCALENDAR\r\n")
-    todos = []
+    parts = []
     for did, ref, key, due, status, updated in rows:
         t = templates.get(key)
-        todos.append(_vtodo(did, f"{ref} · {t.label_in(w.language) if t else key}", due,
-                            ICAL_STATUS.get(status, "NEEDS-ACTION"), _utc(updated)))
-    return b"".join((head[:cut], *todos, head[cut:]))
+        parts.append(_component("VEVENT" if events else "VTODO", did,
+                                f"{ref} · {t.label_in(w.language) if t else key}", due,
+                                ICAL_STATUS.get(status, "NEEDS-ACTION"), _utc(updated)))
+    return b"".join((head[:cut], *parts, head[cut:]))
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -89,19 +94,28 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 
 @lru_cache(maxsize=VTODO_CACHE_SIZE)
-def _vtodo(did: int, summary: str, due: dt.date, status: str, revised: dt.datetime) -> bytes:
-    """One démarche as a VTODO. DTSTAMP is when the démarche was last revised (RFC 5545 §3.8.7.2, for a
-    calendar without METHOD), so that the same row always gives the same bytes."""
-    todo = Todo()
-    todo.add("uid", f"demarche-{did}@raj-release")
-    todo.add("dtstamp", revised)
-    todo.add("summary", summary)
-    todo.add("due", due)
-    todo.add("status", status)
-    todo.add("class", "CONFIDENTIAL")
+def _component(kind: str, did: int, summary: str, due: dt.date, status: str, revised: dt.datetime) -> bytes:
+    """One démarche as a VTODO due on `due`, or as an all-day VEVENT on that day (free time: it does not
+    block the agenda). DTSTAMP is when the démarche was last revised (RFC 5545 §3.8.7.2, for a calendar
+    without METHOD), so that the same row always gives the same bytes. The reminder rings the day before
+    the due date: relative to DUE (RELATED=END) in a VTODO, which has no start, and to the start of the
+    event."""
+    if kind == "VTODO":
+        item = Todo()
+        item.add("due", due)
+        item.add("status", status)
+    else:
+        item = Event()
+        item.add("dtstart", due)
+        item.add("dtend", due + dt.timedelta(days=1))
+        item.add("transp", "TRANSPARENT")
+    item.add("uid", f"demarche-{did}@raj-release")
+    item.add("dtstamp", revised)
+    item.add("summary", summary)
+    item.add("class", "CONFIDENTIAL")
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
     alarm.add("description", summary)
-    alarm.add("trigger", dt.timedelta(days=-1))
-    todo.add_component(alarm)
-    return todo.to_ical()
+    alarm.add("trigger", dt.timedelta(days=-1), parameters={"RELATED": "END"} if kind == "VTODO" else None)
+    item.add_component(alarm)
+    return item.to_ical()

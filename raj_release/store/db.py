@@ -48,8 +48,12 @@ def make_engine(url: str, **kwargs) -> Engine:
             # snapshot while writers go on, and many pages can be read at once. query_only makes SQLite
             # refuse any write in it (set on every begin: pooled connections serve both kinds).
             read_only = bool(conn.get_execution_options().get(READ_ONLY))
-            conn.exec_driver_sql(f"PRAGMA query_only={int(read_only)}")
-            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+            pooled = conn.connection  # the pooled DBAPI connection: its `info` lives as long as it does
+            sqlite_conn = pooled.driver_connection
+            if pooled.info.get(READ_ONLY, False) != read_only:  # only when switching: it costs a statement
+                sqlite_conn.execute(f"PRAGMA query_only={int(read_only)}")
+                pooled.info[READ_ONLY] = read_only
+            sqlite_conn.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(u, pool_pre_ping=True, **kwargs)

@@ -39,8 +39,7 @@ def create_app(ctx: Context, secret: bytes | None = None, secure_cookies: bool =
         status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 422
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
-    @app.get("/calendar/{secret}.ics", include_in_schema=False)
-    def calendar(secret: str, request: Request) -> Response:
+    def calendar(secret: str, request: Request, events: bool) -> Response:
         """The worker's feed. Calendar clients poll it: an unchanged feed answers 304 to their
         If-None-Match. `private, no-cache`: kept by the worker's own client only, and revalidated each time."""
         from raj_release.services.auth import worker_for_feed
@@ -49,11 +48,21 @@ def create_app(ctx: Context, secret: bytes | None = None, secure_cookies: bool =
         worker = worker_for_feed(ctx, secret)
         if worker is None:
             return JSONResponse({"detail": "calendar not found"}, status_code=404)
-        body = calendar_feed(ctx, worker)
+        body = calendar_feed(ctx, worker, events=events)
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         headers = {"Cache-Control": "private, no-cache", "ETag": etag}
         if etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
             return Response(status_code=304, headers=headers)
         return Response(body, media_type="text/calendar; charset=utf-8", headers=headers)
+
+    # the secrets are URL-safe base64, without dots: "<secret>.events.ics" cannot be mistaken for a secret
+    @app.get("/calendar/{secret}.events.ics", include_in_schema=False)
+    def calendar_events(secret: str, request: Request) -> Response:
+        """The same démarches as all-day events, for Outlook (it ignores tasks in subscribed calendars)."""
+        return calendar(secret, request, events=True)
+
+    @app.get("/calendar/{secret}.ics", include_in_schema=False)
+    def calendar_tasks(secret: str, request: Request) -> Response:
+        return calendar(secret, request, events=False)
 
     return app

@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 def raj(db: Path, *args: str, config_dir: Path | None = None, actor: str | None = None, cwd: Path | None = None,
-        env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+        env_extra: dict[str, str] | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
     """`raj ARGS` with RAJ_DATABASE_URL pointing at `db`; no RAJ_* variable of the caller leaks in."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAJ_")}
     env["RAJ_DATABASE_URL"] = f"sqlite:///{db}"
@@ -22,7 +22,7 @@ def raj(db: Path, *args: str, config_dir: Path | None = None, actor: str | None 
         env["RAJ_ACTOR"] = actor
     env.update(env_extra or {})
     return subprocess.run([sys.executable, "-m", "raj_release.cli", *args], env=env, cwd=cwd or db.parent,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, input=stdin)
 
 
 def ok(result: subprocess.CompletedProcess) -> subprocess.CompletedProcess:

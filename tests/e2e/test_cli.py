@@ -332,3 +332,29 @@ def test_init_with_a_bad_organisation_code_creates_nothing(tmp_path):
     db = tmp_path / "raj.db"
     assert_refused(raj(db, "init", "--org", "Bad Code"), "--org", "'Bad Code'")
     assert dump(db) is None  # not even an empty schema
+
+
+# ---------------------------------------------------------------------------------------------------------
+# accounts, tokens and calendar feeds from the command line
+
+
+def test_password_token_and_feed_commands(fresh):
+    from icalendar import Calendar
+
+    ok(raj(fresh, "user", "set-password", "as.dupont", "--password-stdin", stdin="une phrase assez longue\n"))
+    [(stored,)] = query(fresh, "SELECT password_hash FROM worker WHERE id = 'as.dupont'")
+    assert stored.startswith("$argon2id$")
+    assert_refused(raj(fresh, "user", "set-password", "as.dupont", "--password-stdin", stdin="court\n"),
+                   "password")
+    token = as_json(raj(fresh, "token", "create", "as.dupont", "--name", "tableur", "--json"))
+    assert token["token"].startswith("raj_")
+    assert [t["name"] for t in as_json(raj(fresh, "token", "list", "as.dupont", "--json"))] == ["tableur"]
+    ok(raj(fresh, "token", "revoke", "as.dupont", "--name", "tableur"))
+    feed = as_json(raj(fresh, "feed", "create", "as.dupont", "--json"))
+    assert feed["path"].endswith(".ics") and feed["events_path"] == feed["path"].replace(".ics", ".events.ics")
+    tasks = Calendar.from_ical(ok(raj(fresh, "feed", "show", "as.dupont")).stdout)
+    events = Calendar.from_ical(ok(raj(fresh, "feed", "show", "as.dupont", "--events")).stdout)
+    uids = {str(t["UID"]) for t in tasks.walk("VTODO")}
+    assert uids and uids == {str(e["UID"]) for e in events.walk("VEVENT")}
+    ok(raj(fresh, "feed", "revoke", "as.dupont"))
+    assert_refused(raj(fresh, "feed", "show", "nobody"), "nobody")

@@ -142,6 +142,7 @@ def test_calendar_feed_holds_exactly_the_workers_open_demarches(caseload):
         assert isinstance(t.decoded("DUE"), dt.date)
         [alarm] = t.walk("VALARM")
         assert alarm.decoded("TRIGGER") == dt.timedelta(days=-1)
+        assert alarm["TRIGGER"].params["RELATED"] == "END"  # the day before DUE: a VTODO here has no start
         summary = str(t["SUMMARY"])
         assert summary.split(" · ")[0] in {"P-A", "P-AB"}
         for secret_fact in ("haren", "housing", "condamne", "HAREN", "2027-06-15"):
@@ -157,13 +158,13 @@ def test_calendar_feed_holds_exactly_the_workers_open_demarches(caseload):
     assert worker_for_feed(caseload, new_secret) is None
 
 
-def test_feed_reuses_unchanged_vtodos_and_shows_every_change(caseload):
-    from raj_release.services.feeds import _vtodo
+def test_feed_reuses_unchanged_components_and_shows_every_change(caseload):
+    from raj_release.services.feeds import _component
 
     first = calendar_feed(caseload, "as.a")
-    before = _vtodo.cache_info()
+    before = _component.cache_info()
     assert calendar_feed(caseload, "as.a") == first  # same rows, same bytes
-    after = _vtodo.cache_info()
+    after = _component.cache_info()
     n = len(Calendar.from_ical(first).walk("VTODO"))
     assert n > 0 and after.hits - before.hits == n and after.misses == before.misses
     # a démarche moved by a pin: the next feed has its new due date, and its DTSTAMP is when it was revised
@@ -176,3 +177,19 @@ def test_feed_reuses_unchanged_vtodos_and_shows_every_change(caseload):
     moved = todo[f"demarche-{did}@raj-release"]
     assert moved.decoded("DUE") == new_due
     assert moved.decoded("DTSTAMP") == dt.datetime(2026, 11, 24, 9, 30, tzinfo=dt.UTC)
+
+
+def test_the_outlook_form_holds_the_same_demarches_as_all_day_events(caseload):
+    """Outlook ignores VTODOs in a subscribed calendar: the events form shows each open démarche as an
+    all-day, free-time event on its due date, with the same reminder and the same privacy."""
+    tasks = {str(t["UID"]): t for t in Calendar.from_ical(calendar_feed(caseload, "as.a")).walk("VTODO")}
+    events = {str(e["UID"]): e for e in
+              Calendar.from_ical(calendar_feed(caseload, "as.a", events=True)).walk("VEVENT")}
+    assert tasks and set(events) == set(tasks)
+    for uid, e in events.items():
+        due = tasks[uid].decoded("DUE")
+        assert e.decoded("DTSTART") == due and e.decoded("DTEND") == due + dt.timedelta(days=1)
+        assert str(e["TRANSP"]) == "TRANSPARENT" and str(e["CLASS"]) == "CONFIDENTIAL"
+        assert str(e["SUMMARY"]) == str(tasks[uid]["SUMMARY"])
+        [alarm] = e.walk("VALARM")
+        assert alarm.decoded("TRIGGER") == dt.timedelta(days=-1)

@@ -153,3 +153,9 @@ def test_openapi_schema_and_calendar_route(api, ctx):
     changed = api.get(f"/calendar/{secret}.ics", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["etag"] != etag
     assert f"demarche-{first[0]}@raj-release" not in changed.text
+    # the Outlook form: the same démarches as events; a wrong secret is not found there either
+    events = api.get(f"/calendar/{secret}.events.ics")
+    assert events.status_code == 200 and events.headers["content-type"].startswith("text/calendar")
+    assert ({str(e["UID"]) for e in Calendar.from_ical(events.content).walk("VEVENT")}
+            == {str(t["UID"]) for t in Calendar.from_ical(changed.content).walk("VTODO")})
+    assert api.get("/calendar/wrong.events.ics").status_code == 404
