@@ -39,6 +39,7 @@ bench: install-dev
 	$(BIN)/python bench/bench_planner.py
 	$(BIN)/python bench/bench_store.py
 	$(BIN)/python bench/bench_sweep.py
+	$(BIN)/python bench/bench_web.py
 
 clean:
 	rm -rf $(VENV) var/*.db var/*.db-wal var/*.db-shm
