@@ -450,9 +450,11 @@ def web(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.
     """Serve the web workspace (/login, /week, /dashboard ...), the JSON API (/api, OpenAPI at /api/docs)
     and the calendar feeds."""
     import gc
+    import threading
 
     import uvicorn
 
+    from raj_release.services.feeds import warm_feeds
     from raj_release.web.app import create_app
 
     ctx = _ctx()
@@ -461,6 +463,8 @@ def web(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.
     # the garbage collector's full passes, which would otherwise walk it again and again under load
     gc.collect()
     gc.freeze()
+    # the calendar clients come back soon after a restart: have their feeds' components ready by then
+    threading.Thread(target=warm_feeds, args=(ctx,), name="raj-warm-feeds", daemon=True).start()
     out.print(f"raj-release: http://{host}:{port}/ (API: /api/docs; Ctrl-C to stop)")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 

@@ -88,6 +88,21 @@ def calendar_feed(ctx: Context, worker_id: str, events: bool = False) -> bytes:
     return b"".join((head[:cut], *parts, head[cut:]))
 
 
+def warm_feeds(ctx: Context) -> int:
+    """Build the feeds of every worker who has one, both forms, so that the components are ready before
+    the calendar clients come back after a restart (`raj web` runs this in the background at start).
+    Returns how many components were built or found."""
+    with ctx.db.reading() as s:
+        workers = s.scalars(select(m.Worker.id).where(m.Worker.feed_secret_hash.is_not(None),
+                                                      m.Worker.active.is_(True)).order_by(m.Worker.id)).all()
+    before = _component.cache_info()
+    for worker_id in workers:
+        for events in (False, True):
+            calendar_feed(ctx, worker_id, events=events)
+    after = _component.cache_info()
+    return (after.hits + after.misses) - (before.hits + before.misses)
+
+
 def _utc(value: dt.datetime) -> dt.datetime:
     """SQLite gives back naive datetimes (stored in UTC); PostgreSQL aware ones."""
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)

@@ -193,3 +193,17 @@ def test_the_outlook_form_holds_the_same_demarches_as_all_day_events(caseload):
         assert str(e["SUMMARY"]) == str(tasks[uid]["SUMMARY"])
         [alarm] = e.walk("VALARM")
         assert alarm.decoded("TRIGGER") == dt.timedelta(days=-1)
+
+
+def test_warming_builds_the_feeds_of_the_workers_who_have_one(caseload):
+    from raj_release.services.feeds import _component, warm_feeds
+
+    assert warm_feeds(caseload) == 0  # nobody has a feed yet
+    create_feed_secret(caseload, "as.a")
+    _component.cache_clear()
+    n = warm_feeds(caseload)
+    _, mine = open_demarches_of(caseload, "as.a")
+    assert n == 2 * len(mine) > 0  # both forms
+    before = _component.cache_info()
+    calendar_feed(caseload, "as.a", events=True)
+    assert _component.cache_info().misses == before.misses  # ready when the client comes
