@@ -20,3 +20,8 @@ class ConfigError(RajError):
 
 class Conflict(RajError):
     """A state change that the current state forbids (e.g. a transition of the status machine)."""
+
+
+class Forbidden(RajError):
+    """An action one's role does not allow (a worker asking for the coordinators' dashboard). Never used for
+    a person outside one's scope: that is NotFound, so that nothing tells whether the person exists."""

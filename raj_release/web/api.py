@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from raj_release.domain.models import parse_date
+from raj_release.errors import Forbidden
 from raj_release.services.access import Viewer
 from raj_release.services.context import Context
 
@@ -111,3 +112,54 @@ def overdue(ctx: Ctx, v: Me, as_of: AsOf = None) -> list[dict]:
     from raj_release.services.plans import list_overdue
 
     return [r.as_json() for r in list_overdue(ctx, _as_of(ctx, as_of), viewer=v)]
+
+
+@router.get("/week", summary="My week: overdue, due this week, waiting on a partner, and key dates coming up")
+def week(ctx: Ctx, v: Me, as_of: AsOf = None) -> dict:
+    from raj_release.services.week import my_week
+
+    w = my_week(ctx, v, _as_of(ctx, as_of))
+
+    def items(xs) -> list[dict]:
+        return [{"person": i.ref, "demarche": i.key, "label": i.label, "due": i.due.isoformat(),
+                 "status": i.status, "partner": i.partner, "version": i.version, "days_late": max(0, i.days_late)}
+                for i in xs]
+
+    return {"today": w.today.isoformat(), "week_end": w.week_end.isoformat(), "overdue": items(w.overdue),
+            "this_week": items(w.this_week), "on_hold": items(w.on_hold),
+            "milestones": [{"person": ref, "kind": kind, "date": day.isoformat(), "certainty": certainty}
+                           for ref, kind, day, certainty in w.milestones]}
+
+
+@router.get("/dashboard", summary="The coordinators' dashboard of the organisation (403 for other roles)")
+def dashboard(ctx: Ctx, v: Me, as_of: AsOf = None,
+              worker: Annotated[str | None, Query(max_length=60)] = None,
+              prison: Annotated[str | None, Query(max_length=60)] = None,
+              demarche: Annotated[str | None, Query(max_length=60)] = None,
+              partner: Annotated[str | None, Query(max_length=60)] = None,
+              page: Annotated[int, Query(ge=1, le=1_000_000, description="page of the overdue list (100 rows)")] = 1,
+              ) -> dict:
+    from raj_release.domain.enums import Role
+    from raj_release.services.dashboard import dashboard as build
+
+    if v.role is not Role.COORDINATOR:
+        raise Forbidden("the dashboard is for coordinators")
+    filters = {"worker": worker, "prison": prison, "demarche": demarche, "partner": partner}
+    d = build(ctx, v, _as_of(ctx, as_of), filters, page=page)
+
+    def counts(rows) -> list[dict]:
+        return [{"value": value, "overdue": n} for value, n in rows]
+
+    return {"today": d.today.isoformat(), "filters": d.filters,
+            "by_worker": counts(d.by_worker), "by_prison": counts(d.by_prison),
+            "by_demarche": counts(d.by_demarche), "by_partner": counts(d.by_partner),
+            "overdue": {"total": d.overdue_total, "page": d.page, "pages": d.pages,
+                        "rows": [r.as_json() for r in d.overdue]},
+            "weekly": [{"monday": day.isoformat(), "overdue": n} for day, n in d.weekly],
+            "hearings": [{"person": ref, "date": day.isoformat(),
+                          "readiness": {r.pillar.value: {"done": r.done, "total": r.total} for r in ready if r.total}}
+                         for ref, day, ready in d.hearings],
+            "compressed": {"total": d.compressed_total,
+                           "most_recent": [{"person": ref, "as": a, "psy": p} for ref, a, p in d.compressed]},
+            "dead_messages": [{"day": day.isoformat(), "kind": kind, "recipient": rcpt, "error": err}
+                              for day, kind, rcpt, err in d.dead]}

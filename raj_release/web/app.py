@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from raj_release.errors import Conflict, NotFound, RajError
+from raj_release.errors import Conflict, Forbidden, NotFound, RajError
 from raj_release.services.context import Context
 from raj_release.web import api, pages
 from raj_release.web.session import load_secret
@@ -36,7 +36,8 @@ def create_app(ctx: Context, secret: bytes | None = None, secure_cookies: bool =
 
     @app.exception_handler(RajError)
     async def _refused(_request: Request, exc: RajError) -> JSONResponse:
-        status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 422
+        status = (404 if isinstance(exc, NotFound) else 403 if isinstance(exc, Forbidden)
+                  else 409 if isinstance(exc, Conflict) else 422)
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
     def calendar(secret: str, request: Request, events: bool) -> Response:

@@ -84,7 +84,8 @@ def test_changes_respect_the_scope(api, who):
         assert r.status_code == (200 if ref in MATRIX[who] else 404), (who, ref, r.text)
 
 
-@pytest.mark.parametrize("url", ["/api/me", "/api/persons", "/api/persons/P-A/plan", "/api/overdue"])
+@pytest.mark.parametrize("url", ["/api/me", "/api/persons", "/api/persons/P-A/plan", "/api/overdue", "/api/week",
+                                 "/api/dashboard"])
 def test_anonymous_or_bad_token_is_401(api, url):
     assert api.get(url).status_code == 401
     r = api.get(url, headers={"Authorization": "Bearer raj_not-a-token"})
@@ -159,3 +160,31 @@ def test_openapi_schema_and_calendar_route(api, ctx):
     assert ({str(e["UID"]) for e in Calendar.from_ical(events.content).walk("VEVENT")}
             == {str(t["UID"]) for t in Calendar.from_ical(changed.content).walk("VTODO")})
     assert api.get("/calendar/wrong.events.ics").status_code == 404
+
+
+@pytest.mark.parametrize("who", sorted(MATRIX))
+def test_week_and_dashboard_follow_the_roles(api, who):
+    week = get(api, who, "/api/week?as_of=2027-05-31")
+    assert week.status_code == 200
+    listed = {i["person"] for part in ("overdue", "this_week", "on_hold") for i in week.json()[part]}
+    assert listed <= MATRIX[who]
+    dash = get(api, who, "/api/dashboard?as_of=2027-05-31")
+    if who.startswith("coord"):
+        body = dash.json()
+        assert dash.status_code == 200
+        overdue = get(api, who, "/api/overdue?as_of=2027-05-31").json()
+        assert body["overdue"]["total"] == len(overdue) > 0
+        assert {r["person"] for r in body["overdue"]["rows"]} <= MATRIX[who]
+        assert sum(c["overdue"] for c in body["by_prison"]) == len(overdue)
+        assert body["weekly"][-1]["overdue"] == len(overdue)  # 2027-05-31 is not a Monday: the bar before
+    else:  # a worker's or an admin's token: refused for the role, without a word about any person
+        assert dash.status_code == 403 and dash.json() == {"detail": "the dashboard is for coordinators"}
+
+
+def test_dashboard_filters_and_pages_through_the_api(api):
+    whole = get(api, "coord", "/api/dashboard?as_of=2027-05-31").json()
+    haren = get(api, "coord", "/api/dashboard?as_of=2027-05-31&prison=haren").json()
+    assert haren["filters"] == {"prison": "haren"}
+    assert 0 < haren["overdue"]["total"] < whole["overdue"]["total"]
+    assert get(api, "coord", "/api/dashboard?page=0").status_code == 422
+    assert get(api, "coord", "/api/dashboard?as_of=2027-02-30").status_code == 422
