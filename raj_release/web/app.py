@@ -29,6 +29,10 @@ def create_app(ctx: Context, secret: bytes | None = None, secure_cookies: bool =
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).resolve().parent / "static")), name="static")
 
+    @app.exception_handler(pages.NotSignedIn)
+    async def _not_signed_in(_request: Request, exc: pages.NotSignedIn) -> Response:
+        return exc.response
+
     @app.exception_handler(api.Unauthorized)
     async def _unauthorized(_request: Request, _exc: api.Unauthorized) -> JSONResponse:
         return JSONResponse({"detail": "a valid personal access token is required (Authorization: Bearer ...)"},

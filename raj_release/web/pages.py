@@ -71,7 +71,7 @@ def _viewer(request: Request) -> tuple[Viewer, dict] | None:
 
 def _render(request: Request, name: str, status: int = 200, me: Viewer | None = None, csrf: str = "",
             **context) -> HTMLResponse:
-    lang = me.language if me and me.language in UI else "fr"
+    lang = _lang(me)
     return templates.TemplateResponse(request, name, {"t": UI[lang], "lang": lang, "me": me, "csrf": csrf,
                                                       **context}, status_code=status)
 
@@ -80,15 +80,26 @@ def _to_login() -> RedirectResponse:
     return RedirectResponse("/login", status_code=303)
 
 
-def _signed_in(request: Request, csrf: str | None = None) -> tuple[Viewer, dict] | Response:
+class NotSignedIn(Exception):
+    """Raised by `_signed_in`; the application answers with `response` (web/app.py)."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+def _signed_in(request: Request, csrf: str | None = None) -> tuple[Viewer, dict]:
     """The viewer and their session; for a form (`csrf` given), only with the session's CSRF token.
-    Otherwise the response to send: the login page, or 403 for a form without its token."""
+    Otherwise NotSignedIn, with the response to send: the login page, or 403 for a form without its token."""
     got = _viewer(request)
     if got is None:
-        return _to_login()
+        raise NotSignedIn(_to_login())
     if csrf is not None and not sess.csrf_ok(got[1].get("c"), csrf):
-        return Response("CSRF token missing or wrong", status_code=403)
+        raise NotSignedIn(Response("CSRF token missing or wrong", status_code=403))
     return got
+
+
+def _lang(v: Viewer | None) -> str:
+    return v.language if v is not None and v.language in UI else "fr"
 
 
 @router.get("/")
@@ -155,17 +166,14 @@ def _page(request: Request) -> int:
 def week(request: Request) -> Response:
     from raj_release.services.week import my_week
 
-    who = _signed_in(request)
-    if isinstance(who, Response):
-        return who
-    v, data = who
+    v, data = _signed_in(request)
     ctx = _ctx(request)
     try:
         today = _today(request)
     except RajError as e:
         return _render(request, "base.html", 422, me=v, csrf=data["c"], title="", error=str(e))
     w = my_week(ctx, v, today)
-    lang = v.language if v.language in UI else "fr"
+    lang = _lang(v)
     return _render(request, "week.html", me=v, csrf=data["c"], title=UI[lang]["week"], week=w,
                    partners=sorted(ctx.config.partners.values(), key=lambda p: p.name),
                    milestone_label=lambda k: MILESTONE_LABELS[MilestoneKind(k)][lang],
@@ -177,10 +185,7 @@ def set_status_form(request: Request, ref: str, key: str, status: str = Form(...
                     reason: str = Form(""), partner: str = Form(""), csrf: str = Form("")) -> Response:
     from raj_release.services.plans import set_status
 
-    who = _signed_in(request, csrf)
-    if isinstance(who, Response):
-        return who
-    v, data = who
+    v, data = _signed_in(request, csrf)
     ctx = _ctx(request)
     back = "/week" + (f"?as_of={request.query_params['as_of']}" if "as_of" in request.query_params else "")
     try:
@@ -218,10 +223,7 @@ def plan_page(request: Request, ref: str) -> Response:
     from raj_release.services.plans import show_plan
     from raj_release.web.timeline import Bar, svg
 
-    who = _signed_in(request)
-    if isinstance(who, Response):
-        return who
-    v, data = who
+    v, data = _signed_in(request)
     ctx = _ctx(request)
     try:
         today = _today(request)
@@ -232,7 +234,7 @@ def plan_page(request: Request, ref: str) -> Response:
         return HTMLResponse(str(e), status_code=404)
     except RajError as e:
         return HTMLResponse(str(e), status_code=422)
-    lang = v.language if v.language in UI else "fr"
+    lang = _lang(v)
     by_pillar: dict[str, list] = {}
     for d in view.demarches:
         by_pillar.setdefault(d.pillar, []).append(d)
@@ -257,10 +259,7 @@ def set_milestone_form(request: Request, ref: str, kind: str = Form(...), date: 
                        certainty: str = Form("confirmed"), reason: str = Form(""), csrf: str = Form("")) -> Response:
     from raj_release.services.plans import set_milestone
 
-    who = _signed_in(request, csrf)
-    if isinstance(who, Response):
-        return who
-    v, data = who
+    v, data = _signed_in(request, csrf)
     try:
         d = parse_date(date, "date")
         lo = parse_date(earliest, "earliest") if earliest else None
@@ -279,10 +278,7 @@ def pin_form(request: Request, ref: str, key: str, date: str = Form(...), versio
              reason: str = Form(""), csrf: str = Form("")) -> Response:
     from raj_release.services.plans import pin_due
 
-    who = _signed_in(request, csrf)
-    if isinstance(who, Response):
-        return who
-    v, data = who
+    v, data = _signed_in(request, csrf)
     try:
         view = pin_due(_ctx(request), ref, key, parse_date(date, "date"), _today(request), reason or None,
                        actor=v.id, viewer=v, expected_version=version)
@@ -314,11 +310,8 @@ def dashboard_page(request: Request) -> Response:
     from raj_release.domain.enums import Role
     from raj_release.services.dashboard import FILTERS, dashboard
 
-    who = _signed_in(request)
-    if isinstance(who, Response):
-        return who
-    v, data = who
-    lang = v.language if v.language in UI else "fr"
+    v, data = _signed_in(request)
+    lang = _lang(v)
     if v.role is not Role.COORDINATOR:
         return _render(request, "base.html", 403, me=v, csrf=data["c"], title="", error=UI[lang]["forbidden"])
     ctx = _ctx(request)
@@ -347,11 +340,8 @@ def dashboard_page(request: Request) -> Response:
 
 @router.get("/partners")
 def partners_page(request: Request) -> Response:
-    who = _signed_in(request)
-    if isinstance(who, Response):
-        return who
-    v, data = who
-    lang = v.language if v.language in UI else "fr"
+    v, data = _signed_in(request)
+    lang = _lang(v)
     partners = sorted(_ctx(request).config.partners.values(), key=lambda p: (p.type, p.name))
     return _render(request, "partners.html", me=v, csrf=data["c"], title=UI[lang]["partners_title"],
                    partners=partners)
@@ -361,10 +351,7 @@ def partners_page(request: Request) -> Response:
 def add_note_form(request: Request, ref: str, text: str = Form(""), csrf: str = Form("")) -> Response:
     from raj_release.services.notes import add_note
 
-    who = _signed_in(request, csrf)
-    if isinstance(who, Response):
-        return who
-    v, data = who
+    v, data = _signed_in(request, csrf)
     try:
         add_note(_ctx(request), v, ref, text)
     except NotFound as e:
