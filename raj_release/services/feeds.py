@@ -19,11 +19,12 @@ from raj_release.domain.enums import OPEN_STATUSES, Responsible
 from raj_release.errors import NotFound
 from raj_release.services.context import Context
 from raj_release.store import models as m
+from raj_release.store.hints import unindexed
 
 ICAL_STATUS = {"planned": "NEEDS-ACTION", "in-progress": "IN-PROCESS", "on-hold": "IN-PROCESS"}
 # components kept, about 400 bytes each: some 20 MB, the feeds of a few dozen workers with a thousand
 # démarches each
-VTODO_CACHE_SIZE = 50_000
+COMPONENT_CACHE_SIZE = 50_000
 MINE = {"as": {Responsible.AS, Responsible.BIN, Responsible.PARTNER},
         "psy": {Responsible.PSY, Responsible.BIN, Responsible.PARTNER}}
 
@@ -42,14 +43,12 @@ def open_demarches_of(ctx: Context, worker_id: str) -> tuple[m.Worker, list[tupl
             select(m.Person.id, m.Person.ref, m.Person.as_id, m.Person.psy_id).where(m.Person.as_id == worker_id)
             .union(select(m.Person.id, m.Person.ref, m.Person.as_id, m.Person.psy_id)
                    .where(m.Person.psy_id == worker_id)))}
-        # by person only: with a status condition too, SQLite (without ANALYZE statistics) prefers the
-        # status/due index and reads every open démarche of the database
-        open_ = {x.value for x in OPEN_STATUSES}
-        found = [r for r in s.execute(
+        # by person: the status kept off the (status, due) index (store/hints.py)
+        found = s.execute(
             select(m.Demarche.id, m.Demarche.person_id, m.Demarche.key, m.Demarche.due, m.Demarche.status,
                    m.Demarche.updated_at)
-            .where(m.Demarche.person_id.in_(list(persons)))).all()
-            if r[3] is not None and r[4] in open_] if persons else []
+            .where(m.Demarche.person_id.in_(list(persons)), m.Demarche.due.is_not(None),
+                   unindexed(m.Demarche.status).in_([x.value for x in OPEN_STATUSES]))).all() if persons else []
         rows = sorted(((did, *persons[pid][:1], key, due, status, updated, *persons[pid][1:])
                        for did, pid, key, due, status, updated in found), key=lambda r: (r[3], r[1], r[2]))
         s.expunge(w)
@@ -108,7 +107,7 @@ def _utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
-@lru_cache(maxsize=VTODO_CACHE_SIZE)
+@lru_cache(maxsize=COMPONENT_CACHE_SIZE)
 def _component(kind: str, did: int, summary: str, due: dt.date, status: str, revised: dt.datetime) -> bytes:
     """One démarche as a VTODO due on `due`, or as an all-day VEVENT on that day (free time: it does not
     block the agenda). DTSTAMP is when the démarche was last revised (RFC 5545 §3.8.7.2, for a calendar
