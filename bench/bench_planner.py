@@ -33,7 +33,7 @@ from _data import DEFAULT_SEED, TODAY, describe, generate  # noqa: E402
 
 from raj_release.config import load_config  # noqa: E402
 from raj_release.domain.enums import Certainty, MilestoneKind, Modality, Need, Procedure, Situation  # noqa: E402
-from raj_release.domain.models import Milestone  # noqa: E402
+from raj_release.domain.milestones import Milestone  # noqa: E402
 from raj_release.planning.scheduler import Subject, is_kit_mode, plan  # noqa: E402
 from raj_release.settings import PROJECT_ROOT  # noqa: E402
 

@@ -43,7 +43,8 @@ import sqlalchemy  # noqa: E402
 from raj_release.config import load_config  # noqa: E402
 from raj_release.services.context import Context  # noqa: E402
 from raj_release.domain import Milestone  # noqa: E402
-from raj_release.services.plans import register_person, set_milestone  # noqa: E402
+from raj_release.services.persons import register_person  # noqa: E402
+from raj_release.services.milestones import set_milestone  # noqa: E402
 from raj_release.services.workers import ensure_organisation, register_worker  # noqa: E402
 from raj_release.settings import PROJECT_ROOT, Settings  # noqa: E402
 from raj_release.store.db import Database  # noqa: E402
@@ -90,7 +91,7 @@ def phase_register(ctx: Context, persons) -> dict:
             t0 = pc()
             known = [Milestone(kind=m.kind, date=m.date, earliest=m.earliest, latest=m.latest,
                                certainty=m.certainty) for m in p.extra_milestones]
-            register_person(ctx, p.ref, p.prison, p.as_id, p.psy_id, TODAY, situation=p.situation,
+            register_person(ctx, ref=p.ref, prison=p.prison, as_id=p.as_id, psy_id=p.psy_id, today=TODAY, situation=p.situation,
                             needs=p.needs, language=p.language, procedure=p.procedure, modality=p.modality,
                             intake=p.intake, actor=p.as_id, milestones=known)
             t_reg += pc() - t0
@@ -160,7 +161,7 @@ def phase_replan(ctx: Context, persons, ok_refs, n: int, seed: int) -> dict:
         sequence.append(ref)
         t0 = pc()
         try:
-            view = set_milestone(ctx, ref, "tap_hearing", new, TODAY, certainty=certainty,
+            view = set_milestone(ctx, ref, "tap_hearing", date=new, today=TODAY, certainty=certainty,
                                  reason="bench: hearing moved", actor="bench")
         except Exception as e:
             errors[type(e).__name__] += 1

@@ -72,7 +72,7 @@ from raj_release.domain.enums import (  # noqa: E402
     Procedure,
     Situation,
 )
-from raj_release.domain.models import Milestone  # noqa: E402
+from raj_release.domain.milestones import Milestone  # noqa: E402
 from raj_release.planning.scheduler import Subject, plan  # noqa: E402
 from raj_release.settings import PROJECT_ROOT, Settings, get_settings  # noqa: E402
 

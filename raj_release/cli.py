@@ -174,15 +174,15 @@ def person_add(
 ) -> None:
     """Register a person with their binôme and needs; the plan is made at once."""
     from raj_release.domain import Milestone, MilestoneKind
-    from raj_release.services.plans import register_person
+    from raj_release.services.persons import register_person
 
     known = [Milestone(kind=k, date=parse_date(v, opt)) for k, v, opt in (
         (MilestoneKind.TAP_HEARING, hearing, "--hearing"), (MilestoneKind.EXPECTED_RELEASE, release, "--release"))
         if v is not None]
     ctx = _ctx()
     d = _today(ctx, today)
-    view = register_person(ctx, ref, prison, as_id, psy_id, d, situation, needs.split(","), lang, name,
-                           interpreter, procedure, modality, _opt_date(intake, "--intake"), actor=_actor(),
+    view = register_person(ctx, ref=ref, prison=prison, as_id=as_id, psy_id=psy_id, today=d, situation=situation, needs=needs.split(","), language=lang, name=name,
+                           interpreter=interpreter, procedure=procedure, modality=modality, intake=_opt_date(intake, "--intake"), actor=_actor(),
                            milestones=known)
     if as_json:
         return _print_json(view.as_json())
@@ -192,10 +192,10 @@ def person_add(
 @person_app.command("list")
 def person_list(today: TodayOpt = None, as_json: JsonOpt = False) -> None:
     """List persons with their open and overdue démarches."""
-    from raj_release.services.plans import list_persons
+    from raj_release.services.persons import list_persons
 
     ctx = _ctx()
-    rows = list_persons(ctx, _today(ctx, today))
+    rows = list_persons(ctx, today=_today(ctx, today))
     if as_json:
         return _print_json([r.as_json() for r in rows])
     t = Table("Réf.", "Prison", "Situation", "AS", "Psy", "Ouvertes", "En retard", "Prochaine échéance",
@@ -221,13 +221,13 @@ def milestone_set(
     as_json: JsonOpt = False,
 ) -> None:
     """Set or correct a key date; the plan follows and what moved is listed."""
-    from raj_release.services.plans import parse_kind, set_milestone
+    from raj_release.services.milestones import parse_kind, set_milestone
 
     parse_kind(kind)  # the kind's error comes before the date's, in the order of the arguments
     d = parse_date(date, "DATE")
     lo, hi = _opt_date(earliest, "--earliest"), _opt_date(latest, "--latest")
     ctx = _ctx()
-    view = set_milestone(ctx, ref, kind, d, _today(ctx, today), lo, hi, certainty, reason, actor=_actor())
+    view = set_milestone(ctx, ref, kind, date=d, today=_today(ctx, today), earliest=lo, latest=hi, certainty=certainty, reason=reason, actor=_actor())
     if as_json:
         return _print_json(view.as_json())
     _print_changes(view)
@@ -239,10 +239,10 @@ def milestone_set(
 def plan_cmd(ref: Annotated[str, typer.Argument(metavar="REF")], today: TodayOpt = None,
              as_json: JsonOpt = False) -> None:
     """Show a person's plan de reclassement."""
-    from raj_release.services.plans import show_plan
+    from raj_release.services.persons import show_plan
 
     ctx = _ctx()
-    view = show_plan(ctx, ref, _today(ctx, today))
+    view = show_plan(ctx, ref, today=_today(ctx, today))
     if as_json:
         return _print_json(view.as_json())
     _print_plan(view)
@@ -260,11 +260,11 @@ def demarche_set(
     as_json: JsonOpt = False,
 ) -> None:
     """Change a démarche's status."""
-    from raj_release.services.plans import parse_status, set_status
+    from raj_release.services.demarches import parse_status, set_status
 
     parse_status(status)
     ctx = _ctx()
-    v = set_status(ctx, ref, key, status, _today(ctx, today), reason, partner, actor=_actor())
+    v = set_status(ctx, ref, key, status, today=_today(ctx, today), reason=reason, partner=partner, actor=_actor())
     if as_json:
         return _print_json(v.as_json())
     out.print(f"{ref} · {v.label}: {v.status}" + (f" ({v.reason})" if v.reason else ""))
@@ -280,11 +280,11 @@ def demarche_pin(
     as_json: JsonOpt = False,
 ) -> None:
     """Pin a démarche's due date by hand: replanning leaves it where it is."""
-    from raj_release.services.plans import pin_due
+    from raj_release.services.demarches import pin_due
 
     d = parse_date(date, "DATE")
     ctx = _ctx()
-    view = pin_due(ctx, ref, key, d, _today(ctx, today), reason, actor=_actor())
+    view = pin_due(ctx, ref, key, due=d, today=_today(ctx, today), reason=reason, actor=_actor())
     if as_json:
         return _print_json(view.as_json())
     _print_changes(view)
@@ -296,10 +296,10 @@ def demarche_unpin(ref: Annotated[str, typer.Argument(metavar="REF")],
                    key: Annotated[str, typer.Argument(metavar="KEY")],
                    today: TodayOpt = None, as_json: JsonOpt = False) -> None:
     """Give a pinned démarche back to the planner."""
-    from raj_release.services.plans import unpin
+    from raj_release.services.demarches import unpin
 
     ctx = _ctx()
-    view = unpin(ctx, ref, key, _today(ctx, today), actor=_actor())
+    view = unpin(ctx, ref, key, today=_today(ctx, today), actor=_actor())
     if as_json:
         return _print_json(view.as_json())
     _print_changes(view)
@@ -312,11 +312,11 @@ def overdue(today: TodayOpt = None,
             prison: Annotated[Optional[str], typer.Option("--prison", help="Only this prison.")] = None,
             as_json: JsonOpt = False) -> None:
     """Open démarches past their due date, across the file active."""
-    from raj_release.services.plans import list_overdue
+    from raj_release.services.demarches import list_overdue
 
     ctx = _ctx()
     d = _today(ctx, today)
-    rows = list_overdue(ctx, d, worker=worker, prison=prison)
+    rows = list_overdue(ctx, today=d, worker=worker, prison=prison)
     if as_json:
         return _print_json([r.as_json() for r in rows])
     t = Table("Réf.", "Démarche", "Échéance", "Retard (j)", "Jours ouvr.", "Statut", "Resp.", "AS", "Psy",
@@ -587,19 +587,18 @@ def _print_changes(view) -> None:
         return
     t = Table("Démarche", "Avant", "Après", title=f"{len(view.changes)} démarche(s) déplacée(s)")
     for c in view.changes:
-        t.add_row(c["key"], _fmt(dt.date.fromisoformat(c["old_due"]) if c["old_due"] else None),
-                  _fmt(dt.date.fromisoformat(c["new_due"]) if c["new_due"] else None))
+        t.add_row(c.key, _fmt(c.old_due), _fmt(c.new_due))
     out.print(t)
 
 
 def _print_plan(view) -> None:
     p = view.person
-    head = f"Plan de reclassement de {p['ref']} — {p['prison']}, {p['situation']}, binôme {p['as']} + {p['psy']}"
-    if p["needs"]:
-        head += f", besoins: {', '.join(p['needs'])}"
+    head = f"Plan de reclassement de {p.ref} — {p.prison}, {p.situation}, binôme {p.as_id} + {p.psy_id}"
+    if p.needs:
+        head += f", besoins: {', '.join(p.needs)}"
     out.print(f"[bold]{head}[/bold]")
-    ms = ", ".join(f"{m['kind']} {_fmt(dt.date.fromisoformat(m['date']))}"
-                   + (f" [{m['certainty']}]" if m["certainty"] != "confirmed" else "") for m in view.milestones)
+    ms = ", ".join(f"{m.kind.value} {_fmt(m.date)}"
+                   + (f" [{m.certainty}]" if m.certainty != "confirmed" else "") for m in view.milestones)
     out.print(f"Dates: {ms}")
     if view.mode == "prevenu_kit":
         out.print("Prévenu sans date: kit minimum planifié depuis l'entrée.")
@@ -615,9 +614,25 @@ def _print_plan(view) -> None:
         t.add_row(due, _fmt(d.start), d.label, d.pillar, d.responsible, d.partner_type or "",
                   STATUS_FR.get(d.status, d.status), flags)
     out.print(t)
-    ready = [f"{r.pillar.value} {r.done}/{r.total}" for r in view.readiness if r.total]
+    ready = [f"{r.pillar} {r.done}/{r.total}" for r in view.readiness if r.total]
     if ready:
         out.print("Prêt pour l'audience: " + " · ".join(ready))
+
+
+# the services name the fields they refuse; the command line names its own flags and arguments
+FLAGS = {"ref": "REF", "prison": "--prison", "as_id": "--as", "psy_id": "--psy", "as_id/psy_id": "--as/--psy",
+         "situation": "--situation", "needs": "--needs", "language": "--lang", "procedure": "--procedure",
+         "modality": "--modality", "milestones": "--hearing/--release", "kind": "milestone kind", "certainty": "--certainty",
+         "reason": "--reason", "partner": "--partner", "due": "DATE", "key": "KEY",
+         "date": "DATE", "earliest": "--earliest", "latest": "--latest"}
+
+
+def _worded(e: RajError) -> str:
+    if e.field is None:
+        return e.message
+    flag = FLAGS.get(e.field, e.field)
+    hint = " (--reason TEXT)" if e.field == "reason" else ""
+    return f"{flag}: {e.message}{hint}"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -637,7 +652,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"raj: {e.format_message()} (see raj --help)", file=sys.stderr)
         sys.exit(2)
     except RajError as e:
-        print(f"raj: {e}", file=sys.stderr)
+        print(f"raj: {_worded(e)}", file=sys.stderr)
         sys.exit(2)
     except (OperationalError, ProgrammingError) as e:
         print(f"raj: database error: {str(e.orig).splitlines()[0]}", file=sys.stderr)

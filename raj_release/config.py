@@ -17,7 +17,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from raj_release.domain.enums import Certainty
-from raj_release.domain.models import Template, TemplateSet
+from raj_release.domain.demarches import Template, TemplateSet
+from raj_release.domain.partners import Partner
 from raj_release.errors import ConfigError
 from raj_release.planning.calendar import WorkingCalendar
 from raj_release.planning.scheduler import PlanningPolicy
@@ -207,33 +208,6 @@ def load_policy(config_dir: Path) -> PlanningPolicy:
         raise ConfigError(f"{path}: field margin_working_days: margins must be >= 0")
     margins = {**PlanningPolicy().margin_working_days, **p.margin_working_days}
     return PlanningPolicy(release_after_hearing_days=(lo, mid, hi), margin_working_days=margins)
-
-
-class PartnerContact(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    phone: str | None = None
-    email: str | None = None
-    address: str | None = None
-
-
-class Partner(BaseModel):
-    """A partner service, with fields after Open Referral (name, type, languages, contact, channels,
-    last verified date). `channels` are apprise URLs; `${VAR}` in them is read from the environment at
-    delivery time, so that secrets (SMTP passwords, tokens) stay out of the file."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{1,59}$")
-    name: str = Field(min_length=1, max_length=200)
-    type: str = Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")
-    languages: tuple[str, ...] = ("fr",)
-    contact: PartnerContact = PartnerContact()
-    channels: tuple[str, ...] = ()
-    identify_person_by: str | None = Field(default=None, pattern="^(reference|initials)$")
-    last_verified: dt.date | None = None
-
-    @property
-    def language(self) -> str:
-        return "nl" if self.languages and self.languages[0] == "nl" else "fr"
 
 
 def load_partners(config_dir: Path) -> dict[str, Partner]:

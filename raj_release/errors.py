@@ -1,13 +1,24 @@
 """One exception type for every input the project refuses.
 
 Each message is one line saying what is wrong, where, and how to fix it; the CLI prints it on stderr with
-exit code 2 and the API will answer 422. Raising it inside a service rolls the transaction back, so bad
-input never changes the database.
+exit code 2 and the API answers 422. Raising it inside a service rolls the transaction back, so bad input
+never changes the database.
+
+`field` names the input that is wrong in the services' own words (`prison`, `as_id`, `reason`): each shell
+words it for its reader (the CLI as its flag `--prison`, the API as the JSON field).
 """
 
 
 class RajError(Exception):
-    """Bad input or a refused action; `str(err)` is the one-line message shown to the user."""
+    """Bad input or a refused action; `str(err)` is the one-line message, led by the field if any."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
 
 
 class NotFound(RajError):

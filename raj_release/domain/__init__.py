@@ -1,5 +1,6 @@
-"""Pydantic models and enums of the domain. No I/O here."""
+"""The domain's vocabularies, models and pure rules, one module per concept. No I/O here."""
 
+from raj_release.domain.demarches import AppliesIf, Template, TemplateSet
 from raj_release.domain.enums import (
     Anchor,
     Certainty,
@@ -16,19 +17,12 @@ from raj_release.domain.enums import (
     Situation,
     Status,
 )
-from raj_release.domain.models import (
-    AppliesIf,
-    Binome,
-    Milestone,
-    Organisation,
-    Person,
-    Template,
-    TemplateSet,
-    Worker,
-)
+from raj_release.domain.milestones import Milestone
+from raj_release.domain.models import Organisation, Worker
+from raj_release.domain.partners import Partner
 
 __all__ = [
-    "Anchor", "AppliesIf", "Binome", "Certainty", "InDetention", "Language", "Milestone", "MilestoneKind",
-    "Modality", "Need", "OffsetUnit", "Organisation", "Person", "Pillar", "Procedure", "Responsible", "Role",
-    "Situation", "Status", "Template", "TemplateSet", "Worker",
+    "Anchor", "AppliesIf", "Certainty", "InDetention", "Language", "Milestone", "MilestoneKind", "Modality",
+    "Need", "OffsetUnit", "Organisation", "Partner", "Pillar", "Procedure", "Responsible", "Role", "Situation",
+    "Status", "Template", "TemplateSet", "Worker",
 ]

@@ -6,6 +6,8 @@ exists (labels can).
 
 from enum import StrEnum
 
+from raj_release.errors import RajError
+
 
 class Role(StrEnum):
     AS = "as"  # assistant social
@@ -115,10 +117,11 @@ class Status(StrEnum):
     CANCELLED = "cancelled"  # not applicable, with a reason
     FAILED = "failed"  # with a reason
 
-    @property
-    def is_final(self) -> bool:
-        return self in FINAL_STATUSES
 
-
-FINAL_STATUSES = frozenset({Status.COMPLETED, Status.CANCELLED, Status.FAILED})
-OPEN_STATUSES = frozenset(set(Status) - FINAL_STATUSES)
+def parse_code(enum: type[StrEnum], value: str, field: str):
+    """`value` as a member of `enum`, or a one-line error naming the field and the allowed codes."""
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(e.value for e in enum)
+        raise RajError(f"unknown value {value!r}; use one of {allowed}", field=field) from None

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from raj_release.domain.enums import Pillar, Status
-from raj_release.domain.models import TemplateSet
+from raj_release.domain.demarches import TemplateSet
 
 
 @dataclass(frozen=True, slots=True)

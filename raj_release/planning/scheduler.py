@@ -29,7 +29,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from raj_release.domain.enums import (
-    FINAL_STATUSES,
     Anchor,
     Certainty,
     MilestoneKind,
@@ -40,7 +39,9 @@ from raj_release.domain.enums import (
     Situation,
     Status,
 )
-from raj_release.domain.models import Milestone, TemplateSet
+from raj_release.domain.demarches import FINAL_STATUSES, TemplateSet
+from raj_release.domain.demarches import at_risk as plan_at_risk
+from raj_release.domain.milestones import RELEASE_KINDS, Milestone
 from raj_release.planning.calendar import WorkingCalendar
 
 K = MilestoneKind
@@ -123,13 +124,10 @@ class Plan:
 
     @property
     def at_risk(self) -> bool:
-        return any(d.is_open and (d.compressed or d.late_vs_anchor) for d in self.demarches)
+        return plan_at_risk((d.status, d.compressed, d.late_vs_anchor) for d in self.demarches)
 
     def by_key(self) -> dict[str, PlannedDemarche]:
         return {d.key: d for d in self.demarches}
-
-
-RELEASE_SOURCES = (K.ACTUAL_RELEASE, K.EXPECTED_RELEASE, K.FOND_DE_PEINE)
 
 
 def resolve_anchors(milestones: Mapping[MilestoneKind, Milestone],
@@ -150,7 +148,7 @@ def resolve_anchors(milestones: Mapping[MilestoneKind, Milestone],
     if (m := milestones.get(K.INTAKE)) is not None:
         out[Anchor.I] = own(Anchor.I, m)
     hearing = milestones.get(K.TAP_HEARING)
-    release = next((milestones[k] for k in RELEASE_SOURCES if k in milestones), None)
+    release = next((milestones[k] for k in RELEASE_KINDS if k in milestones), None)
     if release is not None:
         r = own(Anchor.R, release)
         # an actual release is a fact: no window
@@ -177,7 +175,7 @@ def resolve_anchors(milestones: Mapping[MilestoneKind, Milestone],
 
 def is_kit_mode(subject: Subject, milestones: Mapping[MilestoneKind, Milestone]) -> bool:
     return subject.situation is Situation.PREVENU and K.TAP_HEARING not in milestones and not any(
-        k in milestones for k in RELEASE_SOURCES)
+        k in milestones for k in RELEASE_KINDS)
 
 
 def plan(

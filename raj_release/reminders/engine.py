@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from raj_release.domain.demarches import FINAL_STATUSES, TO_AS, TO_PSY
 from raj_release.domain.enums import Responsible, Status
 from raj_release.planning.calendar import WorkingCalendar
 from raj_release.reminders.policy import ReminderPolicy
@@ -90,9 +91,6 @@ def _latest_point(cal: WorkingCalendar, due_o: int, due_i: int, today_o: int, de
     return cal.shift(due_o, due_i, first_overdue + k * every), "overdue", delta
 
 
-_FINISHED = frozenset({Status.COMPLETED, Status.CANCELLED, Status.FAILED})
-_TO_AS = frozenset({Responsible.AS, Responsible.BIN, Responsible.PARTNER})
-_TO_PSY = frozenset({Responsible.PSY, Responsible.BIN, Responsible.PARTNER})
 
 
 def due_reminders(candidates: Iterable[Candidate], today: dt.date, calendar: WorkingCalendar,
@@ -109,7 +107,7 @@ def due_reminders(candidates: Iterable[Candidate], today: dt.date, calendar: Wor
     policies: dict[str, ReminderPolicy] = {}
     fromord = dt.date.fromordinal
     for c in candidates:
-        if c.status in _FINISHED:
+        if c.status in FINAL_STATUSES:
             continue
         p = policies.get(c.key)
         if p is None:
@@ -119,8 +117,8 @@ def due_reminders(candidates: Iterable[Candidate], today: dt.date, calendar: Wor
         delta = today_i - due_i  # working days from the due date to today
         hit = _latest_point(cal, due_o, due_i, today_o, delta, p.before_due, p.on_due_day, p.overdue_every)
         if hit is not None:
-            to_as = c.responsible in _TO_AS and (c.last_as is None or hit[0] > c.last_as.toordinal())
-            to_psy = c.responsible in _TO_PSY and (c.last_psy is None or hit[0] > c.last_psy.toordinal())
+            to_as = c.responsible in TO_AS and (c.last_as is None or hit[0] > c.last_as.toordinal())
+            to_psy = c.responsible in TO_PSY and (c.last_psy is None or hit[0] > c.last_psy.toordinal())
             if to_as or to_psy:
                 item = Item(c, hit[1], hit[2], fromord(hit[0]))
                 if to_as:

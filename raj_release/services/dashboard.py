@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Select, and_, case, func, or_, select
 
-from raj_release.domain.enums import Pillar, Status
+from raj_release.domain.enums import Pillar, Role, Status
+from raj_release.errors import Forbidden
 from raj_release.planning.readiness import Readiness
 from raj_release.services.access import Viewer, person_scope
 from raj_release.services.context import Context
-from raj_release.services.plans import OverdueRow, narrowed, overdue_query, overdue_row
+from raj_release.services.demarches import OverdueRow, narrowed, overdue_query, overdue_row
 from raj_release.store import models as m
 
 FILTERS = ("worker", "prison", "demarche", "partner")
@@ -52,14 +53,16 @@ def _top(counter: Counter) -> list[tuple[str, int]]:
     return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def dashboard(ctx: Context, v: Viewer, today: dt.date, filters: dict[str, str] | None = None,
+def dashboard(ctx: Context, v: Viewer, *, today: dt.date, filters: dict[str, str] | None = None,
               weeks: int = 12, horizon_days: int = 60, page: int = 1, per_page: int | None = None) -> Dashboard:
-    """The counts cover every overdue démarche in scope; the list behind them is one page of `per_page`
+    """The coordinators' dashboard of their organisation (Forbidden for other roles). The counts cover every overdue démarche in scope; the list behind them is one page of `per_page`
     rows, most overdue first (a page past the end shows the last one).
 
     Two read-only units of work run side by side, each on its own snapshot: the overdue figures (counts,
     list and week-by-week, from one snapshot so that they agree) and the plans' panels (hearings with
     their readiness, plans made late, dead messages)."""
+    if v.role is not Role.COORDINATOR:
+        raise Forbidden("the dashboard is for coordinators")
     f = {k: val for k, val in (filters or {}).items() if k in FILTERS and val}
     out = Dashboard(today, f)
     plans = _PANELS.submit(_plan_panels, ctx, v, today, horizon_days, out)

@@ -13,7 +13,9 @@ import datetime as dt
 
 from raj_release.errors import Conflict
 from raj_release.services.context import Context
-from raj_release.services.plans import register_person, set_milestone, set_status
+from raj_release.services.persons import register_person
+from raj_release.services.milestones import set_milestone
+from raj_release.services.demarches import set_status
 from raj_release.services.workers import register_worker
 
 WORKERS = [
@@ -98,23 +100,23 @@ def load_demo(ctx: Context, today: dt.date) -> list[str]:
     for person, events in people:
         day0 = today - D(days=person["registered_days_ago"])
         ref = person["ref"]
-        register_person(_on(ctx, day0), person["ref"], person["prison"], person["as_id"], person["psy_id"], day0,
-                        person["situation"], person["needs"], person["language"], None, person["interpreter"],
-                        person["procedure"], person["modality"], intake=day0, actor=person["as_id"])
+        register_person(_on(ctx, day0), ref=person["ref"], prison=person["prison"], as_id=person["as_id"], psy_id=person["psy_id"], today=day0,
+                        situation=person["situation"], needs=person["needs"], language=person["language"], name=None, interpreter=person["interpreter"],
+                        procedure=person["procedure"], modality=person["modality"], intake=day0, actor=person["as_id"])
         for after, action, *args in sorted(events, key=lambda e: e[0]):
             when = day0 + D(days=after)
             if when > today:
                 continue
             if action == "milestone":
                 kind, days_from_registration, opts = args
-                set_milestone(_on(ctx, when), ref, kind, day0 + D(days=days_from_registration), when,
+                set_milestone(_on(ctx, when), ref, kind, date=day0 + D(days=days_from_registration), today=when,
                               certainty=opts.get("certainty", "confirmed"), reason=opts.get("reason"),
                               actor=person["as_id"])
             else:
                 status = {"done": "completed"}.get(action, action)
                 reason = "Famille l'héberge (fictif)" if status == "cancelled" else None
                 partner = "cpas-demo" if status == "on-hold" else None
-                set_status(_on(ctx, when), ref, args[0], status, when, reason=reason, partner=partner,
+                set_status(_on(ctx, when), ref, args[0], status, today=when, reason=reason, partner=partner,
                            actor=person["as_id"])
         _complete_on_time(ctx, ref, person["as_id"], person["late"], today)
         refs.append(ref)
@@ -123,10 +125,10 @@ def load_demo(ctx: Context, today: dt.date) -> list[str]:
 
 def _complete_on_time(ctx: Context, ref: str, actor: str, late: frozenset[str], today: dt.date) -> None:
     """The binôme finished every démarche due before today, on its due date, except those in `late`."""
-    from raj_release.services.plans import show_plan
+    from raj_release.services.persons import show_plan
 
-    view = show_plan(ctx, ref, today)
+    view = show_plan(ctx, ref, today=today)
     for d in sorted(view.demarches, key=lambda d: d.due or dt.date.max):
         if d.due is None or d.due >= today or d.key in late or d.status not in ("planned", "in-progress"):
             continue
-        set_status(_on(ctx, d.due), ref, d.key, "completed", d.due, actor=actor)
+        set_status(_on(ctx, d.due), ref, d.key, "completed", today=d.due, actor=actor)

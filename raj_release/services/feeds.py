@@ -15,7 +15,8 @@ from functools import lru_cache
 from icalendar import Alarm, Calendar, Event, Todo
 from sqlalchemy import select
 
-from raj_release.domain.enums import OPEN_STATUSES, Responsible
+from raj_release.domain.enums import Responsible
+from raj_release.domain.demarches import OPEN_VALUES, concerns
 from raj_release.errors import NotFound
 from raj_release.services.context import Context
 from raj_release.store import models as m
@@ -25,8 +26,6 @@ ICAL_STATUS = {"planned": "NEEDS-ACTION", "in-progress": "IN-PROCESS", "on-hold"
 # components kept, about 400 bytes each: some 20 MB, the feeds of a few dozen workers with a thousand
 # démarches each
 COMPONENT_CACHE_SIZE = 50_000
-MINE = {"as": {Responsible.AS, Responsible.BIN, Responsible.PARTNER},
-        "psy": {Responsible.PSY, Responsible.BIN, Responsible.PARTNER}}
 
 
 def open_demarches_of(ctx: Context, worker_id: str) -> tuple[m.Worker, list[tuple]]:
@@ -48,7 +47,7 @@ def open_demarches_of(ctx: Context, worker_id: str) -> tuple[m.Worker, list[tupl
             select(m.Demarche.id, m.Demarche.person_id, m.Demarche.key, m.Demarche.due, m.Demarche.status,
                    m.Demarche.updated_at)
             .where(m.Demarche.person_id.in_(list(persons)), m.Demarche.due.is_not(None),
-                   unindexed(m.Demarche.status).in_([x.value for x in OPEN_STATUSES]))).all() if persons else []
+                   unindexed(m.Demarche.status).in_(OPEN_VALUES))).all() if persons else []
         rows = sorted(((did, *persons[pid][:1], key, due, status, updated, *persons[pid][1:])
                        for did, pid, key, due, status, updated in found), key=lambda r: (r[3], r[1], r[2]))
         s.expunge(w)
@@ -56,7 +55,7 @@ def open_demarches_of(ctx: Context, worker_id: str) -> tuple[m.Worker, list[tupl
     for did, ref, key, due, status, updated, as_id, psy_id in rows:
         t = templates.get(key)
         resp = t.responsible if t else Responsible.BIN
-        if (as_id == worker_id and resp in MINE["as"]) or (psy_id == worker_id and resp in MINE["psy"]):
+        if concerns(resp, worker_id, as_id, psy_id):
             out.append((did, ref, key, due, status, updated))
     return w, out
 

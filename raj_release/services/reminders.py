@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import String, bindparam, select, type_coerce, update
 
-from raj_release.domain.enums import OPEN_STATUSES, Responsible, Role, Status
+from raj_release.domain.enums import Responsible, Role, Status
+from raj_release.domain.demarches import OPEN_VALUES
 from raj_release.reminders.engine import Candidate, Item, due_reminders
 from raj_release.reminders.messages import Directory, Message, Recipient, build_messages
 from raj_release.services import outbox
@@ -53,7 +54,7 @@ def load_candidates(ctx: Context, today: dt.date) -> list[Candidate]:
                 m.Person.psy_id, d.partner_id, *raw)
          .join(m.Person, m.Person.id == d.person_id)
          .join(m.Organisation, m.Organisation.id == m.Person.organisation_id)
-         .where(d.status.in_([s.value for s in OPEN_STATUSES]), d.due <= horizon(ctx, today)))
+         .where(d.status.in_(OPEN_VALUES), d.due <= horizon(ctx, today)))
     statuses = {s.value: s for s in Status}
     responsible = {k: t.responsible for k, t in templates.items()}
     with ctx.db.transaction() as s:

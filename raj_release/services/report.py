@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from raj_release.domain.enums import OPEN_STATUSES, Role
+from raj_release.domain.enums import Role
+from raj_release.domain.demarches import OPEN_VALUES
 from raj_release.reminders.messages import Message, render
 from raj_release.services import outbox
 from raj_release.services.context import Context
@@ -42,7 +43,7 @@ def overview(ctx: Context, today: dt.date) -> dict[str, OrgOverview]:
                 m.Person.prison, m.Demarche.key, m.Demarche.partner_id)
          .join(m.Person, m.Person.organisation_id == m.Organisation.id)
          .join(m.Demarche, m.Demarche.person_id == m.Person.id)
-         .where(m.Demarche.status.in_([s.value for s in OPEN_STATUSES]), m.Demarche.due < today))
+         .where(m.Demarche.status.in_(OPEN_VALUES), m.Demarche.due < today))
     out: dict[str, OrgOverview] = {}
     persons: dict[str, set[int]] = defaultdict(set)
     with ctx.db.transaction() as s:

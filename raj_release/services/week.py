@@ -8,14 +8,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from raj_release.domain.enums import OPEN_STATUSES, Responsible, Role
+from raj_release.domain.enums import Role
+from raj_release.domain.demarches import OPEN_VALUES, concerns
 from raj_release.services.access import Viewer, person_scope
 from raj_release.services.context import Context
 from raj_release.store import models as m
 from raj_release.store.hints import unindexed
-
-MINE = {Role.AS: {Responsible.AS, Responsible.BIN, Responsible.PARTNER},
-        Role.PSY: {Responsible.PSY, Responsible.BIN, Responsible.PARTNER}}
 
 
 @dataclass
@@ -48,7 +46,7 @@ def my_week(ctx: Context, v: Viewer, today: dt.date, milestone_days: int = 60) -
     q = (select(m.Person.ref, m.Person.as_id, m.Person.psy_id, m.Person.version, m.Demarche.key, m.Demarche.due,
                 m.Demarche.status, m.Demarche.partner_id)
          .join(m.Demarche, m.Demarche.person_id == m.Person.id)
-         .where(person_scope(v), status.in_([s.value for s in OPEN_STATUSES]),
+         .where(person_scope(v), status.in_(OPEN_VALUES),
                 m.Demarche.due.is_not(None), m.Demarche.due <= week_end)
          .order_by(m.Demarche.due, m.Person.ref, m.Demarche.key))
     mq = (select(m.Person.ref, m.Milestone.kind, m.Milestone.date, m.Milestone.certainty)
@@ -65,13 +63,11 @@ def my_week(ctx: Context, v: Viewer, today: dt.date, milestone_days: int = 60) -
     with ctx.db.reading() as s:
         rows = s.execute(q).all() + s.execute(hold_q).all()
         out.milestones = [tuple(r) for r in s.execute(mq).all()]
-    mine = MINE.get(v.role)
+    binome_member = v.role in (Role.AS, Role.PSY)  # a coordinator's week holds every démarche in scope
     for ref, as_id, psy_id, version, key, due, status, partner in rows:
         t = templates.get(key)
-        if mine is not None and t is not None:
-            me_as, me_psy = as_id == v.id, psy_id == v.id
-            if not ((me_as and t.responsible in MINE[Role.AS]) or (me_psy and t.responsible in MINE[Role.PSY])):
-                continue
+        if binome_member and t is not None and not concerns(t.responsible, v.id, as_id, psy_id):
+            continue
         item = WeekItem(ref, key, t.label_in(lang) if t else key, due, status, partner, version,
                         (today - due).days)
         if status == "on-hold":

@@ -14,8 +14,9 @@ from fastapi.templating import Jinja2Templates
 
 from raj_release.domain.enums import MilestoneKind
 from raj_release.domain.labels import MILESTONE_LABELS
+from raj_release.domain.milestones import TIMELINE_KINDS
 from raj_release.domain.models import parse_date
-from raj_release.errors import Conflict, NotFound, RajError
+from raj_release.errors import Conflict, Forbidden, NotFound, RajError
 from raj_release.services.access import Viewer, load_viewer
 from raj_release.web import session as sess
 
@@ -183,14 +184,14 @@ def week(request: Request) -> Response:
 @router.post("/persons/{ref}/demarches/{key}/status")
 def set_status_form(request: Request, ref: str, key: str, status: str = Form(...), version: int = Form(...),
                     reason: str = Form(""), partner: str = Form(""), csrf: str = Form("")) -> Response:
-    from raj_release.services.plans import set_status
+    from raj_release.services.demarches import set_status
 
     v, data = _signed_in(request, csrf)
     ctx = _ctx(request)
     back = "/week" + (f"?as_of={request.query_params['as_of']}" if "as_of" in request.query_params else "")
     try:
-        set_status(ctx, ref, key, status, _today(request), reason or None,
-                   (partner or None) if status == "on-hold" else None, actor=v.id, viewer=v,
+        set_status(ctx, ref, key, status, today=_today(request), reason=reason or None,
+                   partner=(partner or None) if status == "on-hold" else None, actor=v.id, viewer=v,
                    expected_version=version)
     except NotFound as e:
         return HTMLResponse(str(e), status_code=404)
@@ -202,7 +203,7 @@ def set_status_form(request: Request, ref: str, key: str, status: str = Form(...
 
 def _moved(view) -> str:
     """'key old → new, ...' of the démarches a change moved ('—' if none)."""
-    return ", ".join(f"{c['key']} {c['old_due'] or '—'} → {c['new_due']}" for c in view.changes) or "—"
+    return ", ".join(f"{c.key} {c.old_due or '—'} → {c.new_due}" for c in view.changes) or "—"
 
 
 def _back_to_plan(request: Request, ref: str, moved: str | None = None, error: str | None = None) -> Response:
@@ -220,14 +221,14 @@ def _back_to_plan(request: Request, ref: str, moved: str | None = None, error: s
 def plan_page(request: Request, ref: str) -> Response:
     from raj_release.services.history import person_history
     from raj_release.services.notes import notes_of
-    from raj_release.services.plans import show_plan
+    from raj_release.services.persons import show_plan
     from raj_release.web.timeline import Bar, svg
 
     v, data = _signed_in(request)
     ctx = _ctx(request)
     try:
         today = _today(request)
-        view = show_plan(ctx, ref, today, viewer=v)
+        view = show_plan(ctx, ref, today=today, viewer=v)
         history = person_history(ctx, v, ref)
         notes = notes_of(ctx, v, ref)
     except NotFound as e:
@@ -238,9 +239,7 @@ def plan_page(request: Request, ref: str) -> Response:
     by_pillar: dict[str, list] = {}
     for d in view.demarches:
         by_pillar.setdefault(d.pillar, []).append(d)
-    marks = [(MILESTONE_LABELS[MilestoneKind(ms["kind"])][lang], dt.date.fromisoformat(ms["date"]))
-             for ms in view.milestones if ms["kind"] in ("tap_hearing", "expected_release", "actual_release",
-                                                          "fond_de_peine")]
+    marks = [(MILESTONE_LABELS[ms.kind][lang], ms.date) for ms in view.milestones if ms.kind in TIMELINE_KINDS]
     picture = svg([Bar(d.label, d.pillar, d.start, d.due, d.status, d.overdue) for d in view.demarches], marks, today)
     events_of: dict[str, list] = {}
     for e in history:
@@ -257,14 +256,14 @@ def plan_page(request: Request, ref: str) -> Response:
 def set_milestone_form(request: Request, ref: str, kind: str = Form(...), date: str = Form(...),
                        version: int = Form(...), earliest: str = Form(""), latest: str = Form(""),
                        certainty: str = Form("confirmed"), reason: str = Form(""), csrf: str = Form("")) -> Response:
-    from raj_release.services.plans import set_milestone
+    from raj_release.services.milestones import set_milestone
 
     v, data = _signed_in(request, csrf)
     try:
         d = parse_date(date, "date")
         lo = parse_date(earliest, "earliest") if earliest else None
         hi = parse_date(latest, "latest") if latest else None
-        view = set_milestone(_ctx(request), ref, kind, d, _today(request), lo, hi, certainty, reason or None,
+        view = set_milestone(_ctx(request), ref, kind, date=d, today=_today(request), earliest=lo, latest=hi, certainty=certainty, reason=reason or None,
                              actor=v.id, viewer=v, expected_version=version)
     except NotFound as e:
         return HTMLResponse(str(e), status_code=404)
@@ -276,11 +275,11 @@ def set_milestone_form(request: Request, ref: str, kind: str = Form(...), date: 
 @router.post("/persons/{ref}/demarches/{key}/pin")
 def pin_form(request: Request, ref: str, key: str, date: str = Form(...), version: int = Form(...),
              reason: str = Form(""), csrf: str = Form("")) -> Response:
-    from raj_release.services.plans import pin_due
+    from raj_release.services.demarches import pin_due
 
     v, data = _signed_in(request, csrf)
     try:
-        view = pin_due(_ctx(request), ref, key, parse_date(date, "date"), _today(request), reason or None,
+        view = pin_due(_ctx(request), ref, key, due=parse_date(date, "date"), today=_today(request), reason=reason or None,
                        actor=v.id, viewer=v, expected_version=version)
     except NotFound as e:
         return HTMLResponse(str(e), status_code=404)
@@ -307,21 +306,18 @@ def _weekly_svg(weekly: list[tuple[dt.date, int]]) -> str:
 
 @router.get("/dashboard")
 def dashboard_page(request: Request) -> Response:
-    from raj_release.domain.enums import Role
     from raj_release.services.dashboard import FILTERS, dashboard
 
     v, data = _signed_in(request)
     lang = _lang(v)
-    if v.role is not Role.COORDINATOR:
-        return _render(request, "base.html", 403, me=v, csrf=data["c"], title="", error=UI[lang]["forbidden"])
     ctx = _ctx(request)
+    filters = {k: request.query_params[k] for k in FILTERS if request.query_params.get(k)}
     try:
-        today = _today(request)
-        page = _page(request)
+        dash = dashboard(ctx, v, today=_today(request), filters=filters, page=_page(request))
+    except Forbidden:
+        return _render(request, "base.html", 403, me=v, csrf=data["c"], title="", error=UI[lang]["forbidden"])
     except RajError as e:
         return _render(request, "base.html", 422, me=v, csrf=data["c"], title="", error=str(e))
-    filters = {k: request.query_params[k] for k in FILTERS if request.query_params.get(k)}
-    dash = dashboard(ctx, v, today, filters, page=page)
     as_of = request.query_params.get("as_of")
 
     def link(name: str, value: str | int) -> str:

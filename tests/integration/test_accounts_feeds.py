@@ -8,7 +8,8 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
-from raj_release.domain.enums import OPEN_STATUSES, Role
+from raj_release.domain.enums import Role
+from raj_release.domain.demarches import OPEN_STATUSES
 from raj_release.errors import NotFound, RajError
 from raj_release.services.access import load_viewer, person_scope, visible_person_id
 from raj_release.services.auth import (
@@ -25,7 +26,8 @@ from raj_release.services.auth import (
     worker_for_feed,
 )
 from raj_release.services.feeds import calendar_feed, open_demarches_of
-from raj_release.services.plans import pin_due, register_person, set_status
+from raj_release.services.demarches import pin_due, set_status
+from raj_release.services.persons import register_person
 from raj_release.services.workers import ensure_organisation, register_worker
 from raj_release.store import models as m
 
@@ -45,10 +47,10 @@ def caseload(ctx):
                            ("as.x", "as", "autre-service"), ("psy.x", "psy", "autre-service")]:
         register_worker(ctx, wid, wid.upper(), role, organisation=org)
     hearing = [Milestone(kind=MilestoneKind.TAP_HEARING, date=HEARING)]
-    register_person(ctx, "P-A", "haren", "as.a", "psy.a", TODAY, needs=["housing", "cure"], milestones=hearing)
-    register_person(ctx, "P-B", "ittre", "as.b", "psy.b", TODAY, needs=["income"], milestones=hearing)
-    register_person(ctx, "P-AB", "haren", "as.a", "psy.b", TODAY, needs=["training"], milestones=hearing)
-    register_person(ctx, "P-X", "haren", "as.x", "psy.x", TODAY, milestones=hearing)
+    register_person(ctx, ref="P-A", prison="haren", as_id="as.a", psy_id="psy.a", today=TODAY, needs=["housing", "cure"], milestones=hearing)
+    register_person(ctx, ref="P-B", prison="ittre", as_id="as.b", psy_id="psy.b", today=TODAY, needs=["income"], milestones=hearing)
+    register_person(ctx, ref="P-AB", prison="haren", as_id="as.a", psy_id="psy.b", today=TODAY, needs=["training"], milestones=hearing)
+    register_person(ctx, ref="P-X", prison="haren", as_id="as.x", psy_id="psy.x", today=TODAY, milestones=hearing)
     return ctx
 
 
@@ -122,7 +124,7 @@ def test_api_tokens(caseload):
 
 
 def test_calendar_feed_holds_exactly_the_workers_open_demarches(caseload):
-    set_status(caseload, "P-A", "intake_fiche", "completed", TODAY)
+    set_status(caseload, "P-A", "intake_fiche", "completed", today=TODAY)
     secret = create_feed_secret(caseload, "as.a")
     assert worker_for_feed(caseload, secret) == "as.a"
     cal = Calendar.from_ical(calendar_feed(caseload, "as.a"))
@@ -172,7 +174,7 @@ def test_feed_reuses_unchanged_components_and_shows_every_change(caseload):
     did, ref, key, due, _status, _updated = mine[-1]
     caseload.now = lambda: dt.datetime(2026, 11, 24, 9, 30, tzinfo=dt.UTC)
     new_due = caseload.config.calendar.previous_working_day(due - dt.timedelta(days=7))
-    pin_due(caseload, ref, key, new_due, TODAY)
+    pin_due(caseload, ref, key, due=new_due, today=TODAY)
     todo = {str(t["UID"]): t for t in Calendar.from_ical(calendar_feed(caseload, "as.a")).walk("VTODO")}
     moved = todo[f"demarche-{did}@raj-release"]
     assert moved.decoded("DUE") == new_due

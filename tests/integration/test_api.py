@@ -13,7 +13,8 @@ from sqlalchemy import select
 from raj_release.domain import Milestone, MilestoneKind
 from raj_release.services.auth import create_feed_secret, create_token
 from raj_release.services.feeds import open_demarches_of
-from raj_release.services.plans import register_person, set_status
+from raj_release.services.persons import register_person
+from raj_release.services.demarches import set_status
 from raj_release.services.workers import ensure_organisation, register_worker
 from raj_release.store import models as m
 
@@ -37,9 +38,9 @@ def api(ctx):
         register_worker(ctx, wid, wid.upper(), role, organisation=org)
     hearing = [Milestone(kind=MilestoneKind.TAP_HEARING, date=HEARING)]
     d = dt.date.fromisoformat(TODAY)
-    register_person(ctx, "P-A", "haren", "as.a", "psy.a", d, needs=["housing"], milestones=hearing)
-    register_person(ctx, "P-B", "ittre", "as.b", "psy.b", d, needs=["income"], milestones=hearing)
-    register_person(ctx, "P-X", "haren", "as.x", "psy.x", d, milestones=hearing)
+    register_person(ctx, ref="P-A", prison="haren", as_id="as.a", psy_id="psy.a", today=d, needs=["housing"], milestones=hearing)
+    register_person(ctx, ref="P-B", prison="ittre", as_id="as.b", psy_id="psy.b", today=d, needs=["income"], milestones=hearing)
+    register_person(ctx, ref="P-X", prison="haren", as_id="as.x", psy_id="psy.x", today=d, milestones=hearing)
     tokens = {w: create_token(ctx, w, "tests") for w in ("as.a", "psy.a", "as.b", "coord", "admin", "coord.x")}
     client = TestClient(create_app(ctx))
     client.tokens = tokens
@@ -150,7 +151,7 @@ def test_openapi_schema_and_calendar_route(api, ctx):
     unchanged = api.get(f"/calendar/{secret}.ics", headers={"If-None-Match": etag})
     assert unchanged.status_code == 304 and unchanged.content == b""
     _, (first, *_) = open_demarches_of(ctx, "as.a")
-    set_status(ctx, first[1], first[2], "completed", dt.date.fromisoformat(TODAY))
+    set_status(ctx, first[1], first[2], "completed", today=dt.date.fromisoformat(TODAY))
     changed = api.get(f"/calendar/{secret}.ics", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["etag"] != etag
     assert f"demarche-{first[0]}@raj-release" not in changed.text

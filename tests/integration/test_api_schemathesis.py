@@ -18,7 +18,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def api_app(ctx):
     from raj_release.services.auth import create_token
-    from raj_release.services.plans import register_person
+    from raj_release.services.persons import register_person
     from raj_release.services.workers import register_worker
     from raj_release.web.app import create_app
 
@@ -26,7 +26,7 @@ def api_app(ctx):
         pytest.skip("schemathesis runs once, on SQLite")
     for wid, role in [("as.a", "as"), ("psy.a", "psy"), ("coord", "coordinator")]:
         register_worker(ctx, wid, wid.upper(), role)
-    register_person(ctx, "P-A", "haren", "as.a", "psy.a", dt.date(2026, 11, 23), needs=["housing"],
+    register_person(ctx, ref="P-A", prison="haren", as_id="as.a", psy_id="psy.a", today=dt.date(2026, 11, 23), needs=["housing"],
                     milestones=[Milestone(kind=MilestoneKind.TAP_HEARING, date=dt.date(2027, 6, 15))])
     app = create_app(ctx, secret=b"schemathesis")
     app.state.token = create_token(ctx, "coord", "schemathesis")

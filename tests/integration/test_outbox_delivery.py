@@ -26,7 +26,9 @@ import sqlalchemy as sa
 from raj_release.config import load_config
 from raj_release.notify.channels import fingerprint
 from raj_release.services.outbox import deliver, enqueue, list_outbox, outbox_counts
-from raj_release.services.plans import register_person, set_milestone, set_status
+from raj_release.services.persons import register_person
+from raj_release.services.milestones import set_milestone
+from raj_release.services.demarches import set_status
 from raj_release.services.report import overview, weekly_report
 from raj_release.services.reminders import sweep
 from raj_release.services.workers import register_worker
@@ -212,9 +214,9 @@ def register_binome(c, as_notify: list[str], psy_notify: list[str], coord_notify
 
 
 def register_subject(c, ref: str = REF, hearing: dt.date = HEARING) -> None:
-    register_person(c, ref, "lantin", "as.fr", "psy.nl", T0, situation="condamne",
+    register_person(c, ref=ref, prison="lantin", as_id="as.fr", psy_id="psy.nl", today=T0, situation="condamne",
                     needs=["housing", "cure", "income"], modality="lc", name=NAME)
-    set_milestone(c, ref, "tap_hearing", hearing, T0)
+    set_milestone(c, ref, "tap_hearing", date=hearing, today=T0)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -227,8 +229,8 @@ def test_sweep_and_delivery_to_smtp_and_http(ctx, tmp_path, smtp, http):
     register_binome(c, [mailto(port, "as@example.org")], [http.url("/workers/psy")], [http.url("/workers/coord")])
     register_subject(c)
     assert outbox_rows(c) == []  # démarches getting their first date were planned, not moved: no message
-    set_status(c, REF, "domicile_fix", "on-hold", T0, partner="cpas-test")
-    set_status(c, REF, "housing_apply", "on-hold", T0, partner="ma-test")
+    set_status(c, REF, "domicile_fix", "on-hold", today=T0, partner="cpas-test")
+    set_status(c, REF, "housing_apply", "on-hold", today=T0, partner="ma-test")
 
     clock.t = dt.datetime(2027, 3, 8, 6, 30, tzinfo=UTC)
     dry = sweep(c, SWEEP_DAY, dry_run=True)
@@ -429,7 +431,7 @@ def test_two_sweeps_the_same_day_enqueue_and_deliver_nothing_new(ctx, tmp_path, 
     c, clock = context(ctx, config_folder(tmp_path, PARTNERS(http)), dt.datetime(2026, 11, 23, 9, tzinfo=UTC))
     register_binome(c, [http.url("/as")], [http.url("/psy")], [http.url("/coord")])
     register_subject(c)
-    set_status(c, REF, "domicile_fix", "on-hold", T0, partner="cpas-test")
+    set_status(c, REF, "domicile_fix", "on-hold", today=T0, partner="cpas-test")
     clock.t = dt.datetime(2027, 3, 8, 6, 30, tzinfo=UTC)
     first = sweep(c, SWEEP_DAY)
     assert len(first.enqueued) == 4
@@ -487,9 +489,9 @@ def test_milestone_change_tells_each_member_of_the_binome(ctx, tmp_path, smtp, h
     register_binome(c, [mailto(port, "as@example.org")], [http.url("/psy")])
     register_subject(c)
     clock.t = dt.datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # Tuesday 11:00 in Brussels
-    view = set_milestone(c, REF, "tap_hearing", dt.date(2027, 8, 17), dt.date(2026, 11, 24),
+    view = set_milestone(c, REF, "tap_hearing", date=dt.date(2027, 8, 17), today=dt.date(2026, 11, 24),
                          reason="remise", actor="as.fr")
-    moved = {ch["key"]: ch for ch in view.changes if ch["old_due"]}
+    moved = {ch["key"]: ch for ch in view.as_json()["changes"] if ch["old_due"]}
     assert len(moved) >= 5
     rows = plan_moved_rows(c)
     assert sorted((r.recipient, r.language, r.role) for r in rows) == [("as.fr", "fr", "as"),
@@ -517,7 +519,7 @@ def test_milestone_change_tells_each_member_of_the_binome(ctx, tmp_path, smtp, h
     assert label(c, "tap_file", "nl") in psy["message"]
 
     # the same date again: nothing moves, nothing is sent
-    set_milestone(c, REF, "tap_hearing", dt.date(2027, 8, 17), dt.date(2026, 11, 24), reason="remise")
+    set_milestone(c, REF, "tap_hearing", date=dt.date(2027, 8, 17), today=dt.date(2026, 11, 24), reason="remise")
     assert len(plan_moved_rows(c)) == 2
 
 
@@ -530,8 +532,8 @@ def test_sudden_release_is_urgent_and_goes_out_at_once(ctx, tmp_path, http, when
     register_binome(c, [http.url("/as")], [http.url("/psy")])
     register_subject(c)
     clock.t = when
-    view = set_milestone(c, REF, "actual_release", today, today, reason="libération anticipée")
-    assert any(ch["old_due"] for ch in view.changes)
+    view = set_milestone(c, REF, "actual_release", date=today, today=today, reason="libération anticipée")
+    assert any(ch["old_due"] for ch in view.as_json()["changes"])
     rows = plan_moved_rows(c)
     assert sorted(r.recipient for r in rows) == ["as.fr", "psy.nl"]
     assert all(r.urgent and aware(r.next_attempt_at) == when for r in rows)
@@ -557,10 +559,10 @@ def test_plan_moved_on_a_quiet_day_waits_for_the_next_working_morning(ctx, tmp_p
                                                                       not_before):
     c, clock = context(ctx, config_folder(tmp_path), dt.datetime(2026, 11, 2, 9, tzinfo=UTC))
     register_binome(c, [http.url("/as")], [http.url("/psy")])
-    register_person(c, REF, "lantin", "as.fr", "psy.nl", dt.date(2026, 11, 2), needs=["housing"], modality="lc")
-    set_milestone(c, REF, "tap_hearing", HEARING, dt.date(2026, 11, 2))
+    register_person(c, ref=REF, prison="lantin", as_id="as.fr", psy_id="psy.nl", today=dt.date(2026, 11, 2), needs=["housing"], modality="lc")
+    set_milestone(c, REF, "tap_hearing", date=HEARING, today=dt.date(2026, 11, 2))
     clock.t = when
-    set_milestone(c, REF, "tap_hearing", dt.date(2027, 9, 14), today)
+    set_milestone(c, REF, "tap_hearing", date=dt.date(2027, 9, 14), today=today)
     rows = plan_moved_rows(c)
     assert sorted(r.recipient for r in rows) == ["as.fr", "psy.nl"]
     assert all(not r.urgent and aware(r.next_attempt_at) == not_before for r in rows)
@@ -576,22 +578,22 @@ def test_plan_moved_on_a_quiet_day_waits_for_the_next_working_morning(ctx, tmp_p
 # Each member of the binôme has their own record of the points sent (last_as_point, last_psy_point), so a
 # second sweep the same day that can only enqueue one member's digest does not lose the other's point.
 def test_second_sweep_the_same_day_does_not_lose_a_point_for_the_other_member(ctx, tmp_path, http):
-    from raj_release.services.plans import pin_due
+    from raj_release.services.demarches import pin_due
 
     c, clock = context(ctx, config_folder(tmp_path), dt.datetime(2026, 11, 23, 9, tzinfo=UTC))
     register_worker(c, "as.fr", "Amélie Dupont", "as", "fr", [http.url("/as")])
     register_worker(c, "psy.one", "Psy Un", "psy", "fr", [http.url("/psy1")])
     register_worker(c, "psy.two", "Psy Deux", "psy", "fr", [http.url("/psy2")])
-    register_person(c, "P1", "lantin", "as.fr", "psy.one", T0)
-    set_milestone(c, "P1", "tap_hearing", HEARING, T0)
+    register_person(c, ref="P1", prison="lantin", as_id="as.fr", psy_id="psy.one", today=T0)
+    set_milestone(c, "P1", "tap_hearing", date=HEARING, today=T0)
     clock.t = dt.datetime(2027, 3, 8, 6, 30, tzinfo=UTC)
     first = sweep(c, SWEEP_DAY)  # the morning sweep: as.fr has a digest today
     assert ("digest", "as.fr") in {(x.kind, x.recipient) for x in first.enqueued}
     # later that day, a person of as.fr with another psychologue; its BIN démarche is due in 5 working days
-    register_person(c, "P2", "lantin", "as.fr", "psy.two", SWEEP_DAY)
-    set_milestone(c, "P2", "tap_hearing", dt.date(2027, 12, 15), SWEEP_DAY)
+    register_person(c, ref="P2", prison="lantin", as_id="as.fr", psy_id="psy.two", today=SWEEP_DAY)
+    set_milestone(c, "P2", "tap_hearing", date=dt.date(2027, 12, 15), today=SWEEP_DAY)
     due = c.config.calendar.add_working_days(SWEEP_DAY, 5)
-    pin_due(c, "P2", "consent_sharing", due, SWEEP_DAY)
+    pin_due(c, "P2", "consent_sharing", due=due, today=SWEEP_DAY)
     second = sweep(c, SWEEP_DAY)  # e.g. `raj remind` run by hand after the registration
     decided = {x.recipient: [i["person"] + ":" + i["key"] for i in x.items] for x in second.messages}
     assert "P2:consent_sharing" in decided["as.fr"] and "P2:consent_sharing" in decided["psy.two"]

@@ -12,17 +12,12 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from raj_release.domain.enums import FINAL_STATUSES, Status
+from raj_release.domain.enums import Status
+from raj_release.domain.demarches import FINAL_STATUSES
 from raj_release.errors import Conflict, NotFound, RajError
-from raj_release.services.plans import (
-    list_overdue,
-    pin_due,
-    register_person,
-    set_milestone,
-    set_status,
-    show_plan,
-    unpin,
-)
+from raj_release.services.demarches import list_overdue, pin_due, set_status, unpin
+from raj_release.services.persons import register_person, show_plan
+from raj_release.services.milestones import set_milestone
 from raj_release.services.workers import ensure_organisation, register_worker
 from raj_release.store import models as m
 
@@ -88,10 +83,10 @@ def new_person(ctx, binome, ref="P-001", hearing=HEARING, today=TODAY, **kw):
     as_id, psy_id = binome
     kw.setdefault("needs", NEEDS)
     kw.setdefault("modality", "lc")
-    register_person(ctx, ref, "haren", as_id, psy_id, today, **kw)
+    register_person(ctx, ref=ref, prison="haren", as_id=as_id, psy_id=psy_id, today=today, **kw)
     if hearing is None:
-        return show_plan(ctx, ref, today)
-    return set_milestone(ctx, ref, "tap_hearing", hearing, today)
+        return show_plan(ctx, ref, today=today)
+    return set_milestone(ctx, ref, "tap_hearing", date=hearing, today=today)
 
 
 def expect_refused(ctx, exc_type, match, fn, *args, **kwargs) -> str:
@@ -113,13 +108,13 @@ def expect_refused(ctx, exc_type, match, fn, *args, **kwargs) -> str:
 
 def test_register_person_writes_person_intake_plan_and_one_event(ctx, binome):
     mark = last_event_id(ctx)
-    view = register_person(ctx, "P-001", "haren", *binome, TODAY, needs=["housing", "income"], modality="lc",
+    view = register_person(ctx, ref="P-001", prison="haren", as_id=binome[0], psy_id=binome[1], today=TODAY, needs=["housing", "income"], modality="lc",
                            actor="as.test")
     p = person_row(ctx, "P-001")
     assert (p.prison, p.as_id, p.psy_id, p.version, p.situation) == ("haren", "as.test", "psy.test", 1, "condamne")
     assert sorted(p.needs) == ["housing", "income"]
-    assert view.person["version"] == 1 and view.mode == "full"
-    assert [(x["kind"], x["date"]) for x in view.milestones] == [("intake", TODAY.isoformat())]
+    assert view.as_json()["person"]["version"] == 1 and view.mode == "full"
+    assert [(x["kind"], x["date"]) for x in view.as_json()["milestones"]] == [("intake", TODAY.isoformat())]
     rows = demarche_rows(ctx, "P-001")
     assert set(rows) == {d.key for d in view.demarches}
     assert {"housing_apply", "ris_prepare", "intake_fiche"} <= set(rows) and "cure_apply" not in rows
@@ -148,18 +143,18 @@ GOOD = dict(ref="P-NEW", prison="haren", as_id="as.test", psy_id="psy.test", nee
 
 @pytest.mark.parametrize("change, exc_type, match", [
     (dict(prison="alcatraz"), RajError, "unknown prison 'alcatraz'"),
-    (dict(as_id="as.nobody"), NotFound, "--as: unknown worker 'as.nobody'"),
-    (dict(psy_id="psy.nobody"), NotFound, "--psy: unknown worker 'psy.nobody'"),
-    (dict(as_id="psy.test"), RajError, "--as: worker 'psy.test' is psy"),
-    (dict(psy_id="as.test"), RajError, "--psy: worker 'as.test' is as"),
-    (dict(as_id="coord.test"), RajError, "--as: worker 'coord.test' is coordinator"),
+    (dict(as_id="as.nobody"), NotFound, "as_id: unknown worker 'as.nobody'"),
+    (dict(psy_id="psy.nobody"), NotFound, "psy_id: unknown worker 'psy.nobody'"),
+    (dict(as_id="psy.test"), RajError, "as_id: worker 'psy.test' is psy"),
+    (dict(psy_id="as.test"), RajError, "psy_id: worker 'as.test' is as"),
+    (dict(as_id="coord.test"), RajError, "as_id: worker 'coord.test' is coordinator"),
     (dict(psy_id="psy.autre"), RajError, "different organisations"),
     (dict(ref="P-001"), Conflict, "person 'P-001' already exists"),
-    (dict(needs=["housing", "money"]), RajError, "--needs: unknown value 'money'"),
-    (dict(situation="libre"), RajError, "--situation: unknown value 'libre'"),
-    (dict(language="en"), RajError, "--lang: unknown value 'en'"),
-    (dict(modality="bracelet"), RajError, "--modality: unknown value 'bracelet'"),
-    (dict(procedure="tpi"), RajError, "--procedure: unknown value 'tpi'"),
+    (dict(needs=["housing", "money"]), RajError, "needs: unknown value 'money'"),
+    (dict(situation="libre"), RajError, "situation: unknown value 'libre'"),
+    (dict(language="en"), RajError, "language: unknown value 'en'"),
+    (dict(modality="bracelet"), RajError, "modality: unknown value 'bracelet'"),
+    (dict(procedure="tpi"), RajError, "procedure: unknown value 'tpi'"),
     (dict(ref="bad ref!"), RajError, "is not a valid reference"),
 ], ids=["prison", "as-unknown", "psy-unknown", "as-is-psy", "psy-is-as", "as-is-coordinator", "two-orgs",
         "duplicate-ref", "need", "situation", "lang", "modality", "procedure", "ref"])
@@ -168,8 +163,7 @@ def test_register_person_refuses_bad_input_and_writes_nothing(ctx, binome, other
     new_person(ctx, binome, "P-001")
     before_p1 = person_row(ctx, "P-001").__dict__.copy()
     args = {**GOOD, **change}
-    expect_refused(ctx, exc_type, match, register_person, ctx, args.pop("ref"), args.pop("prison"),
-                   args.pop("as_id"), args.pop("psy_id"), TODAY, **args)
+    expect_refused(ctx, exc_type, match, register_person, ctx, today=TODAY, **args)
     after_p1 = person_row(ctx, "P-001").__dict__
     assert {k: v for k, v in after_p1.items() if not k.startswith("_")} == {
         k: v for k, v in before_p1.items() if not k.startswith("_")}
@@ -183,8 +177,8 @@ def test_register_person_counts_unchanged_after_every_refusal(ctx, binome):
                    dict(needs=["flying"])):
         args = {**GOOD, **kwargs}
         with pytest.raises(RajError):
-            register_person(ctx, args.pop("ref"), args.pop("prison"), args.pop("as_id"), args.pop("psy_id"),
-                            TODAY, **args)
+            register_person(ctx, ref=args.pop("ref"), prison=args.pop("prison"), as_id=args.pop("as_id"), psy_id=args.pop("psy_id"),
+                            today=TODAY, **args)
     assert counts(ctx) == before
 
 
@@ -194,16 +188,16 @@ def test_register_person_counts_unchanged_after_every_refusal(ctx, binome):
 
 def test_tap_postponed_two_months_moves_every_open_t_demarche(ctx, binome, templates):
     new_person(ctx, binome, "P-001", hearing=dt.date(2027, 6, 15))
-    set_status(ctx, "P-001", "intake_fiche", "completed", TODAY, actor="as.test")
-    set_status(ctx, "P-001", "housing_longterm", "cancelled", TODAY, reason="hébergé par sa sœur")
-    set_status(ctx, "P-001", "eid_check", "in-progress", TODAY)
-    set_status(ctx, "P-001", "domicile_fix", "on-hold", TODAY, partner="cpas-demo")
-    before = pin_due(ctx, "P-001", "tap_debrief", dt.date(2027, 7, 1), TODAY, reason="date de l'avocat")
-    version = before.person["version"]
+    set_status(ctx, "P-001", "intake_fiche", "completed", today=TODAY, actor="as.test")
+    set_status(ctx, "P-001", "housing_longterm", "cancelled", today=TODAY, reason="hébergé par sa sœur")
+    set_status(ctx, "P-001", "eid_check", "in-progress", today=TODAY)
+    set_status(ctx, "P-001", "domicile_fix", "on-hold", today=TODAY, partner="cpas-demo")
+    before = pin_due(ctx, "P-001", "tap_debrief", due=dt.date(2027, 7, 1), today=TODAY, reason="date de l'avocat")
+    version = before.as_json()["person"]["version"]
     mark = last_event_id(ctx)
     pid = person_row(ctx, "P-001").id
 
-    view = set_milestone(ctx, "P-001", "tap_hearing", dt.date(2027, 8, 17), TODAY,
+    view = set_milestone(ctx, "P-001", "tap_hearing", date=dt.date(2027, 8, 17), today=TODAY,
                          reason="remise: plan à compléter", actor="psy.test")
 
     old, new = dues(before), dues(view)
@@ -225,16 +219,16 @@ def test_tap_postponed_two_months_moves_every_open_t_demarche(ctx, binome, templ
     assert after["tap_debrief"].pinned and after["tap_debrief"].due == dt.date(2027, 7, 1)
 
     moved = {k for k in old if old[k] != new[k]}
-    assert view.changes == [c for c in view.changes if c["key"] in moved]
-    assert {c["key"]: (c["old_due"], c["new_due"]) for c in view.changes} == {
+    assert view.as_json()["changes"] == [c for c in view.as_json()["changes"] if c["key"] in moved]
+    assert {c["key"]: (c["old_due"], c["new_due"]) for c in view.as_json()["changes"]} == {
         k: (iso(old[k]), iso(new[k])) for k in moved}
-    assert len(view.changes) == len(moved)
+    assert len(view.as_json()["changes"]) == len(moved)
 
     # the database holds what the view says
     rows = demarche_rows(ctx, "P-001")
     assert {k: r.due for k, r in rows.items()} == new
-    assert person_row(ctx, "P-001").version == version + 1 == view.person["version"]
-    ms = {x["kind"]: x for x in view.milestones}
+    assert person_row(ctx, "P-001").version == version + 1 == view.as_json()["person"]["version"]
+    ms = {x["kind"]: x for x in view.as_json()["milestones"]}
     assert ms["tap_hearing"]["date"] == "2027-08-17" and ms["tap_hearing"]["updated_by"] == "psy.test"
 
     events = events_since(ctx, mark)
@@ -255,9 +249,9 @@ def test_tap_postponed_two_months_moves_every_open_t_demarche(ctx, binome, templ
 def test_first_hearing_records_milestone_without_old_value(ctx, binome):
     new_person(ctx, binome, "P-001", hearing=None)
     # a condamné with no hearing and no release date: nothing to plan against yet
-    assert all(d.due is None for d in show_plan(ctx, "P-001", TODAY).demarches)
+    assert all(d.due is None for d in show_plan(ctx, "P-001", today=TODAY).demarches)
     mark = last_event_id(ctx)
-    view = set_milestone(ctx, "P-001", "tap_hearing", HEARING, TODAY, certainty="expected", actor="as.test")
+    view = set_milestone(ctx, "P-001", "tap_hearing", date=HEARING, today=TODAY, certainty="expected", actor="as.test")
     events = events_since(ctx, mark)
     ms = [e for e in events if e["action"] == "milestone.set"]
     assert len(ms) == 1 and ms[0]["old"] is None and ms[0]["reason"] is None
@@ -267,7 +261,7 @@ def test_first_hearing_records_milestone_without_old_value(ctx, binome):
     sched = [e for e in events if e["action"] == "plan.scheduled"]
     assert len(sched) == 1 and sched[0]["reason"] == f"tap_hearing set to {HEARING.isoformat()}"
     dated = sched[0]["new"]["dated"]
-    assert set(dated) == {c["key"] for c in view.changes} == {d.key for d in view.demarches}
+    assert set(dated) == {c["key"] for c in view.as_json()["changes"]} == {d.key for d in view.demarches}
     assert all(dated[d.key] == d.due.isoformat() for d in view.demarches)
     assert {e["action"] for e in events} == {"milestone.set", "plan.scheduled"}
 
@@ -279,14 +273,14 @@ def test_first_hearing_records_milestone_without_old_value(ctx, binome):
 ])
 def test_window_out_of_order_is_refused_and_writes_nothing(ctx, binome, earliest, latest, match):
     new_person(ctx, binome, "P-001", hearing=dt.date(2027, 6, 15))
-    expect_refused(ctx, RajError, match, set_milestone, ctx, "P-001", "tap_hearing", HEARING, TODAY,
+    expect_refused(ctx, RajError, match, set_milestone, ctx, "P-001", "tap_hearing", date=HEARING, today=TODAY,
                    earliest=earliest, latest=latest, certainty="expected")
 
 
 def test_window_plans_pre_hearing_demarches_against_the_earliest_date(ctx, binome, calendar):
     plain = new_person(ctx, binome, "P-001")
     lo = HEARING - D(28)
-    view = set_milestone(ctx, "P-001", "tap_hearing", HEARING, TODAY, earliest=lo, latest=HEARING + D(14),
+    view = set_milestone(ctx, "P-001", "tap_hearing", date=HEARING, today=TODAY, earliest=lo, latest=HEARING + D(14),
                          certainty="expected")
     after = {d.key: d for d in view.demarches}
     # tap_attest (T-10, nothing depends on it) and tap_debrief (T+15, after the hearing)
@@ -294,16 +288,16 @@ def test_window_plans_pre_hearing_demarches_against_the_earliest_date(ctx, binom
     assert after["tap_debrief"].due == calendar.previous_working_day(HEARING + D(15))
     assert after["tap_debrief"].due == dues(plain)["tap_debrief"]
     assert after["tap_attest"].due < dues(plain)["tap_attest"]
-    assert {x["kind"]: (x["earliest"], x["latest"]) for x in view.milestones}["tap_hearing"] == (
+    assert {x["kind"]: (x["earliest"], x["latest"]) for x in view.as_json()["milestones"]}["tap_hearing"] == (
         lo.isoformat(), (HEARING + D(14)).isoformat())
 
 
 @pytest.mark.parametrize("call, exc_type, match", [
-    (lambda ctx: set_milestone(ctx, "NOBODY", "tap_hearing", HEARING, TODAY), NotFound, "person 'NOBODY'"),
-    (lambda ctx: set_milestone(ctx, "P-001", "hearing", HEARING, TODAY), RajError,
-     "milestone kind: unknown value 'hearing'"),
-    (lambda ctx: set_milestone(ctx, "P-001", "tap_hearing", HEARING, TODAY, certainty="sure"), RajError,
-     "--certainty: unknown value 'sure'"),
+    (lambda ctx: set_milestone(ctx, "NOBODY", "tap_hearing", date=HEARING, today=TODAY), NotFound, "person 'NOBODY'"),
+    (lambda ctx: set_milestone(ctx, "P-001", "hearing", date=HEARING, today=TODAY), RajError,
+     "kind: unknown value 'hearing'"),
+    (lambda ctx: set_milestone(ctx, "P-001", "tap_hearing", date=HEARING, today=TODAY, certainty="sure"), RajError,
+     "certainty: unknown value 'sure'"),
 ], ids=["person", "kind", "certainty"])
 def test_set_milestone_refuses_unknown_codes(ctx, binome, call, exc_type, match):
     new_person(ctx, binome, "P-001")
@@ -318,11 +312,11 @@ def test_status_change_writes_one_event(ctx, binome):
     new_person(ctx, binome, "P-001")
     pid = person_row(ctx, "P-001").id
     mark = last_event_id(ctx)
-    v = set_status(ctx, "P-001", "domicile_fix", "on-hold", TODAY, partner="cpas-demo", actor="as.test")
+    v = set_status(ctx, "P-001", "domicile_fix", "on-hold", today=TODAY, partner="cpas-demo", actor="as.test")
     assert (v.status, v.partner, v.reason) == ("on-hold", "cpas-demo", None)
-    v = set_status(ctx, "P-001", "domicile_fix", "in-progress", TODAY, actor="as.test")
+    v = set_status(ctx, "P-001", "domicile_fix", "in-progress", today=TODAY, actor="as.test")
     assert (v.status, v.partner) == ("in-progress", None)
-    v = set_status(ctx, "P-001", "domicile_fix", "completed", TODAY, actor="psy.test")
+    v = set_status(ctx, "P-001", "domicile_fix", "completed", today=TODAY, actor="psy.test")
     assert v.status == "completed"
     row = demarche_rows(ctx, "P-001")["domicile_fix"]
     assert row.status == "completed" and row.completed_at is not None and row.partner_id is None
@@ -343,14 +337,14 @@ def test_status_change_writes_one_event(ctx, binome):
                                             ("failed", "")])
 def test_cancelled_and_failed_need_a_reason(ctx, binome, status, reason):
     new_person(ctx, binome, "P-001")
-    expect_refused(ctx, RajError, "--reason", set_status, ctx, "P-001", "housing_longterm", status, TODAY,
+    expect_refused(ctx, RajError, "reason: ", set_status, ctx, "P-001", "housing_longterm", status, today=TODAY,
                    reason=reason)
 
 
 def test_cancelled_with_reason_is_recorded(ctx, binome):
     new_person(ctx, binome, "P-001")
     mark = last_event_id(ctx)
-    v = set_status(ctx, "P-001", "housing_longterm", "cancelled", TODAY, reason="hébergé par sa sœur",
+    v = set_status(ctx, "P-001", "housing_longterm", "cancelled", today=TODAY, reason="hébergé par sa sœur",
                    actor="as.test")
     assert (v.status, v.reason) == ("cancelled", "hébergé par sa sœur")
     [ev] = events_since(ctx, mark)
@@ -362,20 +356,20 @@ def test_cancelled_with_reason_is_recorded(ctx, binome):
 
 def test_completed_cannot_become_cancelled(ctx, binome):
     new_person(ctx, binome, "P-001")
-    set_status(ctx, "P-001", "eid_check", "completed", TODAY)
+    set_status(ctx, "P-001", "eid_check", "completed", today=TODAY)
     expect_refused(ctx, Conflict, "it cannot become cancelled", set_status, ctx, "P-001", "eid_check",
-                   "cancelled", TODAY, reason="plus nécessaire")
+                   "cancelled", today=TODAY, reason="plus nécessaire")
     expect_refused(ctx, Conflict, "it cannot become planned", set_status, ctx, "P-001", "eid_check",
-                   "planned", TODAY, reason="erreur")
+                   "planned", today=TODAY, reason="erreur")
 
 
 def test_reopening_a_completed_demarche_needs_a_reason(ctx, binome):
     new_person(ctx, binome, "P-001")
-    set_status(ctx, "P-001", "eid_check", "completed", TODAY)
+    set_status(ctx, "P-001", "eid_check", "completed", today=TODAY)
     expect_refused(ctx, RajError, "reopening a completed démarche needs a reason", set_status, ctx, "P-001",
-                   "eid_check", "in-progress", TODAY)
+                   "eid_check", "in-progress", today=TODAY)
     mark = last_event_id(ctx)
-    v = set_status(ctx, "P-001", "eid_check", "in-progress", TODAY, reason="eID perdue", actor="as.test")
+    v = set_status(ctx, "P-001", "eid_check", "in-progress", today=TODAY, reason="eID perdue", actor="as.test")
     assert (v.status, v.reason) == ("in-progress", "eID perdue")
     row = demarche_rows(ctx, "P-001")["eid_check"]
     assert row.completed_at is None and row.status == "in-progress"
@@ -385,10 +379,10 @@ def test_reopening_a_completed_demarche_needs_a_reason(ctx, binome):
 
 def test_reopening_a_cancelled_demarche_needs_a_reason(ctx, binome):
     new_person(ctx, binome, "P-001")
-    set_status(ctx, "P-001", "housing_longterm", "cancelled", TODAY, reason="hébergé")
+    set_status(ctx, "P-001", "housing_longterm", "cancelled", today=TODAY, reason="hébergé")
     expect_refused(ctx, RajError, "reopening a cancelled démarche needs a reason", set_status, ctx, "P-001",
-                   "housing_longterm", "planned", TODAY)
-    v = set_status(ctx, "P-001", "housing_longterm", "planned", TODAY, reason="la sœur ne peut plus")
+                   "housing_longterm", "planned", today=TODAY)
+    v = set_status(ctx, "P-001", "housing_longterm", "planned", today=TODAY, reason="la sœur ne peut plus")
     assert v.status == "planned"
 
 
@@ -396,11 +390,11 @@ def test_an_overdue_demarche_can_be_completed(ctx, binome):
     view = new_person(ctx, binome, "P-001")
     due = dues(view)["intake_fiche"]
     later = due + D(20)
-    assert [d.overdue for d in show_plan(ctx, "P-001", later).demarches if d.key == "intake_fiche"] == [True]
-    assert ("P-001", "intake_fiche") in {(r.person, r.key) for r in list_overdue(ctx, later)}
-    v = set_status(ctx, "P-001", "intake_fiche", "completed", later)
+    assert [d.overdue for d in show_plan(ctx, "P-001", today=later).demarches if d.key == "intake_fiche"] == [True]
+    assert ("P-001", "intake_fiche") in {(r.person, r.key) for r in list_overdue(ctx, today=later)}
+    v = set_status(ctx, "P-001", "intake_fiche", "completed", today=later)
     assert (v.status, v.overdue, v.due) == ("completed", False, due)
-    assert ("P-001", "intake_fiche") not in {(r.person, r.key) for r in list_overdue(ctx, later)}
+    assert ("P-001", "intake_fiche") not in {(r.person, r.key) for r in list_overdue(ctx, today=later)}
 
 
 @pytest.mark.parametrize("status, reason, partner", [
@@ -409,9 +403,9 @@ def test_an_overdue_demarche_can_be_completed(ctx, binome):
 ])
 def test_same_status_twice_is_a_noop(ctx, binome, status, reason, partner):
     new_person(ctx, binome, "P-001")
-    set_status(ctx, "P-001", "eid_check", status, TODAY, reason=reason, partner=partner)
+    set_status(ctx, "P-001", "eid_check", status, today=TODAY, reason=reason, partner=partner)
     before = snapshot(ctx)
-    v = set_status(ctx, "P-001", "eid_check", status, TODAY, reason=reason, partner=partner)
+    v = set_status(ctx, "P-001", "eid_check", status, today=TODAY, reason=reason, partner=partner)
     assert v.status == status
     assert snapshot(ctx) == before  # no event, no version bump, no updated_at change
 
@@ -420,9 +414,9 @@ def test_a_partner_only_goes_with_on_hold_and_must_exist(ctx, binome):
     new_person(ctx, binome, "P-001")
     before = snapshot(ctx)
     with pytest.raises(RajError, match="only a démarche on hold waits on a partner"):
-        set_status(ctx, "P-001", "eid_check", "in-progress", TODAY, partner="commune-demo")
+        set_status(ctx, "P-001", "eid_check", "in-progress", today=TODAY, partner="commune-demo")
     with pytest.raises(RajError, match="unknown partner 'nobody'"):
-        set_status(ctx, "P-001", "eid_check", "on-hold", TODAY, partner="nobody")
+        set_status(ctx, "P-001", "eid_check", "on-hold", today=TODAY, partner="nobody")
     assert snapshot(ctx) == before
 
 
@@ -433,7 +427,7 @@ def test_a_partner_only_goes_with_on_hold_and_must_exist(ctx, binome):
 ])
 def test_set_status_refuses_unknown_codes(ctx, binome, key, status, exc_type, match):
     new_person(ctx, binome, "P-001")
-    expect_refused(ctx, exc_type, match, set_status, ctx, "P-001", key, status, TODAY)
+    expect_refused(ctx, exc_type, match, set_status, ctx, "P-001", key, status, today=TODAY)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -452,10 +446,10 @@ def test_set_status_refuses_unknown_codes(ctx, binome, key, status, exc_type, ma
 def test_pin_on_a_day_off_is_refused_naming_it(ctx, binome, calendar, day, name):
     new_person(ctx, binome, "P-001")
     if name is None:
-        assert pin_due(ctx, "P-001", "tap_attest", day, TODAY).person["version"] == 3
+        assert pin_due(ctx, "P-001", "tap_attest", due=day, today=TODAY).as_json()["person"]["version"] == 3
         return
     msg = expect_refused(ctx, RajError, f"{day.isoformat()} is not a working day", pin_due, ctx, "P-001",
-                         "tap_attest", day, TODAY)
+                         "tap_attest", due=day, today=TODAY)
     assert calendar.closure_name(day) in msg
     if name != "week-end":
         assert name in msg
@@ -466,19 +460,19 @@ def test_pin_on_a_day_off_is_refused_naming_it(ctx, binome, calendar, day, name)
                                             ("failed", "refus")])
 def test_pin_of_a_finished_demarche_is_refused(ctx, binome, status, reason):
     new_person(ctx, binome, "P-001")
-    set_status(ctx, "P-001", "tap_attest", status, TODAY, reason=reason)
+    set_status(ctx, "P-001", "tap_attest", status, today=TODAY, reason=reason)
     expect_refused(ctx, Conflict, f"is {status}: a finished démarche keeps its date", pin_due, ctx, "P-001",
-                   "tap_attest", dt.date(2027, 8, 2), TODAY)
+                   "tap_attest", due=dt.date(2027, 8, 2), today=TODAY)
 
 
 def test_pin_refuses_unknown_person_and_demarche(ctx, binome):
     new_person(ctx, binome, "P-001")
-    expect_refused(ctx, NotFound, "person 'P-404'", pin_due, ctx, "P-404", "tap_attest", dt.date(2027, 8, 2),
-                   TODAY)
+    expect_refused(ctx, NotFound, "person 'P-404'", pin_due, ctx, "P-404", "tap_attest", due=dt.date(2027, 8, 2),
+                   today=TODAY)
     expect_refused(ctx, NotFound, "unknown démarche 'tap_atest'", pin_due, ctx, "P-001", "tap_atest",
-                   dt.date(2027, 8, 2), TODAY)
+                   due=dt.date(2027, 8, 2), today=TODAY)
     expect_refused(ctx, NotFound, "not in the plan", pin_due, ctx, "P-001", "debt_inventory",
-                   dt.date(2027, 8, 2), TODAY)
+                   due=dt.date(2027, 8, 2), today=TODAY)
 
 
 def test_pin_moves_prerequisites_before_the_pinned_start(ctx, binome, calendar, templates):
@@ -488,7 +482,7 @@ def test_pin_moves_prerequisites_before_the_pinned_start(ctx, binome, calendar, 
     pinned_at = dt.date(2027, 6, 1)
     assert pinned_at < dues(plan0)["tap_file"]
     mark = last_event_id(ctx)
-    view = pin_due(ctx, "P-001", "tap_file", pinned_at, TODAY, reason="audience préparatoire", actor="as.test")
+    view = pin_due(ctx, "P-001", "tap_file", due=pinned_at, today=TODAY, reason="audience préparatoire", actor="as.test")
     by = {d.key: d for d in view.demarches}
     tf = by["tap_file"]
     assert (tf.due, tf.pinned, tf.compressed) == (pinned_at, True, False)
@@ -503,7 +497,7 @@ def test_pin_moves_prerequisites_before_the_pinned_start(ctx, binome, calendar, 
                 assert by[p].due <= d.start, f"{p} is due after {d.key} starts"
     moved = {k for k in dues(plan0) if dues(plan0)[k] != dues(view)[k]} - {"tap_file"}
     assert {"housing_apply", "cure_interview", "cure_apply", "housing_plan", "eid_check"} <= moved
-    assert {c["key"] for c in view.changes} == moved
+    assert {c["key"] for c in view.as_json()["changes"]} == moved
     events = events_since(ctx, mark)
     assert events[0] == {"actor": "as.test", "action": "demarche.pinned", "entity": "demarche", "key": "tap_file",
                          "person_id": pid, "reason": "audience préparatoire",
@@ -519,20 +513,20 @@ def test_pin_moves_prerequisites_before_the_pinned_start(ctx, binome, calendar, 
 
 def test_pinned_date_survives_a_milestone_change_and_unpin_gives_it_back(ctx, binome):
     plan0 = new_person(ctx, binome, "P-001")
-    pin_due(ctx, "P-001", "tap_attest", dt.date(2027, 8, 30), TODAY)
-    v = set_milestone(ctx, "P-001", "tap_hearing", HEARING + D(63), TODAY, reason="remise")
+    pin_due(ctx, "P-001", "tap_attest", due=dt.date(2027, 8, 30), today=TODAY)
+    v = set_milestone(ctx, "P-001", "tap_hearing", date=HEARING + D(63), today=TODAY, reason="remise")
     ta = {d.key: d for d in v.demarches}["tap_attest"]
     assert (ta.due, ta.pinned) == (dt.date(2027, 8, 30), True)
-    assert "tap_attest" not in {c["key"] for c in v.changes}
-    v = set_milestone(ctx, "P-001", "tap_hearing", HEARING, TODAY, reason="retour à la date initiale")
+    assert "tap_attest" not in {c["key"] for c in v.as_json()["changes"]}
+    v = set_milestone(ctx, "P-001", "tap_hearing", date=HEARING, today=TODAY, reason="retour à la date initiale")
     assert dues(v)["tap_attest"] == dt.date(2027, 8, 30)
     pid = person_row(ctx, "P-001").id
     mark = last_event_id(ctx)
-    v = unpin(ctx, "P-001", "tap_attest", TODAY, actor="psy.test")
+    v = unpin(ctx, "P-001", "tap_attest", today=TODAY, actor="psy.test")
     ta = {d.key: d for d in v.demarches}["tap_attest"]
     assert not ta.pinned and ta.due == dues(plan0)["tap_attest"]
     assert dues(v) == dues(plan0)  # back to the plan as it was before pinning
-    assert v.changes == [{"key": "tap_attest", "old_due": "2027-08-30", "new_due": iso(dues(plan0)["tap_attest"])}]
+    assert v.as_json()["changes"] == [{"key": "tap_attest", "old_due": "2027-08-30", "new_due": iso(dues(plan0)["tap_attest"])}]
     events = events_since(ctx, mark)
     assert events == [
         {"actor": "psy.test", "action": "demarche.unpinned", "entity": "demarche", "key": "tap_attest",
@@ -546,7 +540,7 @@ def test_pinned_date_survives_a_milestone_change_and_unpin_gives_it_back(ctx, bi
 
 def test_unpin_of_a_demarche_that_is_not_pinned_is_refused(ctx, binome):
     new_person(ctx, binome, "P-001")
-    expect_refused(ctx, Conflict, "is not pinned", unpin, ctx, "P-001", "tap_attest", TODAY)
+    expect_refused(ctx, Conflict, "is not pinned", unpin, ctx, "P-001", "tap_attest", today=TODAY)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -557,32 +551,32 @@ def test_person_version_increments_on_each_change_only(ctx, binome):
     def version():
         return person_row(ctx, "P-001").version
 
-    register_person(ctx, "P-001", "haren", *binome, TODAY, needs=NEEDS, modality="lc")
+    register_person(ctx, ref="P-001", prison="haren", as_id=binome[0], psy_id=binome[1], today=TODAY, needs=NEEDS, modality="lc")
     assert version() == 1
     steps = [
-        lambda: set_milestone(ctx, "P-001", "tap_hearing", HEARING, TODAY),
-        lambda: set_milestone(ctx, "P-001", "expected_release", HEARING + D(30), TODAY, certainty="estimated"),
-        lambda: set_status(ctx, "P-001", "intake_fiche", "completed", TODAY),
-        lambda: set_status(ctx, "P-001", "eid_check", "on-hold", TODAY, partner="commune-demo"),
-        lambda: pin_due(ctx, "P-001", "tap_attest", dt.date(2027, 8, 30), TODAY),
-        lambda: unpin(ctx, "P-001", "tap_attest", TODAY),
-        lambda: set_status(ctx, "P-001", "intake_fiche", "in-progress", TODAY, reason="à refaire"),
+        lambda: set_milestone(ctx, "P-001", "tap_hearing", date=HEARING, today=TODAY),
+        lambda: set_milestone(ctx, "P-001", "expected_release", date=HEARING + D(30), today=TODAY, certainty="estimated"),
+        lambda: set_status(ctx, "P-001", "intake_fiche", "completed", today=TODAY),
+        lambda: set_status(ctx, "P-001", "eid_check", "on-hold", today=TODAY, partner="commune-demo"),
+        lambda: pin_due(ctx, "P-001", "tap_attest", due=dt.date(2027, 8, 30), today=TODAY),
+        lambda: unpin(ctx, "P-001", "tap_attest", today=TODAY),
+        lambda: set_status(ctx, "P-001", "intake_fiche", "in-progress", today=TODAY, reason="à refaire"),
     ]
     for i, step in enumerate(steps, start=2):
         step()
         assert version() == i
     # reads, no-ops and refusals leave it alone
-    show_plan(ctx, "P-001", TODAY)
-    list_overdue(ctx, TODAY + D(400))
-    set_status(ctx, "P-001", "eid_check", "on-hold", TODAY, partner="commune-demo")
-    for bad in (lambda: set_status(ctx, "P-001", "eid_check", "cancelled", TODAY),
-                lambda: unpin(ctx, "P-001", "tap_attest", TODAY),
-                lambda: pin_due(ctx, "P-001", "tap_attest", dt.date(2027, 7, 21), TODAY),
-                lambda: set_milestone(ctx, "P-001", "tap_hearing", HEARING, TODAY, earliest=HEARING + D(1))):
+    show_plan(ctx, "P-001", today=TODAY)
+    list_overdue(ctx, today=TODAY + D(400))
+    set_status(ctx, "P-001", "eid_check", "on-hold", today=TODAY, partner="commune-demo")
+    for bad in (lambda: set_status(ctx, "P-001", "eid_check", "cancelled", today=TODAY),
+                lambda: unpin(ctx, "P-001", "tap_attest", today=TODAY),
+                lambda: pin_due(ctx, "P-001", "tap_attest", due=dt.date(2027, 7, 21), today=TODAY),
+                lambda: set_milestone(ctx, "P-001", "tap_hearing", date=HEARING, today=TODAY, earliest=HEARING + D(1))):
         with pytest.raises(RajError):
             bad()
     assert version() == len(steps) + 1
-    assert show_plan(ctx, "P-001", TODAY).person["version"] == len(steps) + 1
+    assert show_plan(ctx, "P-001", today=TODAY).as_json()["person"]["version"] == len(steps) + 1
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -594,24 +588,24 @@ def file_active(ctx, binome):
     """Two persons of two binômes in two prisons; P-001 has one démarche due on 24/12/2026."""
     register_worker(ctx, "as.two", "AS Deux", "as")
     register_worker(ctx, "psy.two", "Psy Deux", "psy")
-    register_person(ctx, "P-001", "haren", *binome, TODAY, needs=["housing", "income"], modality="lc")
-    set_milestone(ctx, "P-001", "tap_hearing", dt.date(2027, 6, 15), TODAY)
-    register_person(ctx, "P-002", "saint-gilles", "as.two", "psy.two", TODAY, needs=["cure"], modality="se")
-    set_milestone(ctx, "P-002", "tap_hearing", dt.date(2027, 5, 18), TODAY)
-    pin_due(ctx, "P-001", "adm_dates_check", dt.date(2026, 12, 24), TODAY)
-    set_status(ctx, "P-001", "intake_fiche", "completed", TODAY)
-    set_status(ctx, "P-002", "intake_fiche", "cancelled", TODAY, reason="déjà fait par la prison")
-    set_status(ctx, "P-002", "eid_check", "on-hold", TODAY, partner="commune-demo")
+    register_person(ctx, ref="P-001", prison="haren", as_id=binome[0], psy_id=binome[1], today=TODAY, needs=["housing", "income"], modality="lc")
+    set_milestone(ctx, "P-001", "tap_hearing", date=dt.date(2027, 6, 15), today=TODAY)
+    register_person(ctx, ref="P-002", prison="saint-gilles", as_id="as.two", psy_id="psy.two", today=TODAY, needs=["cure"], modality="se")
+    set_milestone(ctx, "P-002", "tap_hearing", date=dt.date(2027, 5, 18), today=TODAY)
+    pin_due(ctx, "P-001", "adm_dates_check", due=dt.date(2026, 12, 24), today=TODAY)
+    set_status(ctx, "P-001", "intake_fiche", "completed", today=TODAY)
+    set_status(ctx, "P-002", "intake_fiche", "cancelled", today=TODAY, reason="déjà fait par la prison")
+    set_status(ctx, "P-002", "eid_check", "on-hold", today=TODAY, partner="commune-demo")
 
 
 def test_overdue_lists_open_past_due_demarches_most_overdue_first(ctx, file_active):
     today = dt.date(2027, 3, 3)
-    rows = list_overdue(ctx, today)
+    rows = list_overdue(ctx, today=today)
     assert rows == sorted(rows, key=lambda r: (r.due, r.person, r.key))
     assert [(r.due, r.person, r.key) for r in rows] == sorted((r.due, r.person, r.key) for r in rows)
     expected = set()
     for ref in ("P-001", "P-002"):
-        for d in show_plan(ctx, ref, today).demarches:
+        for d in show_plan(ctx, ref, today=today).demarches:
             if d.due is not None and d.due < today and d.status not in {"completed", "cancelled", "failed"}:
                 expected.add((ref, d.key))
                 assert d.overdue
@@ -627,24 +621,24 @@ def test_overdue_lists_open_past_due_demarches_most_overdue_first(ctx, file_acti
 
 
 def test_overdue_excludes_what_is_due_today(ctx, file_active):
-    due = {d.key: d.due for d in show_plan(ctx, "P-001", TODAY).demarches}["consent_sharing"]
-    keys = {(r.person, r.key) for r in list_overdue(ctx, due)}
+    due = {d.key: d.due for d in show_plan(ctx, "P-001", today=TODAY).demarches}["consent_sharing"]
+    keys = {(r.person, r.key) for r in list_overdue(ctx, today=due)}
     assert ("P-001", "consent_sharing") not in keys
-    assert ("P-001", "consent_sharing") in {(r.person, r.key) for r in list_overdue(ctx, due + D(1))}
+    assert ("P-001", "consent_sharing") in {(r.person, r.key) for r in list_overdue(ctx, today=due + D(1))}
 
 
 def test_overdue_filters_by_worker_and_prison(ctx, file_active):
     today = dt.date(2027, 3, 3)
-    every = list_overdue(ctx, today)
+    every = list_overdue(ctx, today=today)
     for worker, refs in (("as.test", {"P-001"}), ("psy.test", {"P-001"}), ("as.two", {"P-002"}),
                          ("psy.two", {"P-002"}), ("nobody", set())):
-        rows = list_overdue(ctx, today, worker=worker)
+        rows = list_overdue(ctx, today=today, worker=worker)
         assert {r.person for r in rows} == refs
         assert rows == [r for r in every if r.person in refs]
-    assert {r.person for r in list_overdue(ctx, today, prison="saint-gilles")} == {"P-002"}
-    assert list_overdue(ctx, today, prison="haren") == [r for r in every if r.person == "P-001"]
-    assert list_overdue(ctx, today, worker="as.two", prison="haren") == []
-    assert list_overdue(ctx, today, worker="as.two", prison="saint-gilles") == [
+    assert {r.person for r in list_overdue(ctx, today=today, prison="saint-gilles")} == {"P-002"}
+    assert list_overdue(ctx, today=today, prison="haren") == [r for r in every if r.person == "P-001"]
+    assert list_overdue(ctx, today=today, worker="as.two", prison="haren") == []
+    assert list_overdue(ctx, today=today, worker="as.two", prison="saint-gilles") == [
         r for r in every if r.person == "P-002"]
 
 
@@ -652,12 +646,12 @@ def test_overdue_counts_calendar_and_working_days(ctx, file_active, calendar):
     # due Thursday 24/12/2026; on Monday 4/1/2027 it is 11 days late but only one working day: 25/12 and 1/1
     # are holidays, 26/12 the day after Christmas, 28-31/12 the service's closure, plus two week-ends
     today = dt.date(2027, 1, 4)
-    rows = {(r.person, r.key): r for r in list_overdue(ctx, today)}
+    rows = {(r.person, r.key): r for r in list_overdue(ctx, today=today)}
     r = rows[("P-001", "adm_dates_check")]
     assert (r.due, r.days_overdue, r.working_days_overdue) == (dt.date(2026, 12, 24), 11, 1)
     assert r.as_json()["due"] == "2026-12-24" and r.as_json()["as"] == "as.test"
     later = dt.date(2027, 3, 3)
-    for r in list_overdue(ctx, later):
+    for r in list_overdue(ctx, today=later):
         assert r.days_overdue == (later - r.due).days
         by_hand = sum(calendar.is_working_day(r.due + D(i)) for i in range(1, (later - r.due).days + 1))
         assert r.working_days_overdue == by_hand
@@ -669,13 +663,13 @@ def test_overdue_counts_calendar_and_working_days(ctx, file_active, calendar):
 
 def test_sudden_release_makes_release_demarches_due_today(ctx, binome, templates):
     new_person(ctx, binome, "P-001", hearing=dt.date(2027, 6, 15))
-    set_status(ctx, "P-001", "exit_kit", "completed", TODAY)
+    set_status(ctx, "P-001", "exit_kit", "completed", today=TODAY)
     release = dt.date(2027, 1, 11)  # a Monday
-    before = show_plan(ctx, "P-001", release)
+    before = show_plan(ctx, "P-001", today=release)
     already_late = {d.key: d.due for d in before.demarches if d.overdue}
     assert already_late  # eid_check and housing_plan were due in December
     mark = last_event_id(ctx)
-    view = set_milestone(ctx, "P-001", "actual_release", release, release, reason="libération soudaine",
+    view = set_milestone(ctx, "P-001", "actual_release", date=release, today=release, reason="libération soudaine",
                          actor="as.test")
     by = {d.key: d for d in view.demarches}
     checked = 0
@@ -695,17 +689,17 @@ def test_sudden_release_makes_release_demarches_due_today(ctx, binome, templates
     for k, due in already_late.items():
         assert by[k].due == due and by[k].overdue
     assert view.at_risk
-    assert set(already_late) <= {(r.key) for r in list_overdue(ctx, release) if r.person == "P-001"}
+    assert set(already_late) <= {(r.key) for r in list_overdue(ctx, today=release) if r.person == "P-001"}
     events = events_since(ctx, mark)
     assert events[0]["action"] == "milestone.set" and events[0]["old"] is None
     assert events[0]["new"]["date"] == release.isoformat() and events[0]["reason"] == "libération soudaine"
-    assert {e["key"] for e in events[1:]} == {c["key"] for c in view.changes}
+    assert {e["key"] for e in events[1:]} == {c["key"] for c in view.as_json()["changes"]}
     assert all(e["action"] == "demarche.moved" for e in events[1:])
 
 
 def test_prevenu_without_dates_gets_the_kit_then_a_full_plan(ctx, binome, calendar, config):
     as_id, psy_id = binome
-    view = register_person(ctx, "PV-01", "haren", as_id, psy_id, TODAY, situation="prevenu",
+    view = register_person(ctx, ref="PV-01", prison="haren", as_id=as_id, psy_id=psy_id, today=TODAY, situation="prevenu",
                            needs=["housing", "income", "substitution"])
     kit = {t.key: t.kit_offset for t in config.templates if t.kit_offset is not None}
     assert view.mode == "prevenu_kit"
@@ -715,13 +709,13 @@ def test_prevenu_without_dates_gets_the_kit_then_a_full_plan(ctx, binome, calend
         assert d.due == calendar.previous_working_day(TODAY + D(kit[d.key])), d.key
         assert d.anchor == "I"
     assert person_row(ctx, "PV-01").plan_mode == "prevenu_kit"
-    set_status(ctx, "PV-01", "eid_check", "completed", TODAY)
-    set_status(ctx, "PV-01", "mutuelle_check", "on-hold", TODAY, partner="mutualite-demo")
+    set_status(ctx, "PV-01", "eid_check", "completed", today=TODAY)
+    set_status(ctx, "PV-01", "mutuelle_check", "on-hold", today=TODAY, partner="mutualite-demo")
     ids = {k: r.id for k, r in demarche_rows(ctx, "PV-01").items()}
     pid = person_row(ctx, "PV-01").id
     mark = last_event_id(ctx)
 
-    full = set_milestone(ctx, "PV-01", "tap_hearing", dt.date(2027, 6, 15), TODAY, actor="as.test")
+    full = set_milestone(ctx, "PV-01", "tap_hearing", date=dt.date(2027, 6, 15), today=TODAY, actor="as.test")
 
     assert full.mode == "full" and person_row(ctx, "PV-01").plan_mode == "full"
     rows = demarche_rows(ctx, "PV-01")
@@ -739,12 +733,12 @@ def test_prevenu_without_dates_gets_the_kit_then_a_full_plan(ctx, binome, calend
     assert set(ext["new"]["added"]) == added and ext["old"] is None
     # the open kit démarches follow the hearing; moved ones are reported, the completed one is not
     moved = {e["key"] for e in events if e["action"] == "demarche.moved"}
-    assert moved == {c["key"] for c in full.changes}
+    assert moved == {c["key"] for c in full.as_json()["changes"]}
     assert "eid_check" not in moved and {"mutuelle_check", "ris_prepare"} <= moved
     assert set(actions) == {"milestone.set", "plan.scheduled", "demarche.moved"}
 
 
 def test_prevenu_without_needs_gets_the_minimal_kit(ctx, binome):
-    view = register_person(ctx, "PV-02", "haren", *binome, TODAY, situation="prevenu")
+    view = register_person(ctx, ref="PV-02", prison="haren", as_id=binome[0], psy_id=binome[1], today=TODAY, situation="prevenu")
     assert view.mode == "prevenu_kit"
     assert set(dues(view)) == {"eid_check", "mutuelle_check"}

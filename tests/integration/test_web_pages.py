@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from raj_release.domain import Milestone, MilestoneKind
 from raj_release.services.auth import set_password
-from raj_release.services.plans import register_person, set_status
+from raj_release.services.persons import register_person
+from raj_release.services.demarches import set_status
 from raj_release.services.workers import register_worker
 
 with warnings.catch_warnings():
@@ -33,8 +34,8 @@ def web(ctx):
         register_worker(ctx, wid, wid.upper(), role, "nl" if wid == "psy.b" else "fr")
         set_password(ctx, wid, PASSWORD)
     hearing = [Milestone(kind=MilestoneKind.TAP_HEARING, date=dt.date(2027, 6, 15))]
-    register_person(ctx, "P-A", "haren", "as.a", "psy.a", REGISTERED, needs=["housing"], milestones=hearing)
-    register_person(ctx, "P-B", "ittre", "as.b", "psy.b", REGISTERED, needs=["income"], milestones=hearing)
+    register_person(ctx, ref="P-A", prison="haren", as_id="as.a", psy_id="psy.a", today=REGISTERED, needs=["housing"], milestones=hearing)
+    register_person(ctx, ref="P-B", prison="ittre", as_id="as.b", psy_id="psy.b", today=REGISTERED, needs=["income"], milestones=hearing)
     return TestClient(create_app(ctx, secret=b"test secret"), follow_redirects=False)
 
 
@@ -203,17 +204,17 @@ def test_dashboard_is_for_coordinators_with_filters_in_the_url(web):
 def test_dashboard_figures_agree(ctx):
     from raj_release.services.access import load_viewer
     from raj_release.services.dashboard import dashboard
-    from raj_release.services.plans import list_overdue
+    from raj_release.services.demarches import list_overdue
 
     for wid, role in [("as.a", "as"), ("psy.a", "psy"), ("coord", "coordinator")]:
         register_worker(ctx, wid, wid.upper(), role)
-    register_person(ctx, "P-A", "haren", "as.a", "psy.a", REGISTERED, needs=["housing"],
+    register_person(ctx, ref="P-A", prison="haren", as_id="as.a", psy_id="psy.a", today=REGISTERED, needs=["housing"],
                     milestones=[Milestone(kind=MilestoneKind.TAP_HEARING, date=dt.date(2027, 2, 10))])
     today = dt.date(2027, 1, 18)  # a Monday; the hearing is within 60 days
     with ctx.db.transaction() as s:
         v = load_viewer(s, "coord")
-    d = dashboard(ctx, v, today)
-    overdue = list_overdue(ctx, today)
+    d = dashboard(ctx, v, today=today)
+    overdue = list_overdue(ctx, today=today)
     assert len(d.overdue) == len(overdue) > 0
     assert sum(n for _, n in d.by_prison) == len(overdue)
     assert d.weekly[-1] == (today, len(overdue))  # this Monday's bar is today's overdue count
@@ -221,7 +222,7 @@ def test_dashboard_figures_agree(ctx):
     assert d.hearings[0][2] == _readiness_of(ctx, "P-A", dt.date(2027, 2, 10))
     assert ("P-A", "as.a", "psy.a") in d.compressed  # registered ~11 weeks before its hearing: made late
     assert d.compressed_total == 1
-    only = dashboard(ctx, v, today, {"demarche": overdue[0].key})
+    only = dashboard(ctx, v, today=today, filters={"demarche": overdue[0].key})
     assert {r.key for r in only.overdue} == {overdue[0].key}
 
 
@@ -247,7 +248,7 @@ def test_dashboard_readiness_is_the_plans_readiness(ctx):
         register_worker(ctx, wid, wid.upper(), role)
     hearings = {"P-A": dt.date(2027, 2, 10), "P-B": dt.date(2027, 3, 1), "P-C": dt.date(2027, 2, 22)}
     for i, (ref, day) in enumerate(hearings.items()):
-        register_person(ctx, ref, "haren", "as.a", "psy.a", REGISTERED, needs=[["housing"], ["income", "cure", "substitution"], []][i],
+        register_person(ctx, ref=ref, prison="haren", as_id="as.a", psy_id="psy.a", today=REGISTERED, needs=[["housing"], ["income", "cure", "substitution"], []][i],
                         milestones=[Milestone(kind=MilestoneKind.TAP_HEARING, date=day)])
     today = dt.date(2027, 1, 18)
     with ctx.db.transaction() as s:
@@ -258,8 +259,8 @@ def test_dashboard_readiness_is_the_plans_readiness(ctx):
                          .order_by(m.Person.ref, m.Demarche.due)).all()
     for (ref, key), (status, reason) in zip(keys, [("completed", None), ("cancelled", "sans objet"),
                                                    ("failed", "refus"), ("completed", None)] * 3, strict=False):
-        set_status(ctx, ref, key, status, today, reason)
-    d = dashboard(ctx, v, today)
+        set_status(ctx, ref, key, status, today=today, reason=reason)
+    d = dashboard(ctx, v, today=today)
     assert [ref for ref, _, _ in d.hearings] == ["P-A", "P-C", "P-B"]
     for ref, day, ready in d.hearings:
         assert ready == _readiness_of(ctx, ref, day)
@@ -274,19 +275,19 @@ def test_plans_made_late_show_their_number_and_the_most_recent(ctx, monkeypatch)
         register_worker(ctx, wid, wid.upper(), role)
     for i, ref in enumerate(["P-1", "P-2", "P-3"]):
         ctx.now = lambda i=i: dt.datetime(2026, 11, 23 + i, 9, tzinfo=dt.UTC)
-        register_person(ctx, ref, "haren", "as.a", "psy.a", REGISTERED, needs=["housing"],
+        register_person(ctx, ref=ref, prison="haren", as_id="as.a", psy_id="psy.a", today=REGISTERED, needs=["housing"],
                         milestones=[Milestone(kind=MilestoneKind.TAP_HEARING, date=dt.date(2027, 1, 20))])
     monkeypatch.setattr(dashboard, "RECENT_COMPRESSED", 2)
     with ctx.db.transaction() as s:
         v = load_viewer(s, "coord")
-    d = dashboard.dashboard(ctx, v, dt.date(2026, 12, 1))
+    d = dashboard.dashboard(ctx, v, today=dt.date(2026, 12, 1))
     assert d.compressed_total == 3 and [ref for ref, _, _ in d.compressed] == ["P-3", "P-2"]
 
 
 def test_weekly_overdue_counts_follow_when_each_demarche_was_finished(ctx):
     """A démarche counts on a Monday if it was due before that day and not yet finished then: completed,
     cancelled or failed later still counts on the earlier Mondays. The filters narrow the figure too."""
-    from raj_release.domain.enums import OPEN_STATUSES
+    from raj_release.domain.demarches import OPEN_STATUSES
     from raj_release.services.access import load_viewer
     from raj_release.services.dashboard import dashboard
     from raj_release.store import models as m
@@ -294,7 +295,7 @@ def test_weekly_overdue_counts_follow_when_each_demarche_was_finished(ctx):
     for wid, role in [("as.a", "as"), ("psy.a", "psy"), ("as.b", "as"), ("psy.b", "psy"), ("coord", "coordinator")]:
         register_worker(ctx, wid, wid.upper(), role)
     for ref, binome in (("P-A", ("as.a", "psy.a")), ("P-B", ("as.b", "psy.b"))):
-        register_person(ctx, ref, "haren", *binome, REGISTERED, needs=["housing", "income"],
+        register_person(ctx, ref=ref, prison="haren", as_id=binome[0], psy_id=binome[1], today=REGISTERED, needs=["housing", "income"],
                         milestones=[Milestone(kind=MilestoneKind.TAP_HEARING, date=dt.date(2027, 2, 10))])
     with ctx.db.transaction() as s:
         v = load_viewer(s, "coord")
@@ -308,10 +309,10 @@ def test_weekly_overdue_counts_follow_when_each_demarche_was_finished(ctx):
             [dt.date(2027, 1, 6), dt.date(2027, 1, 13), dt.date(2027, 1, 20)], strict=True):
         assert due < when
         ctx.now = lambda w=when: dt.datetime.combine(w, dt.time(10), dt.UTC)
-        set_status(ctx, ref, key, status, when, reason)
+        set_status(ctx, ref, key, status, today=when, reason=reason)
         finished[(ref, key)] = (due, when)
     today = dt.date(2027, 1, 25)  # a Monday
-    d = dashboard(ctx, v, today)
+    d = dashboard(ctx, v, today=today)
     # the oracle: every démarche read back, counted day by day in Python
     with ctx.db.transaction() as s:
         rows = s.execute(select(m.Person.ref, m.Demarche.key, m.Demarche.due, m.Demarche.status).join(m.Person)
@@ -324,7 +325,7 @@ def test_weekly_overdue_counts_follow_when_each_demarche_was_finished(ctx):
     assert d.weekly[-1] == (today, d.overdue_total)
     # narrowed to one finished démarche: 1 on the Mondays after it fell due and before it was finished
     for (ref, key), (due, when) in finished.items():
-        one = dashboard(ctx, v, today, {"worker": "as.a", "demarche": key})
+        one = dashboard(ctx, v, today=today, filters={"worker": "as.a", "demarche": key})
         assert [n for _, n in one.weekly] == [int(due < day <= when) for day, _ in one.weekly]
         assert any(n for _, n in one.weekly)
 
@@ -335,20 +336,20 @@ def test_the_overdue_list_is_paged_and_the_counts_stay_whole(ctx):
 
     for wid, role in [("as.a", "as"), ("psy.a", "psy"), ("coord", "coordinator")]:
         register_worker(ctx, wid, wid.upper(), role)
-    register_person(ctx, "P-A", "haren", "as.a", "psy.a", REGISTERED, needs=["housing", "income"],
+    register_person(ctx, ref="P-A", prison="haren", as_id="as.a", psy_id="psy.a", today=REGISTERED, needs=["housing", "income"],
                     milestones=[Milestone(kind=MilestoneKind.TAP_HEARING, date=dt.date(2027, 2, 10))])
     with ctx.db.transaction() as s:
         v = load_viewer(s, "coord")
     today = dt.date(2027, 1, 18)
-    whole = dashboard(ctx, v, today, per_page=1000)
+    whole = dashboard(ctx, v, today=today, per_page=1000)
     n = whole.overdue_total
     assert n > 5 and len(whole.overdue) == n and whole.pages == 1
-    pages = [dashboard(ctx, v, today, page=i, per_page=5) for i in range(1, -(-n // 5) + 1)]
+    pages = [dashboard(ctx, v, today=today, page=i, per_page=5) for i in range(1, -(-n // 5) + 1)]
     assert [p.page for p in pages] == list(range(1, len(pages) + 1))
     assert all(p.pages == len(pages) and p.overdue_total == n for p in pages)
     assert [r for p in pages for r in p.overdue] == whole.overdue  # in order, each row once
     assert all(p.by_demarche == whole.by_demarche and p.by_worker == whole.by_worker for p in pages)
-    assert dashboard(ctx, v, today, page=999, per_page=5).page == len(pages)  # past the end: the last page
+    assert dashboard(ctx, v, today=today, page=999, per_page=5).page == len(pages)  # past the end: the last page
 
 
 def test_dashboard_pages_keep_the_filters_and_refuse_a_bad_page(web, monkeypatch):

@@ -22,7 +22,8 @@ from raj_release.domain.enums import (
     Situation,
     Status,
 )
-from raj_release.domain.models import Milestone, Template, TemplateSet
+from raj_release.domain.demarches import Template, TemplateSet
+from raj_release.domain.milestones import Milestone
 from raj_release.planning.calendar import WorkingCalendar
 from raj_release.planning.readiness import readiness
 from raj_release.planning.scheduler import (

@@ -1,0 +1,189 @@
+"""Démarches of a plan: changing a status, pinning and unpinning a due date, and the overdue démarches
+across the file active (the list, and the query the dashboard narrows)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import Field
+from sqlalchemy import ColumnElement, Select, select
+
+from raj_release.domain.demarches import FINAL_STATUSES, OPEN_VALUES, check_change
+from raj_release.domain.enums import Status, parse_code
+from raj_release.errors import Conflict, NotFound, RajError
+from raj_release.services import audit
+from raj_release.services.access import Viewer, person_scope
+from raj_release.services.context import Context
+from raj_release.services.replan import bump, check_version, iso, load_person, replan, view_of
+from raj_release.services.views import DemarcheView, PlanView, View, demarche_view
+from raj_release.store import models as m
+from raj_release.store.hints import unindexed
+
+
+def parse_status(value: str) -> Status:
+    return parse_code(Status, value, "status")
+
+
+def find_demarche(p: m.Person, key: str, ctx: Context) -> m.Demarche:
+    row = next((d for d in p.demarches if d.key == key), None)
+    if row is None:
+        if key not in ctx.config.templates:
+            raise NotFound(f"unknown démarche {key!r} (see demarches.yaml)", field="key")
+        raise NotFound(f"démarche {key!r} is not in the plan of {p.ref!r} (it does not apply to this person)",
+                       field="key")
+    return row
+
+
+def set_status(ctx: Context, ref: str, key: str, status: str, *, today: dt.date, reason: str | None = None,
+               partner: str | None = None, actor: str = "system", viewer: Viewer | None = None,
+               expected_version: int | None = None) -> DemarcheView:
+    """Change a démarche's status along the status machine (domain/demarches.py)."""
+    new = parse_status(status)
+    reason = (reason or "").strip() or None
+    partner = (partner or "").strip() or None
+    check_change(new, new, reason, partner)  # what the new status needs, before any read
+    if partner is not None and ctx.config.partners and partner not in ctx.config.partners:
+        raise RajError(f"unknown partner {partner!r} (see partners.yaml)", field="partner")
+    with ctx.db.transaction() as s:
+        p = load_person(s, ref, viewer=viewer)
+        check_version(p, expected_version)
+        row = find_demarche(p, key, ctx)
+        old = Status(row.status)
+        if old is new and reason == row.reason and partner == row.partner_id:
+            return demarche_view(ctx, row, today)
+        try:
+            check_change(old, new, reason, partner)
+        except Conflict as e:
+            raise Conflict(f"démarche {key!r} of {ref!r} {e.message}") from None
+        now = ctx.now()
+        audit.record(s, ctx, actor, "demarche.status", "demarche", key, person_id=p.id,
+                     old={"status": old.value, "partner": row.partner_id},
+                     new={"status": new.value, "partner": partner if new is Status.ON_HOLD else None},
+                     reason=reason)
+        row.status = new.value
+        row.reason = reason
+        row.partner_id = partner if new is Status.ON_HOLD else None
+        row.completed_at = now if new is Status.COMPLETED else None
+        row.updated_at = now
+        bump(ctx, p, now)
+        return demarche_view(ctx, row, today)
+
+
+def pin_due(ctx: Context, ref: str, key: str, *, due: dt.date, today: dt.date, reason: str | None = None,
+            actor: str = "system", viewer: Viewer | None = None, expected_version: int | None = None) -> PlanView:
+    """Pin a démarche's due date by hand: replanning leaves it where it is; the others follow."""
+    cal = ctx.config.calendar
+    if not cal.is_working_day(due):
+        raise RajError(f"{due.isoformat()} is not a working day ({cal.closure_name(due)}); "
+                       f"pick one such as {cal.previous_working_day(due).isoformat()}", field="due")
+    with ctx.db.transaction() as s:
+        p = load_person(s, ref, viewer=viewer)
+        check_version(p, expected_version)
+        row = find_demarche(p, key, ctx)
+        if Status(row.status) in FINAL_STATUSES:
+            raise Conflict(f"démarche {key!r} of {ref!r} is {row.status}: a finished démarche keeps its date")
+        t = ctx.config.templates.by_key.get(key)
+        old = {"due": iso(row.due), "pinned": row.pinned}
+        row.due, row.pinned = due, True
+        row.start = cal.add_working_days(due, -t.duration) if t else due
+        row.compressed = False
+        row.late_vs_anchor = False
+        row.updated_at = ctx.now()
+        audit.record(s, ctx, actor, "demarche.pinned", "demarche", key, person_id=p.id, old=old,
+                     new={"due": due.isoformat(), "pinned": True}, reason=reason)
+        s.flush()
+        result, rows = replan(s, ctx, p, today, actor=actor, reason=reason or f"{key} pinned to {due.isoformat()}")
+        bump(ctx, p, row.updated_at)
+        return view_of(s, ctx, p, today, demarches=rows, result=result)
+
+
+def unpin(ctx: Context, ref: str, key: str, *, today: dt.date, actor: str = "system", viewer: Viewer | None = None,
+          expected_version: int | None = None) -> PlanView:
+    """Give a pinned démarche back to the planner."""
+    with ctx.db.transaction() as s:
+        p = load_person(s, ref, viewer=viewer)
+        check_version(p, expected_version)
+        row = find_demarche(p, key, ctx)
+        if not row.pinned:
+            raise Conflict(f"démarche {key!r} of {ref!r} is not pinned")
+        row.pinned = False
+        audit.record(s, ctx, actor, "demarche.unpinned", "demarche", key, person_id=p.id,
+                     old={"due": iso(row.due), "pinned": True}, new={"pinned": False})
+        s.flush()
+        result, rows = replan(s, ctx, p, today, actor=actor, reason=f"{key} unpinned")
+        bump(ctx, p)
+        return view_of(s, ctx, p, today, demarches=rows, result=result)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# overdue démarches
+
+class OverdueRow(View):
+    person: str
+    key: str
+    label: str
+    due: dt.date
+    days_overdue: int = Field(description="calendar days since the due date")
+    working_days_overdue: int
+    status: Status
+    responsible: str
+    as_id: str = Field(serialization_alias="as")
+    psy_id: str = Field(serialization_alias="psy")
+    prison: str
+    partner: str | None = Field(default=None, description="the partner waited on, when on hold")
+
+
+def narrowed(q: Select, *, worker: str | None = None, prison: str | None = None, organisation: str | None = None,
+             viewer: Viewer | None = None, demarche: str | None = None,
+             partner: str | None = None) -> tuple[Select, ColumnElement]:
+    """`q` (a query over démarches joined to their persons) narrowed to a worker's persons, a prison, an
+    organisation, a viewer's scope, a démarche or a partner; and the status column to filter on.
+
+    When the persons are narrowed, that status column is one no index matches, so that the query goes
+    through the persons' indexes and then their démarches by person; otherwise through the (status, due)
+    index (store/hints.py)."""
+    if worker:
+        q = q.where((m.Person.as_id == worker) | (m.Person.psy_id == worker))
+    if prison:
+        q = q.where(m.Person.prison == prison)
+    if organisation:
+        q = q.join(m.Organisation, m.Organisation.id == m.Person.organisation_id).where(
+            m.Organisation.code == organisation)
+    if viewer is not None:
+        q = q.where(person_scope(viewer))
+    if demarche:
+        q = q.where(m.Demarche.key == demarche)
+    if partner:
+        q = q.where(m.Demarche.partner_id == partner)
+    by_person = bool(worker or prison or organisation or viewer is not None)
+    return q, unindexed(m.Demarche.status) if by_person else m.Demarche.status
+
+
+def overdue_query(today: dt.date, **narrow) -> Select:
+    """Open démarches due before `today`, most overdue first: (key, due, status, ref, as, psy, prison,
+    partner) rows; `narrow` as `narrowed`."""
+    q = (select(m.Demarche.key, m.Demarche.due, m.Demarche.status, m.Person.ref, m.Person.as_id,
+                m.Person.psy_id, m.Person.prison, m.Demarche.partner_id)
+         .join(m.Person, m.Person.id == m.Demarche.person_id)
+         .order_by(m.Demarche.due, m.Person.ref, m.Demarche.key))
+    q, status = narrowed(q, **narrow)
+    return q.where(status.in_(OPEN_VALUES), m.Demarche.due < today)
+
+
+def overdue_row(ctx: Context, today: dt.date, row) -> OverdueRow:
+    """An `overdue_query` row with its label and how late it is (calendar and working days)."""
+    key, due, status, ref, as_id, psy_id, prison_code, partner = row
+    t = ctx.config.templates.by_key.get(key)
+    return OverdueRow.model_construct(
+        person=ref, key=key, label=t.label.fr if t else key, due=due, days_overdue=(today - due).days,
+        working_days_overdue=ctx.config.calendar.working_days_between(due, today), status=Status(status),
+        responsible=t.responsible.value if t else "", as_id=as_id, psy_id=psy_id, prison=prison_code, partner=partner)
+
+
+def list_overdue(ctx: Context, *, today: dt.date, worker: str | None = None, prison: str | None = None,
+                 organisation: str | None = None, viewer: Viewer | None = None) -> list[OverdueRow]:
+    """Open démarches due before `today`, most overdue first (one query)."""
+    with ctx.db.reading() as s:
+        rows = s.connection().execute(overdue_query(today, worker=worker, prison=prison,
+                                                    organisation=organisation, viewer=viewer)).all()
+    return [overdue_row(ctx, today, r) for r in rows]

@@ -1,0 +1,137 @@
+"""Persons followed by a binôme: registering one with their first plan, the file active, a person's plan."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from types import SimpleNamespace
+
+from pydantic import Field
+from sqlalchemy import case, func, insert, select
+
+from raj_release.domain.demarches import OPEN_VALUES
+from raj_release.domain.enums import Language, MilestoneKind, Modality, Need, Procedure, Role, Situation, parse_code
+from raj_release.domain.milestones import Milestone
+from raj_release.domain.models import REF_PATTERN
+from raj_release.errors import Conflict, NotFound, RajError
+from raj_release.planning.scheduler import Subject, plan
+from raj_release.services import audit
+from raj_release.services.access import Viewer, person_scope
+from raj_release.services.context import Context
+from raj_release.services.replan import iso, load_person, new_rows, state_of_new, view_of
+from raj_release.services.views import PlanView, View, person_summary, plan_view
+from raj_release.store import models as m
+
+
+def parse_needs(values: Iterable[str]) -> frozenset[Need]:
+    return frozenset(parse_code(Need, v.strip(), "needs") for v in values if v.strip())
+
+
+def register_person(ctx: Context, *, ref: str, prison: str, as_id: str, psy_id: str, today: dt.date,
+                    situation: str = "condamne", needs: Iterable[str] = (), language: str = "fr",
+                    name: str | None = None, interpreter: bool = False, procedure: str | None = None,
+                    modality: str | None = None, intake: dt.date | None = None,
+                    milestones: Iterable[Milestone] = (), actor: str = "system") -> PlanView:
+    """Register a person and make their first plan, in one transaction. `milestones` known at
+    registration (a hearing date, an expected release) are stored with it, so the plan is written once."""
+    if not re.fullmatch(REF_PATTERN, ref or ""):
+        raise RajError(f"{ref!r} is not a valid reference (letters, digits, '.', '_', '-'; at most 40)",
+                       field="ref")
+    if prison not in ctx.config.prisons:
+        raise RajError(f"unknown prison {prison!r} (see prisons.yaml)", field="prison")
+    sit = parse_code(Situation, situation, "situation")
+    need_set = parse_needs(needs)
+    lang = parse_code(Language, language, "language")
+    proc = parse_code(Procedure, procedure, "procedure") if procedure else None
+    mod = parse_code(Modality, modality, "modality") if modality else None
+    intake_date = intake or today
+    with ctx.db.transaction() as s:
+        if s.scalar(select(m.Person.id).where(m.Person.ref == ref)) is not None:
+            raise Conflict(f"person {ref!r} already exists", field="ref")
+        found = {w.id: (w, code) for w, code in s.execute(
+            select(m.Worker, m.Organisation.code).join(m.Organisation).where(m.Worker.id.in_([as_id, psy_id])))}
+        as_w, psy_w = (found.get(as_id) or (None,))[0], (found.get(psy_id) or (None,))[0]
+        if as_w is None:
+            raise NotFound(f"unknown worker {as_id!r} (see `raj worker list`)", field="as_id")
+        if psy_w is None:
+            raise NotFound(f"unknown worker {psy_id!r} (see `raj worker list`)", field="psy_id")
+        if as_w.role != Role.AS.value:
+            raise RajError(f"worker {as_id!r} is {as_w.role}, not an assistant social (as)", field="as_id")
+        if psy_w.role != Role.PSY.value:
+            raise RajError(f"worker {psy_id!r} is {psy_w.role}, not a psychologue (psy)", field="psy_id")
+        if as_w.organisation_id != psy_w.organisation_id:
+            raise RajError("the binôme's two workers belong to different organisations", field="as_id/psy_id")
+        now = ctx.now()
+        known = [Milestone(kind=MilestoneKind.INTAKE, date=intake_date)]
+        for ms in milestones:
+            if ms.kind is MilestoneKind.INTAKE:
+                raise RajError("give the intake date as the intake, not as a milestone", field="milestones")
+            known.append(ms)
+        # The first plan is pure: compute it first, then write person, milestones, démarches and the audit
+        # event with one statement each (registering 10,000 persons is a benchmark of its own).
+        subject = Subject(needs=need_set, situation=sit, modality=mod, procedure=proc)
+        result = plan(ctx.config.templates, subject, {x.kind: x for x in known}, ctx.config.calendar, today,
+                      {}, ctx.config.policy)
+        person_row = dict(ref=ref, organisation_id=as_w.organisation_id, name=name, prison=prison,
+                          language=lang.value, interpreter=interpreter, situation=sit.value,
+                          procedure=proc.value if proc else None, modality=mod.value if mod else None,
+                          needs=sorted(n.value for n in need_set), as_id=as_id, psy_id=psy_id, version=1,
+                          plan_mode=result.mode, compressed_at_creation=any(d.compressed for d in result.demarches),
+                          created_at=now, updated_at=now)
+        conn = s.connection()
+        pid = conn.execute(insert(m.Person.__table__).returning(m.Person.__table__.c.id), person_row).scalar_one()
+        ms_rows = [dict(person_id=pid, kind=x.kind.value, date=x.date, earliest=x.earliest, latest=x.latest,
+                        certainty=x.certainty.value, updated_at=now, updated_by=actor) for x in known]
+        conn.execute(insert(m.Milestone.__table__), ms_rows)
+        dem_rows = new_rows(pid, result.demarches, now)
+        if dem_rows:
+            conn.execute(insert(m.Demarche.__table__), dem_rows)
+        audit.record_many(s, ctx, [dict(
+            actor=actor, action="person.registered", entity="person", entity_key=ref, person_id=pid,
+            new={"prison": prison, "situation": sit.value, "needs": person_row["needs"], "as": as_id,
+                 "psy": psy_id, "intake": intake_date.isoformat(),
+                 "milestones": {x.kind.value: x.date.isoformat() for x in known},
+                 "plan": {d.key: iso(d.due) for d in result.demarches}})])
+        # the view is built from what was written, without reading it back
+        person = person_summary(SimpleNamespace(**person_row), found[as_id][1])
+        return plan_view(ctx, person, [SimpleNamespace(**r) for r in ms_rows],
+                         [state_of_new(r) for r in dem_rows], result.mode, today)
+
+
+def show_plan(ctx: Context, ref: str, *, today: dt.date, viewer: Viewer | None = None) -> PlanView:
+    """The plan; read through the workspace or the API (`viewer`), the read is written to the audit log."""
+    with ctx.db.transaction() as s:
+        p = load_person(s, ref, for_update=False, viewer=viewer)
+        if viewer is not None:
+            audit.record(s, ctx, viewer.id, "person.read", "person", ref, person_id=p.id)
+        return view_of(s, ctx, p, today)
+
+
+class PersonRow(View):
+    """A line of the file active."""
+
+    ref: str
+    prison: str
+    situation: str
+    as_id: str = Field(serialization_alias="as")
+    psy_id: str = Field(serialization_alias="psy")
+    open: int = Field(description="open démarches")
+    overdue: int = Field(description="open démarches due before today")
+    next_due: dt.date | None = Field(description="the next due date from today on")
+
+
+def list_persons(ctx: Context, *, today: dt.date, viewer: Viewer | None = None) -> list[PersonRow]:
+    """The persons (in one's scope, with a viewer), with their open and overdue démarches and the next due."""
+    open_ = m.Demarche.status.in_(OPEN_VALUES)
+    q = (select(m.Person.ref, m.Person.prison, m.Person.situation, m.Person.as_id, m.Person.psy_id,
+                func.count(case((open_, 1))),
+                func.count(case((open_ & (m.Demarche.due < today), 1))),
+                func.min(case((open_ & (m.Demarche.due >= today), m.Demarche.due))))
+         .outerjoin(m.Demarche, m.Demarche.person_id == m.Person.id)
+         .group_by(m.Person.id).order_by(m.Person.ref))
+    if viewer is not None:
+        q = q.where(person_scope(viewer))
+    with ctx.db.reading() as s:
+        return [PersonRow.model_construct(ref=r[0], prison=r[1], situation=r[2], as_id=r[3], psy_id=r[4], open=r[5],
+                                          overdue=r[6], next_due=r[7]) for r in s.execute(q).all()]
