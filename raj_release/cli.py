@@ -368,8 +368,11 @@ def outbox_cmd(status: Annotated[Optional[str], typer.Option("--status", help="p
                limit: Annotated[int, typer.Option("--limit", help="Newest first, at most this many.")] = 200,
                as_json: JsonOpt = False) -> None:
     """List the outbox."""
+    from raj_release.domain.enums import OutboxStatus, parse_code
     from raj_release.services.outbox import list_outbox
 
+    if status is not None:
+        parse_code(OutboxStatus, status, "--status")
     rows = list_outbox(_ctx(), status, limit)
     if as_json:
         return _print_json([r.as_json() for r in rows])

@@ -118,6 +118,22 @@ class Status(StrEnum):
     FAILED = "failed"  # with a reason
 
 
+class OutboxStatus(StrEnum):
+    """Where a message of the outbox stands."""
+
+    PENDING = "pending"  # waiting for (another) delivery attempt
+    SENT = "sent"
+    DEAD = "dead"  # given up after too many failures
+
+
+class MessageKind(StrEnum):
+    DIGEST = "digest"  # a worker's daily reminders
+    ESCALATION = "escalation"  # overdue démarches signalled to the coordinators
+    PLAN_MOVED = "plan_moved"  # a key date moved the plan
+    PARTNER = "partner"  # a partner's reminder
+    REPORT = "report"  # the coordinators' weekly report
+
+
 def parse_code(enum: type[StrEnum], value: str, field: str):
     """`value` as a member of `enum`, or a one-line error naming the field and the allowed codes."""
     try:

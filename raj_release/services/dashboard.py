@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Select, and_, case, func, or_, select
 
-from raj_release.domain.enums import Pillar, Role, Status
+from raj_release.domain.enums import OutboxStatus, Pillar, Role, Status
 from raj_release.errors import Forbidden
 from raj_release.planning.readiness import Readiness
 from raj_release.services.access import Viewer, person_scope
@@ -125,7 +125,7 @@ def _plan_panels(ctx: Context, v: Viewer, today: dt.date, horizon_days: int, out
         org_workers = select(m.Worker.id).where(m.Worker.organisation_id == v.organisation_id)
         out.dead = [tuple(r) for r in s.execute(
             select(m.OutboxMessage.day, m.OutboxMessage.kind, m.OutboxMessage.recipient, m.OutboxMessage.last_error)
-            .where(m.OutboxMessage.status == "dead",
+            .where(m.OutboxMessage.status == OutboxStatus.DEAD.value,
                    or_(m.OutboxMessage.recipient.in_(org_workers), m.OutboxMessage.recipient_type == "partner"))
             .order_by(m.OutboxMessage.day.desc()).limit(200)).all()]
 

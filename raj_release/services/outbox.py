@@ -13,16 +13,17 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from pydantic import Field
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from raj_release.errors import RajError
+from raj_release.domain.enums import MessageKind, OutboxStatus, parse_code
 from raj_release.notify import channels
 from raj_release.reminders.messages import Message
 from raj_release.services.context import Context
+from raj_release.services.views import View
 from raj_release.store import models as m
 
-STATUSES = ("pending", "sent", "dead")
 
 
 def enqueue(s: Session, ctx: Context, messages: Iterable[Message], not_before: dt.datetime | None = None,
@@ -44,7 +45,7 @@ def enqueue(s: Session, ctx: Context, messages: Iterable[Message], not_before: d
             key=msg.idempotency_key, recipient=msg.recipient,
             recipient_type="partner" if msg.role == "partner" else "worker", role=msg.role, kind=msg.kind,
             language=msg.language, subject=msg.subject[:300], body=msg.body, items=list(msg.items), day=msg.day,
-            urgent=msg.urgent, person_id=msg.person_id, status="pending", attempts=0,
+            urgent=msg.urgent, person_id=msg.person_id, status=OutboxStatus.PENDING.value, attempts=0,
             next_attempt_at=now if (msg.urgent or not_before is None) else max(now, not_before),
             lease_until=None, delivered=[], created_at=now))
         added.append(msg)
@@ -66,7 +67,7 @@ def _claim(ctx: Context, now: dt.datetime, lease: int) -> tuple[int, list[str], 
     """Lease the next deliverable message; returns (id, channel URLs, subject, body) or None."""
     with ctx.db.transaction() as s:
         q = (select(m.OutboxMessage)
-             .where(m.OutboxMessage.status == "pending", m.OutboxMessage.next_attempt_at <= now,
+             .where(m.OutboxMessage.status == OutboxStatus.PENDING.value, m.OutboxMessage.next_attempt_at <= now,
                     or_(m.OutboxMessage.lease_until.is_(None), m.OutboxMessage.lease_until < now))
              .order_by(m.OutboxMessage.urgent.desc(), m.OutboxMessage.next_attempt_at, m.OutboxMessage.id)
              .limit(1))
@@ -122,14 +123,14 @@ def deliver(ctx: Context, now: Callable[[], dt.datetime] | None = None, limit: i
             msg.delivered = sorted(delivered | set(ok_now))
             msg.lease_until = None
             if not errors:
-                msg.status, msg.sent_at, msg.last_error = "sent", clock(), None
+                msg.status, msg.sent_at, msg.last_error = OutboxStatus.SENT.value, clock(), None
                 report.sent += 1
             else:
                 msg.last_error = "; ".join(errors)[:500]
                 for e in errors:
                     report.errors[e] = report.errors.get(e, 0) + 1
                 if msg.attempts >= pol.max_attempts:
-                    msg.status = "dead"
+                    msg.status = OutboxStatus.DEAD.value
                     report.dead += 1
                 else:
                     msg.next_attempt_at = clock() + dt.timedelta(seconds=pol.backoff(msg.attempts))
@@ -137,45 +138,54 @@ def deliver(ctx: Context, now: Callable[[], dt.datetime] | None = None, limit: i
     return report
 
 
-@dataclass(frozen=True)
-class OutboxRow:
+class OutboxRow(View):
     id: int
-    key: str
+    key: str = Field(description="idempotency key: recipient, kind, scope and day")
     recipient: str
     role: str
-    kind: str
+    kind: MessageKind
     language: str
     subject: str
     day: dt.date
-    status: str
+    status: OutboxStatus
     attempts: int
-    next_attempt_at: dt.datetime
+    next_attempt_at: dt.datetime | None
     last_error: str | None
     sent_at: dt.datetime | None
     urgent: bool
     items: list
 
-    def as_json(self) -> dict:
-        d = dict(self.__dict__)
-        d["day"] = self.day.isoformat()
-        d["next_attempt_at"] = self.next_attempt_at.isoformat() if self.next_attempt_at else None
-        d["sent_at"] = self.sent_at.isoformat() if self.sent_at else None
-        return d
+
+def _row(o: m.OutboxMessage) -> OutboxRow:
+    return OutboxRow.model_construct(
+        id=o.id, key=o.key, recipient=o.recipient, role=o.role, kind=MessageKind(o.kind), language=o.language,
+        subject=o.subject, day=o.day, status=OutboxStatus(o.status), attempts=o.attempts,
+        next_attempt_at=o.next_attempt_at, last_error=o.last_error, sent_at=o.sent_at, urgent=o.urgent,
+        items=list(o.items or []))
 
 
 def list_outbox(ctx: Context, status: str | None = None, limit: int = 500) -> list[OutboxRow]:
-    if status is not None and status not in STATUSES:
-        raise RajError(f"--status: unknown value {status!r}; use one of {', '.join(STATUSES)}")
+    st = parse_code(OutboxStatus, status, "status") if status is not None else None
     q = select(m.OutboxMessage).order_by(m.OutboxMessage.id.desc()).limit(limit)
-    if status:
-        q = q.where(m.OutboxMessage.status == status)
-    with ctx.db.transaction() as s:
-        return [OutboxRow(o.id, o.key, o.recipient, o.role, o.kind, o.language, o.subject, o.day, o.status,
-                          o.attempts, o.next_attempt_at, o.last_error, o.sent_at, o.urgent, list(o.items or []))
-                for o in s.scalars(q)]
+    if st is not None:
+        q = q.where(m.OutboxMessage.status == st.value)
+    with ctx.db.reading() as s:
+        return [_row(o) for o in s.scalars(q)]
+
+
+def sent_on(ctx: Context, day: dt.date, *, kinds: frozenset[MessageKind] | None = None
+            ) -> list[tuple[OutboxRow, str]]:
+    """The messages of `day` that were sent, with their bodies (what `raj demo-sweep` prints), by kind and
+    recipient."""
+    q = select(m.OutboxMessage).where(m.OutboxMessage.day == day, m.OutboxMessage.status == OutboxStatus.SENT.value)
+    if kinds is not None:
+        q = q.where(m.OutboxMessage.kind.in_([k.value for k in kinds]))
+    with ctx.db.reading() as s:
+        rows = [(_row(o), o.body) for o in s.scalars(q)]
+    return sorted(rows, key=lambda r: (r[0].kind.value, r[0].recipient))
 
 
 def outbox_counts(ctx: Context) -> dict[str, int]:
-    with ctx.db.transaction() as s:
+    with ctx.db.reading() as s:
         rows = s.execute(select(m.OutboxMessage.status, func.count()).group_by(m.OutboxMessage.status)).all()
-    return {st: 0 for st in STATUSES} | {st: n for st, n in rows}
+    return {st.value: 0 for st in OutboxStatus} | {st: n for st, n in rows}

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from raj_release.domain.enums import Role
+from raj_release.domain.enums import OutboxStatus, Role
 from raj_release.domain.demarches import OPEN_VALUES
 from raj_release.reminders.messages import Message, render
 from raj_release.services import outbox
@@ -64,7 +64,7 @@ def overview(ctx: Context, today: dt.date) -> dict[str, OrgOverview]:
         # dead messages: a worker's belong to the worker's organisation; a partner's to every organisation
         worker_org = {w.id: orgs_code for w, orgs_code in s.execute(
             select(m.Worker, m.Organisation.code).join(m.Organisation))}
-        for msg in s.scalars(select(m.OutboxMessage).where(m.OutboxMessage.status == "dead")
+        for msg in s.scalars(select(m.OutboxMessage).where(m.OutboxMessage.status == OutboxStatus.DEAD.value)
                              .order_by(m.OutboxMessage.day)):
             row = {"day": msg.day, "kind": msg.kind, "recipient": msg.recipient, "error": msg.last_error or ""}
             targets = [worker_org.get(msg.recipient)] if msg.recipient_type == "worker" else list(out)
