@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DB := var/demo.db
 TODAY ?= $(shell date +%F)
 
-.PHONY: demo test install install-dev bench clean
+.PHONY: demo test install install-dev bench clean catalogs lint
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,12 +16,18 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
 	$(BIN)/pip install -q -c constraints.txt -e .
 	touch $@
 
+# the gettext catalogs (locale/<lang>/LC_MESSAGES/<domain>.po) compiled for the pages, the CLI and the messages
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
+%.mo: %.po $(VENV)/.installed
+	$(BIN)/pybabel --quiet compile -i $< -o $@ -l $(word 2,$(subst /, ,$<))
+catalogs: $(CATALOGS)
+
 $(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install: $(VENV)/.installed catalogs
+install-dev: $(VENV)/.installed-dev catalogs
 
 demo: install
 	rm -f $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import jinja2
 
+from raj_release.domain.enums import MilestoneKind
+from raj_release.i18n import format_date, label, tr
 from raj_release.reminders.engine import Due, Item, sent_points
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-MONTHS_NL = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
-             "oktober", "november", "december"]
 
 
 @dataclass(frozen=True)
@@ -50,16 +50,16 @@ class Message:
 
 
 @lru_cache(maxsize=4096)  # a digest repeats the same few hundred due dates
-def _fr(d: dt.date | None) -> str:
-    return d.strftime("%d/%m/%Y") if d else "—"
+def _date(d: dt.date | None) -> str:
+    return format_date(d, "fr")  # both communities write dates DD/MM/YYYY
 
 
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined,
                              autoescape=False, keep_trailing_newline=False, trim_blocks=False)
-    env.filters["date_fr"] = _fr
-    env.filters["date_nl"] = _fr  # both communities write dates DD/MM/YYYY
+    env.filters["date_fr"] = _date
+    env.filters["date_nl"] = _date
     return env
 
 
@@ -112,10 +112,7 @@ class Directory:
         self.escalate_after = escalate_after
 
 
-SECTIONS = {
-    "fr": {"overdue": "En retard", "today": "Pour aujourd'hui", "soon": "Bientôt"},
-    "nl": {"overdue": "Te laat", "today": "Vandaag", "soon": "Binnenkort"},
-}
+SECTIONS = ("overdue", "today", "soon")  # a digest's sections, in this order (labels: context "Section")
 
 
 @dataclass(slots=True)
@@ -154,8 +151,7 @@ def build_messages(dues: Iterable[Due], day: dt.date, d: Directory) -> list[Mess
             if w is None:
                 continue
             lines = [_line(i, w.language, d) for i in due.items]
-            sec = SECTIONS[w.language if w.language in SECTIONS else "fr"]
-            sections = [(sec[r], [x for x in lines if x.reason == r]) for r in ("overdue", "today", "soon")]
+            sections = [(label(r, w.language, "Section"), [x for x in lines if x.reason == r]) for r in SECTIONS]
             org = due.items[0].candidate.organisation
             subject, body = render("digest", w.language, items=lines, sections=[s for s in sections if s[1]],
                                    day=day, recipient_name=w.name, organisation=d.organisation_name(org))
@@ -210,4 +206,17 @@ def plan_moved_messages(person_ref: str, person_id: int, moves: Sequence[Move], 
                       for m in moves)
         out.append(Message(r.id, r.role or "as", "plan_moved", r.language, subject, body, items, day, scope,
                            urgent=urgent, person_id=person_id))
+    return out
+
+
+def milestone_change_text(kind: MilestoneKind, old: dt.date | None, new: dt.date) -> dict[str, str]:
+    """'Date « audience TAP/JAP » déplacée : 20/04/2027 → 15/06/2027' in each language."""
+    out = {}
+    for lang in ("fr", "nl"):
+        what = label(kind, lang)
+        if old is None:
+            out[lang] = tr(lang, "New date « {what} »: {new}").format(what=what, new=format_date(new, lang))
+        else:
+            out[lang] = tr(lang, "Date « {what} » moved: {old} → {new}").format(
+                what=what, old=format_date(old, lang), new=format_date(new, lang))
     return out

@@ -8,11 +8,10 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from raj_release.domain.enums import Certainty, MilestoneKind, parse_code
-from raj_release.domain.labels import milestone_change_text
 from raj_release.domain.milestones import Milestone
 from raj_release.errors import RajError
 from raj_release.planning.scheduler import Plan
-from raj_release.reminders.messages import Move, Recipient, plan_moved_messages
+from raj_release.reminders.messages import Move, Recipient, milestone_change_text, plan_moved_messages
 from raj_release.services import audit, outbox
 from raj_release.services.access import Viewer
 from raj_release.services.context import Context

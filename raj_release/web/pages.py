@@ -13,9 +13,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from raj_release.domain.enums import MilestoneKind
-from raj_release.domain.labels import MILESTONE_LABELS
 from raj_release.domain.milestones import TIMELINE_KINDS
 from raj_release.domain.models import parse_date
+from raj_release.i18n import label
 from raj_release.errors import Conflict, Forbidden, NotFound, RajError
 from raj_release.services.access import Viewer, load_viewer
 from raj_release.web import session as sess
@@ -177,7 +177,7 @@ def week(request: Request) -> Response:
     lang = _lang(v)
     return _render(request, "week.html", me=v, csrf=data["c"], title=UI[lang]["week"], week=w,
                    partners=sorted(ctx.config.partners.values(), key=lambda p: p.name),
-                   milestone_label=lambda k: MILESTONE_LABELS[MilestoneKind(k)][lang],
+                   milestone_label=lambda k: label(MilestoneKind(k), lang),
                    error=request.query_params.get("error"))
 
 
@@ -239,7 +239,7 @@ def plan_page(request: Request, ref: str) -> Response:
     by_pillar: dict[str, list] = {}
     for d in view.demarches:
         by_pillar.setdefault(d.pillar, []).append(d)
-    marks = [(MILESTONE_LABELS[ms.kind][lang], ms.date) for ms in view.milestones if ms.kind in TIMELINE_KINDS]
+    marks = [(label(ms.kind, lang), ms.date) for ms in view.milestones if ms.kind in TIMELINE_KINDS]
     picture = svg([Bar(d.label, d.pillar, d.start, d.due, d.status, d.overdue) for d in view.demarches], marks, today)
     events_of: dict[str, list] = {}
     for e in history:
@@ -248,7 +248,7 @@ def plan_page(request: Request, ref: str) -> Response:
     return _render(request, "plan.html", me=v, csrf=data["c"], title=ref, plan=view, by_pillar=list(by_pillar.items()),
                    timeline=picture, history=history, notes=notes, events_of=events_of,
                    kinds=[k.value for k in MilestoneKind],
-                   milestone_label=lambda k: MILESTONE_LABELS[MilestoneKind(k)][lang],
+                   milestone_label=lambda k: label(MilestoneKind(k), lang),
                    moved=request.query_params.get("moved"), error=request.query_params.get("error"))
 
 
