@@ -38,7 +38,12 @@ demo: install
 	RAJ_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/raj overdue --today $(TODAY)
 	RAJ_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/raj demo-sweep --today $(TODAY)
 
-test: install-dev
+# the layers' contract and the lint rules of pyproject.toml, then the whole suite
+lint: install-dev
+	$(BIN)/ruff check raj_release flows tests bench
+	$(BIN)/lint-imports --no-cache
+
+test: lint
 	$(BIN)/python -m pytest
 
 bench: install-dev

@@ -36,15 +36,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import sqlalchemy  # noqa: E402
 from _data import DEFAULT_SEED, TODAY, WORKERS, describe, generate  # noqa: E402
 
-import sqlalchemy  # noqa: E402
-
 from raj_release.config import load_config  # noqa: E402
-from raj_release.services.context import Context  # noqa: E402
 from raj_release.domain import Milestone  # noqa: E402
-from raj_release.services.persons import register_person  # noqa: E402
+from raj_release.services.context import Context  # noqa: E402
 from raj_release.services.milestones import set_milestone  # noqa: E402
+from raj_release.services.persons import register_person  # noqa: E402
 from raj_release.services.workers import ensure_organisation, register_worker  # noqa: E402
 from raj_release.settings import PROJECT_ROOT, Settings  # noqa: E402
 from raj_release.store.db import Database  # noqa: E402

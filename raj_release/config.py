@@ -16,8 +16,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from raj_release.domain.enums import Certainty
 from raj_release.domain.demarches import Template, TemplateSet
+from raj_release.domain.enums import Certainty
 from raj_release.domain.partners import Partner
 from raj_release.errors import ConfigError
 from raj_release.planning.calendar import WorkingCalendar

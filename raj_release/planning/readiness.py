@@ -11,8 +11,8 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from raj_release.domain.enums import Pillar, Status
 from raj_release.domain.demarches import TemplateSet
+from raj_release.domain.enums import Pillar, Status
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,8 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from raj_release.domain.demarches import FINAL_STATUSES, TemplateSet
+from raj_release.domain.demarches import at_risk as plan_at_risk
 from raj_release.domain.enums import (
     Anchor,
     Certainty,
@@ -39,8 +41,6 @@ from raj_release.domain.enums import (
     Situation,
     Status,
 )
-from raj_release.domain.demarches import FINAL_STATUSES, TemplateSet
-from raj_release.domain.demarches import at_risk as plan_at_risk
 from raj_release.domain.milestones import RELEASE_KINDS, Milestone
 from raj_release.planning.calendar import WorkingCalendar
 

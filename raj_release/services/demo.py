@@ -13,9 +13,9 @@ import datetime as dt
 
 from raj_release.errors import Conflict
 from raj_release.services.context import Context
-from raj_release.services.persons import register_person
-from raj_release.services.milestones import set_milestone
 from raj_release.services.demarches import set_status
+from raj_release.services.milestones import set_milestone
+from raj_release.services.persons import register_person
 from raj_release.services.workers import register_worker
 
 WORKERS = [

@@ -15,8 +15,8 @@ from functools import lru_cache
 from icalendar import Alarm, Calendar, Event, Todo
 from sqlalchemy import select
 
-from raj_release.domain.enums import Responsible
 from raj_release.domain.demarches import OPEN_VALUES, concerns
+from raj_release.domain.enums import Responsible
 from raj_release.errors import NotFound
 from raj_release.services.context import Context
 from raj_release.store import models as m

@@ -25,7 +25,6 @@ from raj_release.services.views import View
 from raj_release.store import models as m
 
 
-
 def enqueue(s: Session, ctx: Context, messages: Iterable[Message], not_before: dt.datetime | None = None,
             existing: set[str] | None = None) -> list[Message]:
     """Insert messages whose key is not in the outbox yet; returns those inserted."""

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import String, bindparam, select, type_coerce, update
 
-from raj_release.domain.enums import Responsible, Role, Status
 from raj_release.domain.demarches import OPEN_VALUES
+from raj_release.domain.enums import Responsible, Role, Status
 from raj_release.reminders.engine import Candidate, Item, due_reminders
 from raj_release.reminders.messages import Directory, Message, Recipient, build_messages
 from raj_release.services import outbox

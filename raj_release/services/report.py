@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from raj_release.domain.enums import OutboxStatus, Role
 from raj_release.domain.demarches import OPEN_VALUES
+from raj_release.domain.enums import OutboxStatus, Role
 from raj_release.reminders.messages import Message, render
 from raj_release.services import outbox
 from raj_release.services.context import Context

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from raj_release.domain.enums import Role
 from raj_release.domain.demarches import OPEN_VALUES, concerns
+from raj_release.domain.enums import Role
 from raj_release.services.access import Viewer, person_scope
 from raj_release.services.context import Context
 from raj_release.store import models as m

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from raj_release.errors import RajError
 
-
 READ_ONLY = "raj_read_only"
 
 

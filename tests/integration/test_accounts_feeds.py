@@ -8,8 +8,8 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
-from raj_release.domain.enums import Role
 from raj_release.domain.demarches import OPEN_STATUSES
+from raj_release.domain.enums import Role
 from raj_release.errors import NotFound, RajError
 from raj_release.services.access import load_viewer, person_scope, visible_person_id
 from raj_release.services.auth import (
@@ -25,8 +25,8 @@ from raj_release.services.auth import (
     viewer_for_token,
     worker_for_feed,
 )
-from raj_release.services.feeds import calendar_feed, open_demarches_of
 from raj_release.services.demarches import pin_due, set_status
+from raj_release.services.feeds import calendar_feed, open_demarches_of
 from raj_release.services.persons import register_person
 from raj_release.services.workers import ensure_organisation, register_worker
 from raj_release.store import models as m

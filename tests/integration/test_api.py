@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from raj_release.domain import Milestone, MilestoneKind
 from raj_release.services.auth import create_feed_secret, create_token
+from raj_release.services.demarches import set_status
 from raj_release.services.feeds import open_demarches_of
 from raj_release.services.persons import register_person
-from raj_release.services.demarches import set_status
 from raj_release.services.workers import ensure_organisation, register_worker
 from raj_release.store import models as m
 

@@ -25,12 +25,12 @@ import sqlalchemy as sa
 
 from raj_release.config import load_config
 from raj_release.notify.channels import fingerprint
+from raj_release.services.demarches import set_status
+from raj_release.services.milestones import set_milestone
 from raj_release.services.outbox import deliver, enqueue, list_outbox, outbox_counts
 from raj_release.services.persons import register_person
-from raj_release.services.milestones import set_milestone
-from raj_release.services.demarches import set_status
-from raj_release.services.report import overview, weekly_report
 from raj_release.services.reminders import sweep
+from raj_release.services.report import overview, weekly_report
 from raj_release.services.workers import register_worker
 from raj_release.settings import PROJECT_ROOT
 from raj_release.store import models as m

@@ -12,12 +12,12 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from raj_release.domain.enums import Status
 from raj_release.domain.demarches import FINAL_STATUSES
+from raj_release.domain.enums import Status
 from raj_release.errors import Conflict, NotFound, RajError
 from raj_release.services.demarches import list_overdue, pin_due, set_status, unpin
-from raj_release.services.persons import register_person, show_plan
 from raj_release.services.milestones import set_milestone
+from raj_release.services.persons import register_person, show_plan
 from raj_release.services.workers import ensure_organisation, register_worker
 from raj_release.store import models as m
 

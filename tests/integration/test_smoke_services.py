@@ -1,8 +1,8 @@
 import datetime as dt
 
 from raj_release.services.demarches import list_overdue
-from raj_release.services.persons import register_person, show_plan
 from raj_release.services.milestones import set_milestone
+from raj_release.services.persons import register_person, show_plan
 
 TODAY = dt.date(2026, 11, 23)
 

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from raj_release.domain import Milestone, MilestoneKind
 from raj_release.services.auth import set_password
-from raj_release.services.persons import register_person
 from raj_release.services.demarches import set_status
+from raj_release.services.persons import register_person
 from raj_release.services.workers import register_worker
 
 with warnings.catch_warnings():

@@ -12,9 +12,8 @@ import datetime as dt
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from raj_release.domain.demarches import FINAL_STATUSES, Template, TemplateSet
 from raj_release.domain.enums import Anchor, Certainty, MilestoneKind, Modality, Need, OffsetUnit, Situation, Status
-from raj_release.domain.demarches import FINAL_STATUSES
-from raj_release.domain.demarches import Template, TemplateSet
 from raj_release.domain.milestones import Milestone
 from raj_release.planning.scheduler import Current, Plan, Subject, plan
 

@@ -11,6 +11,7 @@ import datetime as dt
 
 import pytest
 
+from raj_release.domain.demarches import Template, TemplateSet
 from raj_release.domain.enums import (
     Anchor,
     Certainty,
@@ -22,7 +23,6 @@ from raj_release.domain.enums import (
     Situation,
     Status,
 )
-from raj_release.domain.demarches import Template, TemplateSet
 from raj_release.domain.milestones import Milestone
 from raj_release.planning.calendar import WorkingCalendar
 from raj_release.planning.readiness import readiness
