@@ -1,0 +1,30 @@
+"""/api démarches: changing a démarche's status, and the overdue ones in one's scope."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from raj_release.services.demarches import list_overdue, set_status
+from raj_release.web.api.deps import AsOf, Ctx, Me, today
+
+router = APIRouter()
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: str = Field(description="planned, in-progress, on-hold, completed, cancelled or failed")
+    reason: str | None = Field(default=None, max_length=1000, description="required for cancelled and failed")
+    partner: str | None = Field(default=None, max_length=60, description="partner id (on-hold only)")
+    version: int = Field(description="the person's version the client read (409 if it changed)")
+
+
+@router.put("/persons/{ref}/demarches/{key}/status", summary="Change a démarche's status")
+def set_demarche_status(ref: str, key: str, body: StatusChange, ctx: Ctx, v: Me, as_of: AsOf = None) -> dict:
+    return set_status(ctx, ref, key, body.status, today=today(ctx, as_of), reason=body.reason, partner=body.partner,
+                      actor=v.id, viewer=v, expected_version=body.version).as_json()
+
+
+@router.get("/overdue", summary="Open démarches past their due date, in one's scope")
+def overdue(ctx: Ctx, v: Me, as_of: AsOf = None) -> list[dict]:
+    return [r.as_json() for r in list_overdue(ctx, today=today(ctx, as_of), viewer=v)]
