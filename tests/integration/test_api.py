@@ -163,6 +163,17 @@ def test_openapi_schema_and_calendar_route(api, ctx):
     assert api.get("/calendar/wrong.events.ics").status_code == 404
 
 
+def test_openapi_documents_every_answer(api):
+    schema = api.get("/api/openapi.json").json()
+    ops = [(path, method, op) for path, item in schema["paths"].items() if path.startswith("/api/")
+           for method, op in item.items()]
+    assert len(ops) >= 8
+    for path, method, op in ops:
+        answer = op["responses"]["200"]["content"]["application/json"]["schema"]
+        typed = "$ref" in answer or (answer.get("type") == "array" and "$ref" in answer.get("items", {}))
+        assert typed, (method, path, answer)
+
+
 @pytest.mark.parametrize("who", sorted(MATRIX))
 def test_week_and_dashboard_follow_the_roles(api, who):
     week = get(api, who, "/api/week?as_of=2027-05-31")

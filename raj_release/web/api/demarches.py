@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from raj_release.services.demarches import list_overdue, set_status
+from raj_release.services.demarches import OverdueRow, list_overdue, set_status
+from raj_release.services.views import DemarcheView
 from raj_release.web.api.deps import AsOf, Ctx, Me, today
 
 router = APIRouter()
@@ -19,12 +20,14 @@ class StatusChange(BaseModel):
     version: int = Field(description="the person's version the client read (409 if it changed)")
 
 
-@router.put("/persons/{ref}/demarches/{key}/status", summary="Change a démarche's status")
-def set_demarche_status(ref: str, key: str, body: StatusChange, ctx: Ctx, v: Me, as_of: AsOf = None) -> dict:
+@router.put("/persons/{ref}/demarches/{key}/status", summary="Change a démarche's status",
+            response_model=DemarcheView)
+def set_demarche_status(ref: str, key: str, body: StatusChange, ctx: Ctx, v: Me, as_of: AsOf = None) -> DemarcheView:
     return set_status(ctx, ref, key, body.status, today=today(ctx, as_of), reason=body.reason, partner=body.partner,
-                      actor=v.id, viewer=v, expected_version=body.version).as_json()
+                      actor=v.id, viewer=v, expected_version=body.version)
 
 
-@router.get("/overdue", summary="Open démarches past their due date, in one's scope")
-def overdue(ctx: Ctx, v: Me, as_of: AsOf = None) -> list[dict]:
-    return [r.as_json() for r in list_overdue(ctx, today=today(ctx, as_of), viewer=v)]
+@router.get("/overdue", summary="Open démarches past their due date, in one's scope",
+            response_model=list[OverdueRow])
+def overdue(ctx: Ctx, v: Me, as_of: AsOf = None) -> list[OverdueRow]:
+    return list_overdue(ctx, today=today(ctx, as_of), viewer=v)

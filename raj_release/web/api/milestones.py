@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from raj_release.domain.models import parse_date
 from raj_release.services.milestones import parse_kind, set_milestone
+from raj_release.services.views import PlanView
 from raj_release.web.api.deps import AsOf, Ctx, Me, today
 
 router = APIRouter()
@@ -22,12 +23,13 @@ class MilestoneChange(BaseModel):
     version: int
 
 
-@router.put("/persons/{ref}/milestones/{kind}", summary="Set or move a key date; the plan follows")
-def set_person_milestone(ref: str, kind: str, body: MilestoneChange, ctx: Ctx, v: Me, as_of: AsOf = None) -> dict:
+@router.put("/persons/{ref}/milestones/{kind}", summary="Set or move a key date; the plan follows",
+            response_model=PlanView)
+def set_person_milestone(ref: str, kind: str, body: MilestoneChange, ctx: Ctx, v: Me, as_of: AsOf = None) -> PlanView:
     parse_kind(kind)
     date = parse_date(body.date, "date")
     lo = parse_date(body.earliest, "earliest") if body.earliest else None
     hi = parse_date(body.latest, "latest") if body.latest else None
     return set_milestone(ctx, ref, kind, date=date, today=today(ctx, as_of), earliest=lo, latest=hi,
                          certainty=body.certainty, reason=body.reason, actor=v.id, viewer=v,
-                         expected_version=body.version).as_json()
+                         expected_version=body.version)
