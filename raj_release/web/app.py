@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -37,6 +38,14 @@ def create_app(ctx: Context, secret: bytes | None = None, secure_cookies: bool =
     async def _unauthorized(_request: Request, _exc: api.Unauthorized) -> JSONResponse:
         return JSONResponse({"detail": "a valid personal access token is required (Authorization: Bearer ...)"},
                             status_code=401, headers={"WWW-Authenticate": "Bearer"})
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        """One line, like every other error: the first problem, led by the field it is about."""
+        first = next(iter(exc.errors()), {})
+        field = next((x for x in reversed(first.get("loc", ())) if isinstance(x, str)), "request")
+        message = " ".join(str(first.get("msg", "invalid request")).split())
+        return JSONResponse({"detail": f"{field}: {message}"}, status_code=422)
 
     @app.exception_handler(RajError)
     async def _refused(_request: Request, exc: RajError) -> JSONResponse:

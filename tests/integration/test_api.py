@@ -108,18 +108,34 @@ def test_concurrent_edit_is_409_and_changes_nothing(api):
     assert after["person"]["version"] == version + 1
 
 
+def one_line(r) -> str:
+    """The `detail` of an error answer, checked to be the one line every error answer is."""
+    assert r.headers["content-type"] == "application/json" and set(r.json()) == {"detail"}
+    detail = r.json()["detail"]
+    assert isinstance(detail, str) and "\n" not in detail, detail
+    return detail
+
+
 def test_bad_input_is_422_with_a_clear_message(api):
     v = get(api, "as.a", f"/api/persons/P-A/plan?as_of={TODAY}").json()["person"]["version"]
     url = "/api/persons/P-A/demarches/intake_fiche/status"
-    assert "not a real calendar date" in get(api, "as.a", "/api/persons/P-A/plan?as_of=2027-02-30").json()["detail"]
+    r = get(api, "as.a", "/api/persons/P-A/plan?as_of=2027-02-30")
+    assert r.status_code == 422 and one_line(r).startswith("as_of: ") and "day value is outside" in one_line(r)
     r = put(api, "as.a", url, {"status": "done", "version": v})
-    assert r.status_code == 422 and "unknown value 'done'" in r.json()["detail"]
+    assert r.status_code == 422 and one_line(r).startswith("status: ") and "'in-progress'" in one_line(r)
+    r = put(api, "as.a", "/api/persons/P-A/milestones/hearing", {"date": "2027-07-01", "version": v})
+    assert r.status_code == 422 and one_line(r).startswith("kind: ") and "'tap_hearing'" in one_line(r)
+    r = put(api, "as.a", "/api/persons/P-A/milestones/tap_hearing", {"date": "2027-13-01", "version": v})
+    assert r.status_code == 422 and one_line(r).startswith("date: ") and "month value" in one_line(r)
+    r = get(api, "as.a", "/api/week?as_of=9999-12-31")  # far from any plan: refused before any date arithmetic
+    assert r.status_code == 422 and one_line(r) == "as_of: Input should be less than or equal to 2099-12-31"
     r = put(api, "as.a", url, {"status": "cancelled", "version": v})
     assert r.status_code == 422 and "needs a reason" in r.json()["detail"]
     r = put(api, "as.a", "/api/persons/P-A/milestones/tap_hearing",
             {"date": "2027-07-01", "earliest": "2027-07-10", "latest": "2027-07-05", "version": v})
     assert r.status_code == 422 and "earliest" in r.json()["detail"]
-    assert put(api, "as.a", url, {"status": "completed"}).status_code == 422  # no version
+    r = put(api, "as.a", url, {"status": "completed"})  # no version
+    assert r.status_code == 422 and one_line(r) == "version: Field required"
     assert get(api, "as.a", f"/api/persons/P-A/plan?as_of={TODAY}").json()["person"]["version"] == v
 
 
@@ -163,6 +179,20 @@ def test_openapi_schema_and_calendar_route(api, ctx):
     assert api.get("/calendar/wrong.events.ics").status_code == 404
 
 
+def test_openapi_documents_every_answer(api):
+    schema = api.get("/api/openapi.json").json()
+    ops = [(path, method, op) for path, item in schema["paths"].items() if path.startswith("/api/")
+           for method, op in item.items()]
+    assert len(ops) >= 8
+    for path, method, op in ops:
+        answer = op["responses"]["200"]["content"]["application/json"]["schema"]
+        typed = "$ref" in answer or (answer.get("type") == "array" and "$ref" in answer.get("items", {}))
+        assert typed, (method, path, answer)
+    status = schema["components"]["schemas"]["StatusChange"]["properties"]["status"]
+    status = schema["components"]["schemas"][status["$ref"].rsplit("/", 1)[-1]] if "$ref" in status else status
+    assert set(status["enum"]) == {"planned", "in-progress", "on-hold", "completed", "cancelled", "failed"}
+
+
 @pytest.mark.parametrize("who", sorted(MATRIX))
 def test_week_and_dashboard_follow_the_roles(api, who):
     week = get(api, who, "/api/week?as_of=2027-05-31")
@@ -187,5 +217,7 @@ def test_dashboard_filters_and_pages_through_the_api(api):
     haren = get(api, "coord", "/api/dashboard?as_of=2027-05-31&prison=haren").json()
     assert haren["filters"] == {"prison": "haren"}
     assert 0 < haren["overdue"]["total"] < whole["overdue"]["total"]
-    assert get(api, "coord", "/api/dashboard?page=0").status_code == 422
-    assert get(api, "coord", "/api/dashboard?as_of=2027-02-30").status_code == 422
+    r = get(api, "coord", "/api/dashboard?page=0")
+    assert r.status_code == 422 and one_line(r).startswith("page: ")
+    r = get(api, "coord", "/api/dashboard?as_of=2027-02-30")
+    assert r.status_code == 422 and one_line(r).startswith("as_of: ")

@@ -1,0 +1,57 @@
+"""/api/week: the binôme's week (services/week.py), as documented response models."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter
+from pydantic import Field
+
+from raj_release.domain.enums import Certainty, MilestoneKind, Status
+from raj_release.services.views import View
+from raj_release.services.week import WeekItem, my_week
+from raj_release.web.api.deps import AsOf, Ctx, Me, today
+
+router = APIRouter()
+
+
+class WeekItemView(View):
+    person: str = Field(description="the person's reference")
+    demarche: str = Field(description="the démarche's key in config/demarches.yaml")
+    label: str = Field(description="its label in the viewer's language")
+    due: dt.date
+    status: Status
+    partner: str | None = Field(description="the partner it waits on (on-hold)")
+    version: int = Field(description="the person's version: send it back to change the démarche")
+    days_late: int = Field(ge=0, description="calendar days past the due date; 0 when not yet due")
+
+
+class WeekMilestoneView(View):
+    person: str = Field(description="the person's reference")
+    kind: MilestoneKind
+    date: dt.date
+    certainty: Certainty
+
+
+class WeekView(View):
+    today: dt.date = Field(description="the day the week is seen from (as_of)")
+    week_end: dt.date = Field(description="the Sunday of this week")
+    overdue: list[WeekItemView] = Field(description="open démarches due before today, on hold excepted")
+    this_week: list[WeekItemView] = Field(description="open démarches due from today to week_end")
+    on_hold: list[WeekItemView] = Field(description="démarches waiting on a partner, whatever their due date")
+    milestones: list[WeekMilestoneView] = Field(description="key dates of the next 60 days, intake excepted")
+
+
+def _item(i: WeekItem) -> WeekItemView:
+    return WeekItemView(person=i.ref, demarche=i.key, label=i.label, due=i.due, status=i.status, partner=i.partner,
+                        version=i.version, days_late=max(0, i.days_late))
+
+
+@router.get("/week", summary="My week: overdue, due this week, waiting on a partner, and key dates coming up",
+            response_model=WeekView)
+def week(ctx: Ctx, v: Me, as_of: AsOf = None) -> WeekView:
+    w = my_week(ctx, v, today(ctx, as_of))
+    return WeekView(today=w.today, week_end=w.week_end, overdue=[_item(i) for i in w.overdue],
+                    this_week=[_item(i) for i in w.this_week], on_hold=[_item(i) for i in w.on_hold],
+                    milestones=[WeekMilestoneView(person=ref, kind=kind, date=day, certainty=certainty)
+                                for ref, kind, day, certainty in w.milestones])
