@@ -44,11 +44,26 @@ class Labels(Frozen):
     nl: str = Field(min_length=1, max_length=200)
 
 
+# The days the project accepts from anyone: far wider than any plan (a sentence served, a hearing planned),
+# and far enough from date.min and date.max that date arithmetic (weeks back, working days ahead) cannot
+# overflow. A date outside is a typo, refused like any other bad input.
+FIRST_DAY, LAST_DAY = dt.date(1990, 1, 1), dt.date(2100, 12, 31)
+
+
+def check_day(value: dt.date, what: str) -> dt.date:
+    """`value` if it lies within FIRST_DAY..LAST_DAY, else a one-line error naming the field."""
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise RajError(f"{value.isoformat()} is outside the dates accepted ({FIRST_DAY.isoformat()} to "
+                       f"{LAST_DAY.isoformat()})", field=what)
+    return value
+
+
 def parse_date(value: str, what: str) -> dt.date:
-    """Parse an ISO date (YYYY-MM-DD) or raise a one-line error naming the field."""
+    """Parse an ISO date (YYYY-MM-DD) within the accepted range, or raise a one-line error naming the field."""
     if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
         raise RajError(f"{value!r} is not a date; write it as YYYY-MM-DD", field=what)
     try:
-        return dt.date.fromisoformat(value.strip())
+        day = dt.date.fromisoformat(value.strip())
     except ValueError:
         raise RajError(f"{value!r} is not a real calendar date (YYYY-MM-DD)", field=what) from None
+    return check_day(day, what)

@@ -10,6 +10,8 @@ from sqlalchemy import ColumnElement, Select, select
 
 from raj_release.domain.demarches import FINAL_STATUSES, OPEN_VALUES, check_change
 from raj_release.domain.enums import Status, parse_code
+from raj_release.domain.models import check_day
+from raj_release.domain.partners import Partner
 from raj_release.errors import Conflict, NotFound, RajError
 from raj_release.services import audit
 from raj_release.services.access import Viewer, person_scope
@@ -34,6 +36,27 @@ def find_demarche(p: m.Person, key: str, ctx: Context) -> m.Demarche:
     return row
 
 
+def partners_for(ctx: Context, key: str) -> list[Partner]:
+    """The directory's partners a démarche may wait on: those of its own partner types, by name."""
+    t = ctx.config.templates.by_key.get(key)
+    types = set(t.partner_types) if t else set()
+    return sorted((p for p in ctx.config.partners.values() if p.type in types), key=lambda p: p.name)
+
+
+def check_partner(ctx: Context, key: str, partner: str) -> None:
+    """A démarche waits only on a partner of its own types: what a partner receives about it (its label,
+    the person's reference) is for that kind of service only (a CPAS never reads « Transmettre
+    traitement/posologie »)."""
+    p = ctx.config.partners.get(partner)
+    t = ctx.config.templates.by_key.get(key)
+    if p is None or t is None or p.type in t.partner_types:
+        return
+    if not t.partner_types:
+        raise RajError(f"démarche {key!r} is done by the service alone: it waits on no partner", field="partner")
+    raise RajError(f"{partner!r} is a {p.type}; démarche {key!r} waits on a partner of type "
+                   f"{', '.join(t.partner_types)}", field="partner")
+
+
 def set_status(ctx: Context, ref: str, key: str, status: str, *, today: dt.date, reason: str | None = None,
                partner: str | None = None, actor: str = "system", viewer: Viewer | None = None,
                expected_version: int | None = None) -> DemarcheView:
@@ -48,6 +71,8 @@ def set_status(ctx: Context, ref: str, key: str, status: str, *, today: dt.date,
         p = load_person(s, ref, viewer=viewer)
         check_version(p, expected_version)
         row = find_demarche(p, key, ctx)
+        if partner is not None:
+            check_partner(ctx, key, partner)
         old = Status(row.status)
         if old is new and reason == row.reason and partner == row.partner_id:
             return demarche_view(ctx, row, today)
@@ -73,6 +98,7 @@ def pin_due(ctx: Context, ref: str, key: str, *, due: dt.date, today: dt.date, r
             actor: str = "system", viewer: Viewer | None = None, expected_version: int | None = None) -> PlanView:
     """Pin a démarche's due date by hand: replanning leaves it where it is; the others follow."""
     cal = ctx.config.calendar
+    check_day(due, "due")
     if not cal.is_working_day(due):
         raise RajError(f"{due.isoformat()} is not a working day ({cal.closure_name(due)}); "
                        f"pick one such as {cal.previous_working_day(due).isoformat()}", field="due")

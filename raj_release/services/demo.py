@@ -15,7 +15,7 @@ from raj_release.errors import Conflict
 from raj_release.services.context import Context
 from raj_release.services.demarches import set_status
 from raj_release.services.milestones import set_milestone
-from raj_release.services.persons import register_person
+from raj_release.services.persons import register_person, show_plan
 from raj_release.services.workers import register_worker
 
 WORKERS = [
@@ -100,9 +100,9 @@ def load_demo(ctx: Context, today: dt.date) -> list[str]:
     for person, events in people:
         day0 = today - D(days=person["registered_days_ago"])
         ref = person["ref"]
-        register_person(_on(ctx, day0), ref=person["ref"], prison=person["prison"], as_id=person["as_id"], psy_id=person["psy_id"], today=day0,
-                        situation=person["situation"], needs=person["needs"], language=person["language"], name=None, interpreter=person["interpreter"],
-                        procedure=person["procedure"], modality=person["modality"], intake=day0, actor=person["as_id"])
+        facts = {k: person[k] for k in ("ref", "prison", "as_id", "psy_id", "situation", "needs", "language",
+                                        "interpreter", "procedure", "modality")}
+        register_person(_on(ctx, day0), **facts, today=day0, intake=day0, actor=person["as_id"])
         for after, action, *args in sorted(events, key=lambda e: e[0]):
             when = day0 + D(days=after)
             if when > today:
@@ -125,8 +125,6 @@ def load_demo(ctx: Context, today: dt.date) -> list[str]:
 
 def _complete_on_time(ctx: Context, ref: str, actor: str, late: frozenset[str], today: dt.date) -> None:
     """The binôme finished every démarche due before today, on its due date, except those in `late`."""
-    from raj_release.services.persons import show_plan
-
     view = show_plan(ctx, ref, today=today)
     for d in sorted(view.demarches, key=lambda d: d.due or dt.date.max):
         if d.due is None or d.due >= today or d.key in late or d.status not in ("planned", "in-progress"):

@@ -13,7 +13,7 @@ from sqlalchemy import case, func, insert, select
 from raj_release.domain.demarches import OPEN_VALUES
 from raj_release.domain.enums import Language, MilestoneKind, Modality, Need, Procedure, Role, Situation, parse_code
 from raj_release.domain.milestones import Milestone
-from raj_release.domain.models import REF_PATTERN
+from raj_release.domain.models import REF_PATTERN, check_day
 from raj_release.errors import Conflict, NotFound, RajError
 from raj_release.planning.scheduler import Subject, plan
 from raj_release.services import audit
@@ -45,7 +45,7 @@ def register_person(ctx: Context, *, ref: str, prison: str, as_id: str, psy_id: 
     lang = parse_code(Language, language, "language")
     proc = parse_code(Procedure, procedure, "procedure") if procedure else None
     mod = parse_code(Modality, modality, "modality") if modality else None
-    intake_date = intake or today
+    intake_date = check_day(intake or today, "intake")
     with ctx.db.transaction() as s:
         if s.scalar(select(m.Person.id).where(m.Person.ref == ref)) is not None:
             raise Conflict(f"person {ref!r} already exists", field="ref")
@@ -67,6 +67,7 @@ def register_person(ctx: Context, *, ref: str, prison: str, as_id: str, psy_id: 
         for ms in milestones:
             if ms.kind is MilestoneKind.INTAKE:
                 raise RajError("give the intake date as the intake, not as a milestone", field="milestones")
+            check_day(ms.date, "milestones")
             known.append(ms)
         # The first plan is pure: compute it first, then write person, milestones, démarches and the audit
         # event with one statement each (registering 10,000 persons is a benchmark of its own).

@@ -399,7 +399,7 @@ def test_an_overdue_demarche_can_be_completed(ctx, binome):
 
 @pytest.mark.parametrize("status, reason, partner", [
     ("completed", None, None), ("cancelled", "sans objet", None), ("failed", "refus du CPAS", None),
-    ("on-hold", None, "cpas-demo"), ("in-progress", None, None), ("planned", None, None),
+    ("on-hold", None, "commune-demo"), ("in-progress", None, None), ("planned", None, None),
 ])
 def test_same_status_twice_is_a_noop(ctx, binome, status, reason, partner):
     new_person(ctx, binome, "P-001")
@@ -742,3 +742,25 @@ def test_prevenu_without_needs_gets_the_minimal_kit(ctx, binome):
     view = register_person(ctx, ref="PV-02", prison="haren", as_id=binome[0], psy_id=binome[1], today=TODAY, situation="prevenu")
     assert view.mode == "prevenu_kit"
     assert set(dues(view)) == {"eid_check", "mutuelle_check"}
+
+
+def test_a_demarche_waits_only_on_a_partner_of_its_own_types(ctx, binome):
+    """What a partner receives about a démarche is for that kind of service: the CPAS never waits on (nor
+    hears of) the relay of a treatment; a démarche the service does alone waits on no partner."""
+    new_person(ctx, binome, "P-001", needs=["substitution", "housing"])
+    expect_refused(ctx, RajError, "partner: 'cpas-demo' is a cpas; démarche 'subst_relay' waits on a partner of type",
+                   set_status, ctx, "P-001", "subst_relay", "on-hold", today=TODAY, partner="cpas-demo")
+    expect_refused(ctx, RajError, "'intake_fiche' is done by the service alone", set_status, ctx, "P-001",
+                   "intake_fiche", "on-hold", today=TODAY, partner="cpas-demo")
+    v = set_status(ctx, "P-001", "housing_apply", "on-hold", today=TODAY, partner="ma-demo")
+    assert (v.status, v.partner) == ("on-hold", "ma-demo")
+
+
+@pytest.mark.parametrize("call, field", [
+    (lambda ctx: set_milestone(ctx, "P-001", "tap_hearing", date=dt.date(9999, 12, 31), today=TODAY), "date"),
+    (lambda ctx: set_milestone(ctx, "P-001", "tap_hearing", date=dt.date(1, 1, 10), today=TODAY), "date"),
+    (lambda ctx: pin_due(ctx, "P-001", "tap_attest", due=dt.date(2101, 1, 3), today=TODAY), "due"),
+], ids=["far-future", "year-one", "pin"])
+def test_dates_outside_the_accepted_range_are_refused(ctx, binome, call, field):
+    new_person(ctx, binome, "P-001")
+    expect_refused(ctx, RajError, f"{field}: ", call, ctx)

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Query, Request
 from pydantic import Field
 
+from raj_release.domain.models import FIRST_DAY, LAST_DAY
 from raj_release.services.access import Viewer
 from raj_release.services.auth import viewer_for_token
 from raj_release.services.context import Context
@@ -31,14 +32,12 @@ def viewer(request: Request, authorization: Annotated[str | None, Header()] = No
     return v
 
 
-# Days the API accepts: far wider than any plan, and far enough from date.min and date.max that the
-# services' date arithmetic (weeks back, days ahead, working days) cannot overflow into a 500.
-FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
+# the days the project accepts (domain/models.py), in the schema too
 Day = Annotated[dt.date, Field(ge=FIRST_DAY, le=LAST_DAY)]
 
 Ctx = Annotated[Context, Depends(context)]
 Me = Annotated[Viewer, Depends(viewer)]
-AsOf = Annotated[Day | None, Query(description="The day to act as of (YYYY-MM-DD, 2000 to 2099); default today, "
+AsOf = Annotated[Day | None, Query(description="The day to act as of (YYYY-MM-DD, 1990 to 2100); default today, "
                                                 "Brussels.")]
 
 

@@ -15,7 +15,7 @@ router = APIRouter()
 
 class MilestoneChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    date: Day = Field(description="the key date (YYYY-MM-DD, 2000 to 2099), or its most likely day when uncertain")
+    date: Day = Field(description="the key date (YYYY-MM-DD, 1990 to 2100), or its most likely day when uncertain")
     earliest: Day | None = Field(default=None, description="an uncertain date's window: no earlier than")
     latest: Day | None = Field(default=None, description="an uncertain date's window: no later than")
     certainty: Certainty = Certainty.CONFIRMED
