@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import click
 import typer
@@ -48,14 +48,14 @@ app.add_typer(feed_app, name="feed")
 
 out = Console(highlight=False, soft_wrap=False, width=160)
 
-TodayOpt = Annotated[Optional[str], typer.Option("--today", help="Act as of this date (YYYY-MM-DD).")]
+TodayOpt = Annotated[str | None, typer.Option("--today", help="Act as of this date (YYYY-MM-DD).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 _state: dict = {"actor": None}
 
 
 @app.callback()
-def _root(actor: Annotated[Optional[str], typer.Option(
+def _root(actor: Annotated[str | None, typer.Option(
         "--actor", envvar="RAJ_ACTOR", help="Who acts (a worker id), recorded in the audit log.")] = None) -> None:
     _state["actor"] = actor
 
@@ -101,8 +101,8 @@ def _fmt(d: dt.date | None) -> str:
 
 # ---------------------------------------------------------------------------------------------------------
 @app.command()
-def init(org: Annotated[Optional[str], typer.Option(help="Code of the organisation to create.")] = None,
-         org_name: Annotated[Optional[str], typer.Option(help="Its name.")] = None) -> None:
+def init(org: Annotated[str | None, typer.Option(help="Code of the organisation to create.")] = None,
+         org_name: Annotated[str | None, typer.Option(help="Its name.")] = None) -> None:
     """Create or upgrade the database schema and the organisation."""
     from raj_release.services.workers import check_organisation, ensure_organisation
     from raj_release.store.migrate import upgrade
@@ -122,9 +122,9 @@ def worker_add(
     name: Annotated[str, typer.Option("--name", help="Full name.")],
     role: Annotated[str, typer.Option("--role", help="as, psy, coordinator or admin.")],
     lang: Annotated[str, typer.Option("--lang", help="fr or nl.")] = "fr",
-    notify: Annotated[Optional[list[str]], typer.Option("--notify", help="Apprise URL (repeatable).")] = None,
-    org: Annotated[Optional[str], typer.Option("--org", help="Organisation code.")] = None,
-    contact: Annotated[Optional[str], typer.Option("--contact", help="Phone or e-mail partners may use.")] = None,
+    notify: Annotated[list[str] | None, typer.Option("--notify", help="Apprise URL (repeatable).")] = None,
+    org: Annotated[str | None, typer.Option("--org", help="Organisation code.")] = None,
+    contact: Annotated[str | None, typer.Option("--contact", help="Phone or e-mail partners may use.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Register a worker."""
@@ -162,13 +162,13 @@ def person_add(
     needs: Annotated[str, typer.Option("--needs", help="Comma-separated: housing,cure,substitution,medical,"
                                                        "income,training,debts.")] = "",
     lang: Annotated[str, typer.Option("--lang", help="fr or nl.")] = "fr",
-    name: Annotated[Optional[str], typer.Option("--name", help="Name (optional; stays in the service).")] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Name (optional; stays in the service).")] = None,
     interpreter: Annotated[bool, typer.Option("--interpreter", help="Needs an interpreter.")] = False,
-    procedure: Annotated[Optional[str], typer.Option("--procedure", help="tap or jap.")] = None,
-    modality: Annotated[Optional[str], typer.Option("--modality", help="lc, se, dl or fond_de_peine.")] = None,
-    intake: Annotated[Optional[str], typer.Option("--intake", help="Intake date (default: today).")] = None,
-    hearing: Annotated[Optional[str], typer.Option("--hearing", help="TAP/JAP hearing date, if known.")] = None,
-    release: Annotated[Optional[str], typer.Option("--release", help="Expected release date, if known.")] = None,
+    procedure: Annotated[str | None, typer.Option("--procedure", help="tap or jap.")] = None,
+    modality: Annotated[str | None, typer.Option("--modality", help="lc, se, dl or fond_de_peine.")] = None,
+    intake: Annotated[str | None, typer.Option("--intake", help="Intake date (default: today).")] = None,
+    hearing: Annotated[str | None, typer.Option("--hearing", help="TAP/JAP hearing date, if known.")] = None,
+    release: Annotated[str | None, typer.Option("--release", help="Expected release date, if known.")] = None,
     today: TodayOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -213,10 +213,10 @@ def milestone_set(
     kind: Annotated[str, typer.Argument(metavar="KIND", help="intake, tap_hearing, expected_release, "
                                         "actual_release, fond_de_peine, admissibility_lc|se|dl|cp|ps")],
     date: Annotated[str, typer.Argument(metavar="DATE", help="YYYY-MM-DD")],
-    earliest: Annotated[Optional[str], typer.Option("--earliest", help="Earliest plausible date.")] = None,
-    latest: Annotated[Optional[str], typer.Option("--latest", help="Latest plausible date.")] = None,
+    earliest: Annotated[str | None, typer.Option("--earliest", help="Earliest plausible date.")] = None,
+    latest: Annotated[str | None, typer.Option("--latest", help="Latest plausible date.")] = None,
     certainty: Annotated[str, typer.Option("--certainty", help="confirmed, expected or estimated.")] = "confirmed",
-    reason: Annotated[Optional[str], typer.Option("--reason", help="Why the date is set or moved.")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why the date is set or moved.")] = None,
     today: TodayOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -254,8 +254,8 @@ def demarche_set(
     key: Annotated[str, typer.Argument(metavar="KEY")],
     status: Annotated[str, typer.Argument(metavar="STATUS", help="planned, in-progress, on-hold, completed, "
                                           "cancelled (not applicable) or failed")],
-    reason: Annotated[Optional[str], typer.Option("--reason", help="Required for cancelled and failed.")] = None,
-    partner: Annotated[Optional[str], typer.Option("--partner", help="Partner waited on (on-hold).")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Required for cancelled and failed.")] = None,
+    partner: Annotated[str | None, typer.Option("--partner", help="Partner waited on (on-hold).")] = None,
     today: TodayOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -275,7 +275,7 @@ def demarche_pin(
     ref: Annotated[str, typer.Argument(metavar="REF")],
     key: Annotated[str, typer.Argument(metavar="KEY")],
     date: Annotated[str, typer.Argument(metavar="DATE", help="YYYY-MM-DD, a working day")],
-    reason: Annotated[Optional[str], typer.Option("--reason", help="Why this date.")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why this date.")] = None,
     today: TodayOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -308,8 +308,8 @@ def demarche_unpin(ref: Annotated[str, typer.Argument(metavar="REF")],
 
 @app.command()
 def overdue(today: TodayOpt = None,
-            worker: Annotated[Optional[str], typer.Option("--worker", help="Only this worker's persons.")] = None,
-            prison: Annotated[Optional[str], typer.Option("--prison", help="Only this prison.")] = None,
+            worker: Annotated[str | None, typer.Option("--worker", help="Only this worker's persons.")] = None,
+            prison: Annotated[str | None, typer.Option("--prison", help="Only this prison.")] = None,
             as_json: JsonOpt = False) -> None:
     """Open démarches past their due date, across the file active."""
     from raj_release.services.demarches import list_overdue
@@ -350,7 +350,7 @@ def remind(today: TodayOpt = None,
 
 
 @app.command()
-def deliver(limit: Annotated[Optional[int], typer.Option("--limit", help="At most this many messages.")] = None,
+def deliver(limit: Annotated[int | None, typer.Option("--limit", help="At most this many messages.")] = None,
             as_json: JsonOpt = False) -> None:
     """Deliver the messages waiting in the outbox (retries with backoff; dead after too many failures)."""
     from raj_release.services.outbox import deliver as run
@@ -364,7 +364,7 @@ def deliver(limit: Annotated[Optional[int], typer.Option("--limit", help="At mos
 
 
 @app.command("outbox")
-def outbox_cmd(status: Annotated[Optional[str], typer.Option("--status", help="pending, sent or dead.")] = None,
+def outbox_cmd(status: Annotated[str | None, typer.Option("--status", help="pending, sent or dead.")] = None,
                limit: Annotated[int, typer.Option("--limit", help="Newest first, at most this many.")] = 200,
                as_json: JsonOpt = False) -> None:
     """List the outbox."""
@@ -509,7 +509,7 @@ def token_create(worker_id: Annotated[str, typer.Argument(metavar="ID")],
 
 
 @token_app.command("list")
-def token_list(worker_id: Annotated[Optional[str], typer.Argument(metavar="[ID]")] = None,
+def token_list(worker_id: Annotated[str | None, typer.Argument(metavar="[ID]")] = None,
                as_json: JsonOpt = False) -> None:
     """List tokens (never their value)."""
     from raj_release.services.auth import list_tokens

@@ -37,6 +37,7 @@ class Message:
     scope: str  # what makes the message unique for the day (with recipient and kind)
     urgent: bool = False
     person_id: int | None = None
+    organisation: str | None = None  # the code of the organisation whose message it is (its coordinators see it)
     points: Mapping[str, Mapping[int, dt.date]] = field(default_factory=dict)  # bookkeeping, not shown
 
     @property
@@ -156,7 +157,7 @@ def build_messages(dues: Iterable[Due], day: dt.date, d: Directory) -> list[Mess
             subject, body = render("digest", w.language, items=lines, sections=[s for s in sections if s[1]],
                                    day=day, recipient_name=w.name, organisation=d.organisation_name(org))
             out.append(Message(w.id, due.role, "digest", w.language, subject, body, _items_json(due.items), day,
-                               "digest", points=sent_points([due])))
+                               "digest", organisation=org, points=sent_points([due])))
         elif due.kind == "escalation":
             for coord in d.coordinators(due.recipient):
                 lines = [_line(i, coord.language, d) for i in due.items]
@@ -164,7 +165,7 @@ def build_messages(dues: Iterable[Due], day: dt.date, d: Directory) -> list[Mess
                                        escalate_after=d.escalate_after,
                                        organisation=d.organisation_name(due.recipient))
                 out.append(Message(coord.id, "coordinator", "escalation", coord.language, subject, body,
-                                   _items_json(due.items), day, "escalation",
+                                   _items_json(due.items), day, "escalation", organisation=due.recipient,
                                    points=sent_points([due])))
         elif due.kind == "partner":
             p = d.partner(due.recipient)
@@ -176,7 +177,7 @@ def build_messages(dues: Iterable[Due], day: dt.date, d: Directory) -> list[Mess
             subject, body = render("partner", p.language, items=lines, organisation=d.organisation_name(org))
             out.append(Message(p.id, "partner", "partner", p.language, subject, body,
                                _items_json(due.items, d.partner_person), day, f"partner-{org}",
-                               points=sent_points([due])))
+                               organisation=org, points=sent_points([due])))
     return out
 
 
@@ -189,7 +190,8 @@ class Move:
 
 def plan_moved_messages(person_ref: str, person_id: int, moves: Sequence[Move], recipients: Sequence[Recipient],
                         what: Mapping[str, str], why: str | None, who: str, day: dt.date, scope: str,
-                        organisation: str, label: Callable[[str, str], str], urgent: bool = False) -> list[Message]:
+                        organisation: str, label: Callable[[str, str], str], urgent: bool = False,
+                        organisation_code: str | None = None) -> list[Message]:
     """One "your plan moved" message per member of the binôme, listing every démarche that moved.
 
     `what` gives the change in each language ({"fr": ..., "nl": ...}).
@@ -205,7 +207,7 @@ def plan_moved_messages(person_ref: str, person_id: int, moves: Sequence[Move], 
         items = tuple({"person": person_ref, "key": m.key, "due": m.new_due.isoformat() if m.new_due else None}
                       for m in moves)
         out.append(Message(r.id, r.role or "as", "plan_moved", r.language, subject, body, items, day, scope,
-                           urgent=urgent, person_id=person_id))
+                           urgent=urgent, person_id=person_id, organisation=organisation_code))
     return out
 
 

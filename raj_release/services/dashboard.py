@@ -121,12 +121,10 @@ def _plan_panels(ctx: Context, v: Viewer, today: dt.date, horizon_days: int, out
                              .order_by(m.Milestone.date, m.Person.ref)).all()
         ready = _readiness_by_person(s, ctx, [pid for pid, _, _ in hearings])
         out.hearings = [(ref, date, ready[pid]) for pid, ref, date in hearings]
-        # dead messages to the organisation's workers, and to partners
-        org_workers = select(m.Worker.id).where(m.Worker.organisation_id == v.organisation_id)
+        # dead messages written for the organisation (to its workers, its coordinators and partners)
         out.dead = [tuple(r) for r in s.execute(
             select(m.OutboxMessage.day, m.OutboxMessage.kind, m.OutboxMessage.recipient, m.OutboxMessage.last_error)
-            .where(m.OutboxMessage.status == OutboxStatus.DEAD.value,
-                   or_(m.OutboxMessage.recipient.in_(org_workers), m.OutboxMessage.recipient_type == "partner"))
+            .where(m.OutboxMessage.status == OutboxStatus.DEAD.value, m.OutboxMessage.organisation == v.organisation)
             .order_by(m.OutboxMessage.day.desc()).limit(200)).all()]
 
 

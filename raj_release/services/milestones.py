@@ -90,5 +90,5 @@ def _tell_binome(s: Session, ctx: Context, p: m.Person, kind: MilestoneKind, *, 
     urgent = kind is MilestoneKind.ACTUAL_RELEASE and new_date <= today
     msgs = plan_moved_messages(p.ref, p.id, moves, recipients, milestone_change_text(kind, old_date, new_date),
                                reason, actor, today, f"{p.ref}@v{p.version}", org.name if org else "",
-                               label, urgent=urgent)
+                               label, urgent=urgent, organisation_code=org.code if org else None)
     outbox.enqueue(s, ctx, msgs, not_before=next_morning(ctx, ctx.now()))

@@ -44,7 +44,7 @@ def enqueue(s: Session, ctx: Context, messages: Iterable[Message], not_before: d
             key=msg.idempotency_key, recipient=msg.recipient,
             recipient_type="partner" if msg.role == "partner" else "worker", role=msg.role, kind=msg.kind,
             language=msg.language, subject=msg.subject[:300], body=msg.body, items=list(msg.items), day=msg.day,
-            urgent=msg.urgent, person_id=msg.person_id, status=OutboxStatus.PENDING.value, attempts=0,
+            urgent=msg.urgent, person_id=msg.person_id, organisation=msg.organisation, status=OutboxStatus.PENDING.value, attempts=0,
             next_attempt_at=now if (msg.urgent or not_before is None) else max(now, not_before),
             lease_until=None, delivered=[], created_at=now))
         added.append(msg)

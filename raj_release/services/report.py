@@ -61,16 +61,12 @@ def overview(ctx: Context, today: dt.date) -> dict[str, OrgOverview]:
         orgs = {o.code: o for o in s.scalars(select(m.Organisation))}
         for code, org in orgs.items():
             out.setdefault(code, OrgOverview(code, org.name, 0, 0, Counter(), Counter(), Counter(), Counter(), []))
-        # dead messages: a worker's belong to the worker's organisation; a partner's to every organisation
-        worker_org = {w.id: orgs_code for w, orgs_code in s.execute(
-            select(m.Worker, m.Organisation.code).join(m.Organisation))}
+        # dead messages, each to the organisation it was written for (partner messages included)
         for msg in s.scalars(select(m.OutboxMessage).where(m.OutboxMessage.status == OutboxStatus.DEAD.value)
                              .order_by(m.OutboxMessage.day)):
-            row = {"day": msg.day, "kind": msg.kind, "recipient": msg.recipient, "error": msg.last_error or ""}
-            targets = [worker_org.get(msg.recipient)] if msg.recipient_type == "worker" else list(out)
-            for code in targets:
-                if code in out:
-                    out[code].dead.append(row)
+            if msg.organisation in out:
+                out[msg.organisation].dead.append(
+                    {"day": msg.day, "kind": msg.kind, "recipient": msg.recipient, "error": msg.last_error or ""})
     for code, o in out.items():
         o.persons = len(persons[code])
     return out
@@ -104,7 +100,8 @@ def weekly_report(ctx: Context, today: dt.date, dry_run: bool = False) -> list[M
                                    recipient_name=w.name, total=o.total, persons=o.persons, groups=groups,
                                    dead=o.dead)
             # keyed by the week, not the day: running it again later in the week sends nothing new
-            msgs.append(Message(w.id, "coordinator", "report", lang, subject, body, (), week_start, "week"))
+            msgs.append(Message(w.id, "coordinator", "report", lang, subject, body, (), week_start, "week",
+                                organisation=code))
         if not dry_run:
             outbox.enqueue(s, ctx, msgs)
     return msgs

@@ -162,6 +162,7 @@ class OutboxMessage(Base):
     day: Mapped[dt.date] = mapped_column(Date)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     person_id: Mapped[int | None] = mapped_column(Integer)
+    organisation: Mapped[str | None] = mapped_column(String(40), index=True)  # whose message: its coordinators see it
     status: Mapped[str] = mapped_column(String(10))  # pending | sent | dead
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
@@ -186,12 +187,28 @@ class ApiToken(Base):
 
 
 class LoginAttempt(Base):
-    """Failed logins, to slow down guessing (per account name); deleted on a successful login."""
+    """Failed logins, to slow down guessing per account and per client address; an account's are deleted on
+    its successful login."""
 
     __tablename__ = "login_attempt"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(60), index=True)
+    client: Mapped[str | None] = mapped_column(String(64), index=True)  # the address the try came from
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class WebSession(Base):
+    """A signed-in session of the web workspace, kept server-side so that it can be ended: logout, a new
+    password, a deactivated account or an administrator's "log out everywhere" end it at once. The cookie
+    holds a random token; only its SHA-256 digest is stored."""
+
+    __tablename__ = "web_session"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the cookie's token
+    worker_id: Mapped[str] = mapped_column(ForeignKey("worker.id", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Note(Base):

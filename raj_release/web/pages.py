@@ -15,8 +15,8 @@ from fastapi.templating import Jinja2Templates
 from raj_release.domain.enums import MilestoneKind
 from raj_release.domain.milestones import TIMELINE_KINDS
 from raj_release.domain.models import parse_date
-from raj_release.i18n import label
 from raj_release.errors import Conflict, Forbidden, NotFound, RajError
+from raj_release.i18n import label
 from raj_release.services.access import Viewer, load_viewer
 from raj_release.web import session as sess
 
