@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,6 +24,21 @@ class Settings(BaseSettings):
     organisation: str = Field(default="ambulatoire-forest", description="code of the default organisation")
     organisation_name: str = "L'Ambulatoire-Forest"
     secret_key: str | None = Field(default=None, description="signs the web sessions; default: var/secret.key")
+    session_idle_minutes: int = Field(default=120, ge=1, le=24 * 60,
+                                      description="a web session unused this long ends")
+    session_max_hours: int = Field(default=12, ge=1, le=24 * 7,
+                                   description="a web session ends this long after its login, used or not")
+    secure_cookies: bool = Field(default=False, description="mark cookies Secure: the workspace is served over "
+                                                            "HTTPS (behind a TLS reverse proxy)")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list,
+                                       description="addresses of the reverse proxies whose X-Forwarded-For and "
+                                                   "X-Forwarded-Proto are believed (comma-separated)")
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, v: object) -> object:
+        return [x.strip() for x in v.split(",") if x.strip()] if isinstance(v, str) else v
+
+    public_url: str | None = Field(default=None, description="the workspace's address as users reach it")
 
 
 @lru_cache(maxsize=1)

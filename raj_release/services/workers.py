@@ -13,6 +13,7 @@ from raj_release.errors import Conflict, NotFound, RajError
 from raj_release.notify import channels
 from raj_release.services import audit
 from raj_release.services.context import Context
+from raj_release.services.sessions import end_sessions
 from raj_release.store import models as m
 
 
@@ -105,3 +106,18 @@ def list_workers(ctx: Context) -> list[WorkerView]:
                          .order_by(m.Worker.id)).all()
         return [WorkerView(w.id, w.name, w.role, w.language, code, list(w.notify or []), w.contact)
                 for w, code in rows]
+
+
+def set_active(ctx: Context, worker_id: str, active: bool, *, actor: str = "system") -> None:
+    """Deactivate an account (it can no longer log in, its sessions and tokens stop at once, its reminders
+    stop) or activate it again. Its history stays."""
+    with ctx.db.transaction() as s:
+        w = s.get(m.Worker, worker_id)
+        if w is None:
+            raise NotFound(f"worker {worker_id!r} not found (see `raj worker list`)", field="worker")
+        if w.active == active:
+            return
+        w.active = active
+        ended = end_sessions(s, ctx, worker_id) if not active else 0
+        audit.record(s, ctx, actor, "worker.activated" if active else "worker.deactivated", "worker", worker_id,
+                     old={"active": not active}, new={"active": active, "sessions_ended": ended})

@@ -7,6 +7,8 @@ with "database is locked" on the upgrade (shared/STACK_NOTES.md §5). PostgreSQL
 
 from __future__ import annotations
 
+import datetime as dt
+
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -84,3 +86,10 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def aware(value: dt.datetime | None) -> dt.datetime | None:
+    """A stored timestamp as an aware UTC datetime (SQLite gives them back naive)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
