@@ -18,6 +18,7 @@ from raj_release.domain.models import parse_date
 from raj_release.i18n import label
 from raj_release.errors import Conflict, Forbidden, NotFound, RajError
 from raj_release.services.access import Viewer, load_viewer
+from raj_release.web import charts
 from raj_release.web import session as sess
 
 router = APIRouter(include_in_schema=False)
@@ -222,7 +223,7 @@ def plan_page(request: Request, ref: str) -> Response:
     from raj_release.services.history import person_history
     from raj_release.services.notes import notes_of
     from raj_release.services.persons import show_plan
-    from raj_release.web.timeline import Bar, svg
+    from raj_release.web.charts import Bar, timeline
 
     v, data = _signed_in(request)
     ctx = _ctx(request)
@@ -240,7 +241,7 @@ def plan_page(request: Request, ref: str) -> Response:
     for d in view.demarches:
         by_pillar.setdefault(d.pillar, []).append(d)
     marks = [(label(ms.kind, lang), ms.date) for ms in view.milestones if ms.kind in TIMELINE_KINDS]
-    picture = svg([Bar(d.label, d.pillar, d.start, d.due, d.status, d.overdue) for d in view.demarches], marks, today)
+    picture = timeline([Bar(d.label, d.pillar, d.start, d.due, d.status, d.overdue) for d in view.demarches], marks, today)
     events_of: dict[str, list] = {}
     for e in history:
         if e.action.startswith("demarche."):
@@ -288,22 +289,6 @@ def pin_form(request: Request, ref: str, key: str, date: str = Form(...), versio
     return _back_to_plan(request, ref, moved=_moved(view))
 
 
-def _weekly_svg(weekly: list[tuple[dt.date, int]]) -> str:
-    """Bars of the overdue count on each Monday (escaped text, no script)."""
-    top = max([n for _, n in weekly] + [1])
-    bw, h = 44, 120
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="weekly" width="{bw * len(weekly) + 10}" '
-             f'height="{h + 40}" font-size="10" font-family="sans-serif">']
-    for i, (day, n) in enumerate(weekly):
-        bh = n / top * h
-        x = 5 + i * bw
-        parts.append(f'<rect x="{x}" y="{h - bh + 14:.1f}" width="{bw - 8}" height="{bh:.1f}" fill="#a1261b">'
-                     f'<title>{n}</title></rect><text x="{x}" y="{h - bh + 10:.1f}">{n}</text>'
-                     f'<text x="{x}" y="{h + 28}">{day.strftime("%d/%m")}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
-
-
 @router.get("/dashboard")
 def dashboard_page(request: Request) -> Response:
     from raj_release.services.dashboard import FILTERS, dashboard
@@ -331,7 +316,7 @@ def dashboard_page(request: Request) -> Response:
                    as_of=as_of, link=link, ident=lambda x: x,
                    demarche_label=lambda k: templates_[k].label_in(lang) if k in templates_ else k,
                    partner_label=lambda k: partners[k].name if k in partners else k,
-                   weekly=_weekly_svg(dash.weekly))
+                   weekly=charts.weekly_bars(dash.weekly))
 
 
 @router.get("/partners")
