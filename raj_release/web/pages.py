@@ -17,7 +17,7 @@ from raj_release.domain.milestones import TIMELINE_KINDS
 from raj_release.domain.models import parse_date
 from raj_release.i18n import label
 from raj_release.errors import Conflict, Forbidden, NotFound, RajError
-from raj_release.services.access import Viewer, load_viewer
+from raj_release.services.access import Viewer, viewer_of
 from raj_release.web import charts
 from raj_release.web import session as sess
 
@@ -64,11 +64,8 @@ def _viewer(request: Request) -> tuple[Viewer, dict] | None:
     data = _session(request)
     if data is None:
         return None
-    try:
-        with _ctx(request).db.reading() as s:
-            return load_viewer(s, data["w"]), data
-    except NotFound:
-        return None
+    v = viewer_of(_ctx(request), data["w"])
+    return None if v is None else (v, data)
 
 
 def _render(request: Request, name: str, status: int = 200, me: Viewer | None = None, csrf: str = "",
