@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
@@ -15,37 +14,15 @@ from fastapi.templating import Jinja2Templates
 from raj_release.domain.enums import MilestoneKind
 from raj_release.domain.milestones import TIMELINE_KINDS
 from raj_release.domain.models import parse_date
-from raj_release.i18n import label
+from raj_release import i18n
 from raj_release.errors import Conflict, Forbidden, NotFound, RajError
 from raj_release.services.access import Viewer, viewer_of
 from raj_release.web import charts
+from raj_release.web import i18n as web_i18n
 from raj_release.web import session as sess
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
-templates.env.filters["date"] = lambda d: d.strftime("%d/%m/%Y") if d else "—"
-
-UI = {
-    "fr": {"week": "Ma semaine", "logout": "Se déconnecter", "login_title": "Connexion", "username": "Identifiant",
-           "password": "Mot de passe", "login": "Se connecter", "due": "Échéance", "person": "Personne",
-           "demarche": "Démarche", "status": "Statut", "actions": "Actions", "late_by": "retard",
-           "mark_done": "Fait", "other": "Autre…", "partner": "Partenaire", "reason": "Raison (sans objet, échec)",
-           "save": "Enregistrer", "nothing": "Rien.", "week_title": "Ma semaine du", "overdue": "En retard",
-           "this_week": "Cette semaine", "on_hold": "En attente d'un partenaire", "milestones": "Dates à venir",
-           "st_planned": "prévue", "st_in-progress": "en cours", "st_on-hold": "en attente", "st_completed": "faite",
-           "st_cancelled": "sans objet", "st_failed": "échouée", "bad_login": "Identifiant ou mot de passe incorrect.",
-           "csrf": "Formulaire expiré ou incomplet: rechargez la page.", "done": "Enregistré.", "plan_of": "Plan de reclassement de", "binome": "binôme", "at_risk": "Plan à risque: des démarches sont comprimées ou tombent après leur date d'ancrage.", "moved": "Démarches déplacées", "readiness": "Prêt pour l'audience", "timeline": "Ligne du temps", "milestones_h": "Dates clés", "kind": "Date", "date": "Jour", "window": "Fenêtre", "certainty": "Certitude", "set_date": "Enregistrer la date", "demarches": "Démarches", "depends": "Dépend de", "pin": "Épingler", "compressed": "comprimée", "history": "Historique", "none_moved": "aucune", "dashboard": "Tableau de bord", "filters": "Filtres", "clear": "tout afficher", "by_worker": "En retard par travailleur·se", "by_prison": "Par prison", "by_demarche": "Par démarche", "by_partner": "Par partenaire attendu", "weekly": "Démarches en retard, semaine par semaine", "hearings": "Audiences dans les 60 jours", "compressed_plans": "Plans en retard dès leur création", "dead": "Messages non délivrés", "forbidden": "Réservé aux coordinateur·ices.", "partners_title": "Répertoire des partenaires", "partners_note": "En lecture seule: il se modifie dans config/partners.yaml.", "languages": "Langues", "contact": "Contact", "channels": "Canaux", "verified": "Vérifié le", "notes": "Notes", "add_note": "Ajouter la note", "page": "Page", "previous": "précédente", "next": "suivante", "most_recent": "Les %d plus récents."},
-    "nl": {"week": "Mijn week", "logout": "Afmelden", "login_title": "Aanmelden", "username": "Gebruikersnaam",
-           "password": "Wachtwoord", "login": "Aanmelden", "due": "Vervaldatum", "person": "Persoon",
-           "demarche": "Stap", "status": "Status", "actions": "Acties", "late_by": "te laat",
-           "mark_done": "Gedaan", "other": "Ander…", "partner": "Partner", "reason": "Reden (niet van toepassing, mislukt)",
-           "save": "Opslaan", "nothing": "Niets.", "week_title": "Mijn week van", "overdue": "Te laat",
-           "this_week": "Deze week", "on_hold": "Wacht op een partner", "milestones": "Komende datums",
-           "st_planned": "gepland", "st_in-progress": "bezig", "st_on-hold": "wacht", "st_completed": "gedaan",
-           "st_cancelled": "niet van toepassing", "st_failed": "mislukt",
-           "bad_login": "Gebruikersnaam of wachtwoord onjuist.",
-           "csrf": "Formulier verlopen of onvolledig: herlaad de pagina.", "done": "Opgeslagen.", "plan_of": "Re-integratieplan van", "binome": "duo", "at_risk": "Plan in gevaar: stappen zijn samengedrukt of vallen na hun ankerdatum.", "moved": "Verschoven stappen", "readiness": "Klaar voor de zitting", "timeline": "Tijdlijn", "milestones_h": "Sleuteldatums", "kind": "Datum", "date": "Dag", "window": "Venster", "certainty": "Zekerheid", "set_date": "Datum opslaan", "demarches": "Stappen", "depends": "Hangt af van", "pin": "Vastzetten", "compressed": "samengedrukt", "history": "Geschiedenis", "none_moved": "geen", "dashboard": "Dashboard", "filters": "Filters", "clear": "alles tonen", "by_worker": "Te laat per medewerker", "by_prison": "Per gevangenis", "by_demarche": "Per stap", "by_partner": "Per partner", "weekly": "Te late stappen, week per week", "hearings": "Zittingen binnen 60 dagen", "compressed_plans": "Plannen die te laat begonnen", "dead": "Niet afgeleverde berichten", "forbidden": "Alleen voor coördinatoren.", "partners_title": "Partnerlijst", "partners_note": "Alleen lezen: aan te passen in config/partners.yaml.", "languages": "Talen", "contact": "Contact", "channels": "Kanalen", "verified": "Nagekeken op", "notes": "Notities", "add_note": "Notitie toevoegen", "page": "Pagina", "previous": "vorige", "next": "volgende", "most_recent": "De %d meest recente."},
-}
+templates = Jinja2Templates(env=web_i18n.env)
 
 
 def _ctx(request: Request):
@@ -71,7 +48,7 @@ def _viewer(request: Request) -> tuple[Viewer, dict] | None:
 def _render(request: Request, name: str, status: int = 200, me: Viewer | None = None, csrf: str = "",
             **context) -> HTMLResponse:
     lang = _lang(me)
-    return templates.TemplateResponse(request, name, {"t": UI[lang], "lang": lang, "me": me, "csrf": csrf,
+    return templates.TemplateResponse(request, name, {"lang": lang, "me": me, "csrf": csrf,
                                                       **context}, status_code=status)
 
 
@@ -98,7 +75,7 @@ def _signed_in(request: Request, csrf: str | None = None) -> tuple[Viewer, dict]
 
 
 def _lang(v: Viewer | None) -> str:
-    return v.language if v is not None and v.language in UI else "fr"
+    return i18n.language(v.language if v is not None else None)
 
 
 @router.get("/")
@@ -109,7 +86,7 @@ def home() -> RedirectResponse:
 @router.get("/login")
 def login_form(request: Request) -> HTMLResponse:
     token = secrets.token_urlsafe(24)
-    resp = _render(request, "login.html", title=UI["fr"]["login_title"], csrf=token)
+    resp = _render(request, "login.html", title=i18n.tr("fr", "Sign-in"), csrf=token)
     resp.set_cookie(sess.LOGIN_CSRF_COOKIE, token, max_age=3600, httponly=True, samesite="lax",
                     secure=request.app.state.secure_cookies)
     return resp
@@ -120,15 +97,15 @@ def login(request: Request, username: str = Form(""), password: str = Form(""), 
     from raj_release.services.auth import TooManyAttempts, authenticate
 
     if not sess.csrf_ok(request.cookies.get(sess.LOGIN_CSRF_COOKIE), csrf):
-        return _render(request, "login.html", 403, title=UI["fr"]["login_title"], error=UI["fr"]["csrf"],
+        return _render(request, "login.html", 403, title=i18n.tr("fr", "Sign-in"), error=i18n.tr("fr", "Form expired or incomplete: reload the page."),
                        csrf=request.cookies.get(sess.LOGIN_CSRF_COOKIE, ""), username=username)
     try:
         v = authenticate(_ctx(request), username.strip(), password)
     except TooManyAttempts as e:
-        return _render(request, "login.html", 429, title=UI["fr"]["login_title"], error=str(e), csrf=csrf,
+        return _render(request, "login.html", 429, title=i18n.tr("fr", "Sign-in"), error=str(e), csrf=csrf,
                        username=username)
     if v is None:
-        return _render(request, "login.html", 401, title=UI["fr"]["login_title"], error=UI["fr"]["bad_login"],
+        return _render(request, "login.html", 401, title=i18n.tr("fr", "Sign-in"), error=i18n.tr("fr", "Wrong username or password."),
                        csrf=csrf, username=username)
     resp = RedirectResponse("/week", status_code=303)
     resp.set_cookie(sess.SESSION_COOKIE, sess.sign(_secret(request), sess.new_session(v.id)), max_age=sess.MAX_AGE,
@@ -173,9 +150,8 @@ def week(request: Request) -> Response:
         return _render(request, "base.html", 422, me=v, csrf=data["c"], title="", error=str(e))
     w = my_week(ctx, v, today)
     lang = _lang(v)
-    return _render(request, "week.html", me=v, csrf=data["c"], title=UI[lang]["week"], week=w,
+    return _render(request, "week.html", me=v, csrf=data["c"], title=i18n.tr(lang, "My week"), week=w,
                    partners=sorted(ctx.config.partners.values(), key=lambda p: p.name),
-                   milestone_label=lambda k: label(MilestoneKind(k), lang),
                    error=request.query_params.get("error"))
 
 
@@ -237,7 +213,7 @@ def plan_page(request: Request, ref: str) -> Response:
     by_pillar: dict[str, list] = {}
     for d in view.demarches:
         by_pillar.setdefault(d.pillar, []).append(d)
-    marks = [(label(ms.kind, lang), ms.date) for ms in view.milestones if ms.kind in TIMELINE_KINDS]
+    marks = [(i18n.label(ms.kind, lang), ms.date) for ms in view.milestones if ms.kind in TIMELINE_KINDS]
     picture = timeline([Bar(d.label, d.pillar, d.start, d.due, d.status, d.overdue) for d in view.demarches], marks, today)
     events_of: dict[str, list] = {}
     for e in history:
@@ -245,8 +221,7 @@ def plan_page(request: Request, ref: str) -> Response:
             events_of.setdefault(e.key, []).append(e)
     return _render(request, "plan.html", me=v, csrf=data["c"], title=ref, plan=view, by_pillar=list(by_pillar.items()),
                    timeline=picture, history=history, notes=notes, events_of=events_of,
-                   kinds=[k.value for k in MilestoneKind],
-                   milestone_label=lambda k: label(MilestoneKind(k), lang),
+                   kinds=list(MilestoneKind),
                    moved=request.query_params.get("moved"), error=request.query_params.get("error"))
 
 
@@ -297,7 +272,7 @@ def dashboard_page(request: Request) -> Response:
     try:
         dash = dashboard(ctx, v, today=_today(request), filters=filters, page=_page(request))
     except Forbidden:
-        return _render(request, "base.html", 403, me=v, csrf=data["c"], title="", error=UI[lang]["forbidden"])
+        return _render(request, "base.html", 403, me=v, csrf=data["c"], title="", error=i18n.tr(lang, "For coordinators only."))
     except RajError as e:
         return _render(request, "base.html", 422, me=v, csrf=data["c"], title="", error=str(e))
     as_of = request.query_params.get("as_of")
@@ -309,7 +284,7 @@ def dashboard_page(request: Request) -> Response:
 
     templates_ = ctx.config.templates.by_key
     partners = ctx.config.partners
-    return _render(request, "dashboard.html", me=v, csrf=data["c"], title=UI[lang]["dashboard"], dash=dash,
+    return _render(request, "dashboard.html", me=v, csrf=data["c"], title=i18n.tr(lang, "Dashboard"), dash=dash,
                    as_of=as_of, link=link, ident=lambda x: x,
                    demarche_label=lambda k: templates_[k].label_in(lang) if k in templates_ else k,
                    partner_label=lambda k: partners[k].name if k in partners else k,
@@ -321,7 +296,7 @@ def partners_page(request: Request) -> Response:
     v, data = _signed_in(request)
     lang = _lang(v)
     partners = sorted(_ctx(request).config.partners.values(), key=lambda p: (p.type, p.name))
-    return _render(request, "partners.html", me=v, csrf=data["c"], title=UI[lang]["partners_title"],
+    return _render(request, "partners.html", me=v, csrf=data["c"], title=i18n.tr(lang, "Partner directory"),
                    partners=partners)
 
 
