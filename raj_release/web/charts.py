@@ -1,6 +1,8 @@
-"""A timeline picture of a plan (inline SVG, no JavaScript): one bar per démarche from its start to its due
-date, grouped by pillar, against vertical lines for today, the hearing and the release. Pure: data in,
-markup out (all text escaped)."""
+"""The pages' pictures, as inline SVG (no JavaScript). Pure: data in, markup out (all text escaped).
+
+- `timeline`: a plan, one bar per démarche from its start to its due date, grouped by pillar, against
+  vertical lines for today, the hearing and the release;
+- `weekly_bars`: the dashboard's overdue count on each Monday."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ class Bar:
     overdue: bool
 
 
-def svg(bars: Sequence[Bar], marks: Sequence[tuple[str, dt.date]], today: dt.date) -> str:
+def timeline(bars: Sequence[Bar], marks: Sequence[tuple[str, dt.date]], today: dt.date) -> str:
     dated = [b for b in bars if b.due is not None]
     days = [d for b in dated for d in (b.start or b.due, b.due)] + [d for _, d in marks] + [today]
     lo, hi = min(days), max(days)
@@ -61,3 +63,19 @@ def svg(bars: Sequence[Bar], marks: Sequence[tuple[str, dt.date]], today: dt.dat
                    f'{b.due.strftime("%d/%m/%Y")}</title></rect>')
     out.append("</svg>")
     return "".join(out)
+
+
+def weekly_bars(weekly: Sequence[tuple[dt.date, int]]) -> str:
+    """Bars of the overdue count on each Monday."""
+    top = max([n for _, n in weekly] + [1])
+    bw, h = 44, 120
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="weekly" width="{bw * len(weekly) + 10}" '
+             f'height="{h + 40}" font-size="10" font-family="sans-serif">']
+    for i, (day, n) in enumerate(weekly):
+        bh = n / top * h
+        x = 5 + i * bw
+        parts.append(f'<rect x="{x}" y="{h - bh + 14:.1f}" width="{bw - 8}" height="{bh:.1f}" fill="#a1261b">'
+                     f'<title>{n}</title></rect><text x="{x}" y="{h - bh + 10:.1f}">{n}</text>'
+                     f'<text x="{x}" y="{h + 28}">{day.strftime("%d/%m")}</text>')
+    parts.append("</svg>")
+    return "".join(parts)

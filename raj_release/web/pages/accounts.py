@@ -1,0 +1,58 @@
+"""Signing in and out. The login form carries its own CSRF token (a cookie), there being no session yet."""
+
+from __future__ import annotations
+
+import secrets
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from raj_release import i18n
+from raj_release.services.auth import TooManyAttempts, authenticate
+from raj_release.web import session as sess
+from raj_release.web.pages import ctx_of, render, session_of, to_login
+
+router = APIRouter()
+
+
+def _login_page(request: Request, status: int = 200, **context) -> HTMLResponse:
+    # nobody is signed in yet: the login page is French, the pages' default
+    return render(request, "login.html", status, title=i18n.tr(i18n.DEFAULT, "Sign-in"), **context)
+
+
+@router.get("/login")
+def login_form(request: Request) -> HTMLResponse:
+    token = secrets.token_urlsafe(24)
+    resp = _login_page(request, csrf=token)
+    resp.set_cookie(sess.LOGIN_CSRF_COOKIE, token, max_age=3600, httponly=True, samesite="lax",
+                    secure=request.app.state.secure_cookies)
+    return resp
+
+
+@router.post("/login")
+def login(request: Request, username: str = Form(""), password: str = Form(""), csrf: str = Form("")) -> Response:
+    if not sess.csrf_ok(request.cookies.get(sess.LOGIN_CSRF_COOKIE), csrf):
+        return _login_page(request, 403, error=i18n.tr(i18n.DEFAULT, "Form expired or incomplete: reload the page."),
+                           csrf=request.cookies.get(sess.LOGIN_CSRF_COOKIE, ""), username=username)
+    try:
+        v = authenticate(ctx_of(request), username.strip(), password)
+    except TooManyAttempts as e:
+        return _login_page(request, 429, error=str(e), csrf=csrf, username=username)
+    if v is None:
+        return _login_page(request, 401, error=i18n.tr(i18n.DEFAULT, "Wrong username or password."), csrf=csrf,
+                           username=username)
+    resp = RedirectResponse("/week", status_code=303)
+    resp.set_cookie(sess.SESSION_COOKIE, sess.sign(request.app.state.secret, sess.new_session(v.id)),
+                    max_age=sess.MAX_AGE, httponly=True, samesite="lax", secure=request.app.state.secure_cookies)
+    resp.delete_cookie(sess.LOGIN_CSRF_COOKIE)
+    return resp
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: str = Form("")) -> Response:
+    data = session_of(request)
+    if data is None or not sess.csrf_ok(data.get("c"), csrf):
+        return Response("CSRF token missing or wrong", status_code=403)
+    resp = to_login()
+    resp.delete_cookie(sess.SESSION_COOKIE)
+    return resp
