@@ -17,7 +17,6 @@ from sqlalchemy.sql import ColumnElement
 
 from raj_release.domain.enums import Role
 from raj_release.errors import NotFound
-from raj_release.services.context import Context
 from raj_release.store import models as m
 
 
@@ -38,15 +37,6 @@ def load_viewer(s: Session, worker_id: str) -> Viewer:
         raise NotFound("account not found or inactive")
     w, code = row
     return Viewer(w.id, Role(w.role), w.organisation_id, code, w.name, w.language)
-
-
-def viewer_of(ctx: Context, worker_id: str) -> Viewer | None:
-    """The account a session names, or None once it is gone or deactivated (the session then ends)."""
-    with ctx.db.reading() as s:
-        try:
-            return load_viewer(s, worker_id)
-        except NotFound:
-            return None
 
 
 def person_scope(v: Viewer) -> ColumnElement[bool]:

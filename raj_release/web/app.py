@@ -5,30 +5,53 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import fastapi_offline
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from raj_release import i18n
 from raj_release.errors import Conflict, Forbidden, NotFound, RajError
 from raj_release.services.context import Context
 from raj_release.web import api, pages
+from raj_release.web.security import SecurityHeaders, is_api
 from raj_release.web.session import load_secret
 
 
-def create_app(ctx: Context, secret: bytes | None = None, secure_cookies: bool = False) -> FastAPI:
+def create_app(ctx: Context, secret: bytes | None = None, secure_cookies: bool | None = None) -> FastAPI:
     """The application. `secret` signs session cookies (default: RAJ_SECRET_KEY or var/secret.key);
-    `secure_cookies` marks them Secure, for a deployment behind HTTPS."""
-    app = FastAPI(title="raj-release", version="0.1.0", openapi_url="/api/openapi.json", docs_url="/api/docs",
+    `secure_cookies` marks them Secure, for a deployment behind HTTPS (default: RAJ_SECURE_COOKIES)."""
+    app = FastAPI(title="raj-release", version="0.1.0", openapi_url="/api/openapi.json", docs_url=None,
                   redoc_url=None,
                   description="Plans de reclassement: démarches planned backward from the hearing and release "
                               "dates. Authenticate with a personal access token: `Authorization: Bearer raj_...`.")
     app.state.ctx = ctx
     app.state.secret = secret or load_secret(ctx.settings.secret_key, Path("var"))
-    app.state.secure_cookies = secure_cookies
+    app.state.secure_cookies = ctx.settings.secure_cookies if secure_cookies is None else secure_cookies
     app.include_router(api.router)
     app.include_router(pages.router)
+    # Swagger UI's files come with the app (fastapi-offline ships them): /api/docs works offline
+    app.mount("/static/swagger", StaticFiles(directory=str(Path(fastapi_offline.__file__).parent / "static")),
+              name="swagger")
     app.mount("/static", StaticFiles(directory=str(Path(__file__).resolve().parent / "static")), name="static")
+    app.add_middleware(SecurityHeaders, hsts=app.state.secure_cookies)
+    if ctx.settings.trusted_proxies:
+        # the client's address and scheme from X-Forwarded-For/-Proto, believed from these proxies only
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=ctx.settings.trusted_proxies)
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs(request: Request) -> HTMLResponse:
+        return pages.templates.TemplateResponse(request, "api_docs.html", {"lang": "fr"})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if is_api(request.url.path):
+            return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
+        words = "Page not found." if exc.status_code == 404 else "This request cannot be answered."
+        return pages.error_response(request, exc.status_code, i18n.tr(pages.lang_of(None), words))
 
     @app.exception_handler(pages.NotSignedIn)
     async def _not_signed_in(_request: Request, exc: pages.NotSignedIn) -> Response:
@@ -40,18 +63,22 @@ def create_app(ctx: Context, secret: bytes | None = None, secure_cookies: bool =
                             status_code=401, headers={"WWW-Authenticate": "Bearer"})
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         """One line, like every other error: the first problem, led by the field it is about."""
         first = next(iter(exc.errors()), {})
         field = next((x for x in reversed(first.get("loc", ())) if isinstance(x, str)), "request")
-        message = " ".join(str(first.get("msg", "invalid request")).split())
-        return JSONResponse({"detail": f"{field}: {message}"}, status_code=422)
+        message = f"{field}: {' '.join(str(first.get('msg', 'invalid request')).split())}"
+        if is_api(request.url.path):
+            return JSONResponse({"detail": message}, status_code=422)
+        return pages.error_response(request, 422, message)
 
     @app.exception_handler(RajError)
-    async def _refused(_request: Request, exc: RajError) -> JSONResponse:
+    async def _refused(request: Request, exc: RajError) -> Response:
         status = (404 if isinstance(exc, NotFound) else 403 if isinstance(exc, Forbidden)
                   else 409 if isinstance(exc, Conflict) else 422)
-        return JSONResponse({"detail": str(exc)}, status_code=status)
+        if is_api(request.url.path):
+            return JSONResponse({"detail": str(exc)}, status_code=status)
+        return pages.error_response(request, status, str(exc))
 
     def calendar(secret: str, request: Request, events: bool) -> Response:
         """The worker's feed. Calendar clients poll it: an unchanged feed answers 304 to their

@@ -1,9 +1,9 @@
 """Signed session cookies and CSRF tokens, with the standard library's HMAC (no extra dependency).
 
-A session cookie holds {worker id, CSRF token, issue time}, signed with the deployment's secret key
-(RAJ_SECRET_KEY, or var/secret.key created on first use with mode 0600). It expires after `max_age`.
-Forms carry the CSRF token of the session (or, before login, of a short-lived cookie) and POSTs without
-the right token are refused.
+A session cookie holds the session's random token, signed with the deployment's secret key (RAJ_SECRET_KEY,
+or var/secret.key created on first use with mode 0600); the session itself, its CSRF token and its
+lifetime are kept server-side (services/sessions.py). Forms carry the CSRF token of the session (or,
+before login, of a short-lived cookie) and POSTs without the right token are refused.
 """
 
 from __future__ import annotations
@@ -14,12 +14,10 @@ import hmac
 import json
 import os
 import secrets
-import time
 from pathlib import Path
 
 SESSION_COOKIE = "raj_session"
 LOGIN_CSRF_COOKIE = "raj_login_csrf"
-MAX_AGE = 12 * 3600
 
 
 def load_secret(configured: str | None, var_dir: Path) -> bytes:
@@ -48,7 +46,9 @@ def sign(secret: bytes, payload: dict) -> str:
     return f"{body}.{mac}"
 
 
-def unsign(secret: bytes, token: str | None, max_age: int = MAX_AGE, now: float | None = None) -> dict | None:
+def unsign(secret: bytes, token: str | None) -> dict | None:
+    """The payload of a cookie we signed; None for anything else. How long a session lives is decided
+    server-side (services/sessions.py), where it can also be ended."""
     if not token or "." not in token:
         return None
     body, mac = token.rsplit(".", 1)
@@ -59,14 +59,7 @@ def unsign(secret: bytes, token: str | None, max_age: int = MAX_AGE, now: float 
         payload = json.loads(_unb64(body))
     except (ValueError, UnicodeDecodeError):
         return None
-    issued = payload.get("t", 0)
-    if not isinstance(issued, (int, float)) or (now or time.time()) - issued > max_age:
-        return None
-    return payload
-
-
-def new_session(worker_id: str) -> dict:
-    return {"w": worker_id, "c": secrets.token_urlsafe(24), "t": int(time.time())}
+    return payload if isinstance(payload, dict) else None
 
 
 def csrf_ok(expected: str | None, given: str | None) -> bool:

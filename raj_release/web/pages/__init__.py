@@ -20,8 +20,9 @@ from fastapi.templating import Jinja2Templates
 from raj_release import i18n
 from raj_release.domain.models import parse_date
 from raj_release.errors import NotFound, RajError
-from raj_release.services.access import Viewer, viewer_of
+from raj_release.services.access import Viewer
 from raj_release.services.context import Context
+from raj_release.services.sessions import session_viewer
 from raj_release.services.views import MoveView
 from raj_release.web import session as sess
 from raj_release.web.i18n import env
@@ -33,9 +34,16 @@ def ctx_of(request: Request) -> Context:
     return request.app.state.ctx
 
 
-def session_of(request: Request) -> dict | None:
-    """The signed session cookie's content, if it is one of ours."""
-    return sess.unsign(request.app.state.secret, request.cookies.get(sess.SESSION_COOKIE))
+def session_token(request: Request) -> str | None:
+    """The session's token from the signed cookie, if the cookie is one of ours."""
+    data = sess.unsign(request.app.state.secret, request.cookies.get(sess.SESSION_COOKIE))
+    token = data.get("s") if data is not None else None
+    return token if isinstance(token, str) else None
+
+
+def client_of(request: Request) -> str | None:
+    """The address the request came from (a trusted reverse proxy's X-Forwarded-For already applied)."""
+    return request.client.host if request.client is not None else None
 
 
 def lang_of(v: Viewer | None) -> str:
@@ -68,13 +76,13 @@ class NotSignedIn(Exception):
 def signed_in(request: Request, csrf: str | None = None) -> tuple[Viewer, dict]:
     """The viewer and their session; for a form (`csrf` given), only with the session's CSRF token.
     Otherwise NotSignedIn, with the response to send: the login page, or 403 for a form without its token."""
-    data = session_of(request)
-    v = viewer_of(ctx_of(request), data["w"]) if data is not None else None
-    if v is None:
+    live = session_viewer(ctx_of(request), session_token(request))
+    if live is None:  # no cookie, a forged one, or a session that ended or expired
         raise NotSignedIn(to_login())
-    if csrf is not None and not sess.csrf_ok(data.get("c"), csrf):
+    v, session_csrf = live
+    if csrf is not None and not sess.csrf_ok(session_csrf, csrf):
         raise NotSignedIn(Response("CSRF token missing or wrong", status_code=403))
-    return v, data
+    return v, {"c": session_csrf}
 
 
 def today_of(request: Request) -> dt.date:
@@ -114,15 +122,22 @@ def back_to_plan(request: Request, ref: str, moved: Sequence[MoveView] | None = 
     return RedirectResponse(f"/persons/{quote(ref)}" + ("?" + "&".join(params) if params else ""), status_code=303)
 
 
+def error_response(request: Request, status: int, message: str) -> HTMLResponse:
+    """An error as a page: the escaped layout, in the reader's language (the signed-in viewer's, else
+    French), with the menu when someone is signed in. Nothing of the request is echoed unescaped."""
+    live = session_viewer(ctx_of(request), session_token(request))
+    v, csrf = live if live is not None else (None, "")
+    return render(request, "base.html", status, me=v, csrf=csrf, title=str(status), error=message)
+
+
 def refused(request: Request, e: RajError, back: Callable[[str], Response] | None = None) -> Response:
     """The answer when a service refuses: 404 for what is not found (or out of the viewer's scope: the same
-    thing, so that nothing can be probed); otherwise `back` to the form's page saying why, or 422 for a page.
-    The one place that words a refusal: `request` is here so that it can be rendered in the layout."""
+    thing, so that nothing can be probed); otherwise `back` to the form's page saying why, or 422 for a page."""
     if isinstance(e, NotFound):
-        return HTMLResponse(str(e), status_code=404)
+        return error_response(request, 404, str(e))
     if back is not None:
         return back(str(e))
-    return HTMLResponse(str(e), status_code=422)
+    return error_response(request, 422, str(e))
 
 
 # The concept modules import the helpers above from this package, so they are imported once those exist:

@@ -9,8 +9,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from raj_release import i18n
 from raj_release.services.auth import TooManyAttempts, authenticate
+from raj_release.services.sessions import end_session, open_session
 from raj_release.web import session as sess
-from raj_release.web.pages import ctx_of, render, session_of, to_login
+from raj_release.web.pages import client_of, ctx_of, render, session_token, signed_in, to_login
 
 router = APIRouter()
 
@@ -35,24 +36,24 @@ def login(request: Request, username: str = Form(""), password: str = Form(""), 
         return _login_page(request, 403, error=i18n.tr(i18n.DEFAULT, "Form expired or incomplete: reload the page."),
                            csrf=request.cookies.get(sess.LOGIN_CSRF_COOKIE, ""), username=username)
     try:
-        v = authenticate(ctx_of(request), username.strip(), password)
+        v = authenticate(ctx_of(request), username.strip(), password, client=client_of(request))
     except TooManyAttempts as e:
         return _login_page(request, 429, error=str(e), csrf=csrf, username=username)
     if v is None:
         return _login_page(request, 401, error=i18n.tr(i18n.DEFAULT, "Wrong username or password."), csrf=csrf,
                            username=username)
     resp = RedirectResponse("/week", status_code=303)
-    resp.set_cookie(sess.SESSION_COOKIE, sess.sign(request.app.state.secret, sess.new_session(v.id)),
-                    max_age=sess.MAX_AGE, httponly=True, samesite="lax", secure=request.app.state.secure_cookies)
+    token, _csrf = open_session(ctx_of(request), v.id)
+    resp.set_cookie(sess.SESSION_COOKIE, sess.sign(request.app.state.secret, {"s": token}),
+                    httponly=True, samesite="lax", secure=request.app.state.secure_cookies)
     resp.delete_cookie(sess.LOGIN_CSRF_COOKIE)
     return resp
 
 
 @router.post("/logout")
 def logout(request: Request, csrf: str = Form("")) -> Response:
-    data = session_of(request)
-    if data is None or not sess.csrf_ok(data.get("c"), csrf):
-        return Response("CSRF token missing or wrong", status_code=403)
+    v, session = signed_in(request, csrf)
+    end_session(ctx_of(request), session_token(request))  # a replayed cookie is refused from now on
     resp = to_login()
     resp.delete_cookie(sess.SESSION_COOKIE)
     return resp
