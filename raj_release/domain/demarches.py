@@ -135,6 +135,7 @@ class Template(Frozen):
     kit_offset: int | None = Field(default=None, ge=0, le=MAX_OFFSET_DAYS,
                                    description="days after intake in the prévenu minimum kit")
     reminders: dict | None = None  # per-template reminder policy override (validated by the reminders config)
+    feed_label: Labels | None = None  # what calendar feeds show instead of the label (default: the pillar's)
 
     @field_validator("offset", mode="before")
     @classmethod
@@ -152,8 +153,9 @@ class Template(Frozen):
             raise ValueError("depends_on names the démarche itself")
         return self
 
-    def label_in(self, language: Language | str) -> str:
-        return self.label.nl if str(language) == "nl" else self.label.fr
+    def label_in(self, language: Language | str, labels: Labels | None = None) -> str:
+        labels = labels or self.label
+        return labels.nl if str(language) == "nl" else labels.fr
 
     @property
     def partner_type(self) -> str | None:

@@ -50,6 +50,17 @@ class Labels(Frozen):
 FIRST_DAY, LAST_DAY = dt.date(1990, 1, 1), dt.date(2100, 12, 31)
 
 
+MAX_REASON = 1000  # a reason is a sentence or two, shown in history and the audit log
+
+
+def check_reason(reason: str | None, what: str = "reason") -> str | None:
+    """A reason stripped (None when empty), or a one-line error when it is longer than MAX_REASON."""
+    reason = (reason or "").strip() or None
+    if reason is not None and len(reason) > MAX_REASON:
+        raise RajError(f"at most {MAX_REASON} characters ({len(reason)} given)", field=what)
+    return reason
+
+
 def check_day(value: dt.date, what: str) -> dt.date:
     """`value` if it lies within FIRST_DAY..LAST_DAY, else a one-line error naming the field."""
     if not FIRST_DAY <= value <= LAST_DAY:

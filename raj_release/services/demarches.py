@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Select, select
 
 from raj_release.domain.demarches import FINAL_STATUSES, OPEN_VALUES, check_change
 from raj_release.domain.enums import Status, parse_code
-from raj_release.domain.models import check_day
+from raj_release.domain.models import check_day, check_reason
 from raj_release.domain.partners import Partner
 from raj_release.errors import Conflict, NotFound, RajError
 from raj_release.services import audit
@@ -62,7 +62,7 @@ def set_status(ctx: Context, ref: str, key: str, status: str, *, today: dt.date,
                expected_version: int | None = None) -> DemarcheView:
     """Change a démarche's status along the status machine (domain/demarches.py)."""
     new = parse_status(status)
-    reason = (reason or "").strip() or None
+    reason = check_reason(reason)
     partner = (partner or "").strip() or None
     check_change(new, new, reason, partner)  # what the new status needs, before any read
     if partner is not None and ctx.config.partners and partner not in ctx.config.partners:
@@ -99,6 +99,7 @@ def pin_due(ctx: Context, ref: str, key: str, *, due: dt.date, today: dt.date, r
     """Pin a démarche's due date by hand: replanning leaves it where it is; the others follow."""
     cal = ctx.config.calendar
     check_day(due, "due")
+    reason = check_reason(reason)
     if not cal.is_working_day(due):
         raise RajError(f"{due.isoformat()} is not a working day ({cal.closure_name(due)}); "
                        f"pick one such as {cal.previous_working_day(due).isoformat()}", field="due")

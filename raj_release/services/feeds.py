@@ -15,11 +15,13 @@ from functools import lru_cache
 from icalendar import Alarm, Calendar, Event, Todo
 from sqlalchemy import select
 
-from raj_release.domain.demarches import OPEN_VALUES, concerns
+from raj_release.domain.demarches import OPEN_VALUES, Template, concerns
 from raj_release.domain.enums import Responsible
 from raj_release.errors import NotFound
+from raj_release.i18n import label
 from raj_release.services.context import Context
 from raj_release.store import models as m
+from raj_release.store.db import aware
 from raj_release.store.hints import unindexed
 
 ICAL_STATUS = {"planned": "NEEDS-ACTION", "in-progress": "IN-PROCESS", "on-hold": "IN-PROCESS"}
@@ -79,11 +81,20 @@ def calendar_feed(ctx: Context, worker_id: str, events: bool = False) -> bytes:
     cut = head.rindex(b"END:VCALENDAR\r\n")
     parts = []
     for did, ref, key, due, status, updated in rows:
-        t = templates.get(key)
-        parts.append(_component("VEVENT" if events else "VTODO", did,
-                                f"{ref} · {t.label_in(w.language) if t else key}", due,
-                                ICAL_STATUS.get(status, "NEEDS-ACTION"), _utc(updated)))
+        parts.append(_component("VEVENT" if events else "VTODO", did, f"{ref} · {feed_label(templates.get(key), w.language)}",
+                                due, ICAL_STATUS.get(status, "NEEDS-ACTION"), aware(updated)))
     return b"".join((head[:cut], *parts, head[cut:]))
+
+
+def feed_label(t: Template | None, language: str) -> str:
+    """What a calendar shows of a démarche: a neutral word, never its label. Calendars are synced by
+    Google, Microsoft or Apple, outside the secret the service keeps: a démarche's own `feed_label`
+    (demarches.yaml), else its pillar's neutral name (« Démarche logement », « Rendez-vous santé »)."""
+    if t is None:
+        return label("identite", language, "FeedPillar")
+    if t.feed_label is not None:
+        return t.label_in(language, t.feed_label)
+    return label(t.pillar.value, language, "FeedPillar")
 
 
 def warm_feeds(ctx: Context) -> int:
@@ -99,11 +110,6 @@ def warm_feeds(ctx: Context) -> int:
             calendar_feed(ctx, worker_id, events=events)
     after = _component.cache_info()
     return (after.hits + after.misses) - (before.hits + before.misses)
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    """SQLite gives back naive datetimes (stored in UTC); PostgreSQL aware ones."""
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 @lru_cache(maxsize=COMPONENT_CACHE_SIZE)

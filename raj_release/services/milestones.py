@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from raj_release.domain.enums import Certainty, MilestoneKind, parse_code
 from raj_release.domain.milestones import Milestone
-from raj_release.domain.models import check_day
+from raj_release.domain.models import check_day, check_reason
 from raj_release.errors import RajError
 from raj_release.planning.scheduler import Plan
 from raj_release.reminders.messages import Move, Recipient, milestone_change_text, plan_moved_messages
@@ -33,6 +33,7 @@ def set_milestone(ctx: Context, ref: str, kind: str, *, date: dt.date, today: dt
     """Set or correct a key date; the plan follows, and the view lists what moved."""
     k = parse_kind(kind)
     c = parse_code(Certainty, certainty, "certainty")
+    reason = check_reason(reason)
     for what, day in (("date", date), ("earliest", earliest), ("latest", latest)):
         if day is not None:
             check_day(day, what)

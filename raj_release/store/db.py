@@ -8,7 +8,6 @@ with "database is locked" on the upgrade (shared/STACK_NOTES.md §5). PostgreSQL
 from __future__ import annotations
 
 import datetime as dt
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path

@@ -118,3 +118,153 @@ def test_guessing_is_slowed_per_address_and_a_right_password_after_the_wait_work
     assert authenticate(ctx, "as.owner", PASSWORD, client="10.0.0.5").id == "as.owner"
     ctx.now.t += dt.timedelta(seconds=wait + 1)
     assert authenticate(ctx, "as.owner", PASSWORD, client="10.0.0.77").id == "as.owner"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the workspace through HTTP (in-process)
+
+import re  # noqa: E402
+import warnings  # noqa: E402
+
+import pytest  # noqa: E402
+
+from raj_release.domain import Milestone, MilestoneKind  # noqa: E402
+from raj_release.services.auth import create_feed_secret  # noqa: E402
+from raj_release.services.demo import load_demo  # noqa: E402
+from raj_release.services.persons import register_person  # noqa: E402
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient  # noqa: E402
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture
+def web(ctx):
+    from raj_release.web.app import create_app
+
+    for wid, role, lang in [("as.a", "as", "fr"), ("psy.a", "psy", "nl"), ("coord", "coordinator", "fr")]:
+        register_worker(ctx, wid, wid.upper(), role, lang)
+        set_password(ctx, wid, PASSWORD)
+    hearing = [Milestone(kind=MilestoneKind.TAP_HEARING, date=dt.date(2027, 6, 15))]
+    register_person(ctx, ref="P-A", prison="haren", as_id="as.a", psy_id="psy.a", today=DAY, needs=["housing"],
+                    milestones=hearing)
+    return TestClient(create_app(ctx, secret=b"test secret"), follow_redirects=False)
+
+
+def login(client, who: str, password: str = PASSWORD):
+    page = client.get("/login")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    return client.post("/login", data={"username": who, "password": password, "csrf": csrf})
+
+
+def csrf_of(client, url: str = "/week") -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', client.get(url).text).group(1)
+
+
+def test_error_pages_escape_what_the_request_said(web):
+    login(web, "as.a")
+    for url in [f"/persons/{XSS}", f"/week?as_of={XSS}", f"/dashboard?as_of={XSS}", f"/nowhere/{XSS}",
+                f"/persons/P-A?as_of={XSS}"]:
+        r = web.get(url)
+        assert r.status_code in (403, 404, 422), url
+        assert "<img" not in r.text and "onerror=alert" not in r.text.replace("&lt;img src=x onerror=alert(1)&gt;", ""), url
+        assert r.headers["content-type"].startswith("text/html") and '<link rel="stylesheet"' in r.text, url
+    csrf = csrf_of(web)
+    for url in [f"/persons/{XSS}/demarches/intake_fiche/status", f"/persons/P-A/demarches/{XSS}/status"]:
+        r = web.post(url, data={"status": "completed", "version": 1, "csrf": csrf})
+        assert "<img" not in r.text and "<img" not in r.headers.get("location", ""), url
+
+
+def test_a_404_reads_in_the_readers_language(web):
+    assert "Page introuvable." in web.get("/nulle-part").text
+    login(web, "psy.a")
+    r = web.get("/nergens")
+    assert r.status_code == 404 and "PSY.A" in r.text  # the layout, with the menu of the signed-in reader
+
+
+def test_every_answer_carries_the_security_headers(web):
+    login(web, "as.a")
+    for url in ["/login", "/week", "/persons/P-A", "/nowhere", "/api/openapi.json", "/api/me", "/api/docs",
+                "/static/raj.css"]:
+        h = web.get(url).headers
+        assert h["x-frame-options"] == "DENY" and h["x-content-type-options"] == "nosniff", url
+        assert h["referrer-policy"] == "no-referrer", url
+        csp = h["content-security-policy"]
+        scripts = next((d for d in csp.split(";") if d.strip().startswith("script-src")), "")
+        assert "frame-ancestors 'none'" in csp and "'unsafe-inline'" not in scripts, url
+        if url != "/api/docs":
+            assert "script-src" not in csp and "default-src 'none'" in csp, url
+        if not url.startswith("/static/"):
+            assert h["cache-control"] == "no-store", url
+        assert "server" not in h, url
+
+
+def test_api_docs_load_nothing_from_another_host(web):
+    page = web.get("/api/docs").text
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert sources and all(s.startswith("/") for s in sources), sources
+    for s in sources:
+        assert web.get(s).status_code == 200, s
+    assert "<script>" not in page  # no inline script: the CSP would refuse it
+
+
+def test_a_session_ends_at_logout_and_with_a_new_password(web, ctx):
+    login(web, "as.a")
+    cookie = web.cookies.get("raj_session")
+    csrf = csrf_of(web)
+    assert web.post("/logout", data={"csrf": csrf}).status_code == 303
+    replay = TestClient(web.app, follow_redirects=False, cookies={"raj_session": cookie})
+    assert replay.get("/week").status_code == 303  # to the login page
+    r = replay.post("/persons/P-A/notes", data={"text": "après déconnexion", "csrf": csrf})
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+    login(web, "as.a")
+    cookie = web.cookies.get("raj_session")
+    set_password(ctx, "as.a", "une toute nouvelle phrase")
+    replay = TestClient(web.app, follow_redirects=False, cookies={"raj_session": cookie})
+    assert replay.get("/week").status_code == 303
+
+
+def test_page_forms_have_the_apis_limits(web):
+    login(web, "as.a")
+    page = web.get("/persons/P-A").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    r = web.post("/persons/P-A/demarches/housing_longterm/status",
+                 data={"status": "cancelled", "reason": "x" * 100_000, "version": version, "csrf": csrf})
+    assert r.status_code == 303 and "at%20most%201000%20characters" in r.headers["location"]
+    with ctx_of(web).db.reading() as s:
+        from sqlalchemy import func, select
+
+        assert s.scalar(select(func.max(func.length(m.AuditEvent.reason)))) in (None,) or \
+            s.scalar(select(func.max(func.length(m.AuditEvent.reason)))) <= 1000
+
+
+def ctx_of(client):
+    return client.app.state.ctx
+
+
+FORBIDDEN = re.compile(r"cure|traitement|posologie|psychiatr|substitution|m[ée]thadone|justice|\bTAP\b|d[ée]tenu|"
+                       r"prison|[ée]crou|behandeling|psychiat|methadon|justitie|SURB|gedetineerde|gevangen",
+                       re.IGNORECASE)
+
+
+def test_calendar_feeds_carry_no_health_addiction_or_justice_wording(ctx):
+    from raj_release.web.app import create_app
+
+    load_demo(ctx, DAY)
+    client = TestClient(create_app(ctx, secret=b"test secret"))
+    with ctx.db.reading() as s:
+        from sqlalchemy import select
+
+        workers = s.scalars(select(m.Worker.id).where(m.Worker.role.in_(["as", "psy"]))).all()
+    assert len(workers) >= 4
+    for wid in workers:
+        secret = create_feed_secret(ctx, wid)
+        for suffix in (".ics", ".events.ics"):
+            body = client.get(f"/calendar/{secret}{suffix}").text
+            summaries = re.findall(r"^SUMMARY:(.*)$", body, re.MULTILINE)
+            assert summaries, (wid, suffix)
+            found = FORBIDDEN.findall(body)
+            assert not found, (wid, suffix, sorted(set(found)))
