@@ -268,3 +268,22 @@ def test_calendar_feeds_carry_no_health_addiction_or_justice_wording(ctx):
             assert summaries, (wid, suffix)
             found = FORBIDDEN.findall(body)
             assert not found, (wid, suffix, sorted(set(found)))
+
+
+def test_the_week_offers_each_demarche_only_partners_of_its_types(web, ctx):
+    from raj_release.services.demarches import partners_for
+
+    login(web, "as.a")
+    page = web.get("/week?as_of=2027-01-20").text
+    forms = re.findall(r'action="/persons/[^/]+/demarches/([a-z_]+)/status".*?</form>', page, re.DOTALL)
+    chunks = re.findall(r'(action="/persons/[^/]+/demarches/[a-z_]+/status".*?</form>)', page, re.DOTALL)
+    assert forms and len(forms) == len(chunks)
+    checked = 0
+    for key, chunk in zip(forms, chunks, strict=True):
+        if 'name="partner"' not in chunk:
+            continue  # the one-click "done" form
+        checked += 1
+        offered = set(re.findall(r'<option value="([a-z0-9][a-z0-9._-]+)">', chunk)) - {
+            "completed", "on-hold", "cancelled", "failed", "in-progress", "planned"}
+        assert offered == {p.id for p in partners_for(ctx, key)}, key
+    assert checked

@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from raj_release import i18n
 from raj_release.errors import RajError
+from raj_release.services.demarches import partners_for
 from raj_release.services.week import my_week
 from raj_release.web.pages import ctx_of, error_page, lang_of, render, signed_in, today_of
 
@@ -27,5 +28,5 @@ def week(request: Request) -> Response:
     except RajError as e:
         return error_page(request, v, data, 422, str(e))
     return render(request, "week.html", me=v, csrf=data["c"], title=i18n.tr(lang_of(v), "My week"),
-                  week=my_week(ctx, v, today), partners=sorted(ctx.config.partners.values(), key=lambda p: p.name),
+                  week=my_week(ctx, v, today), partners_for=lambda key: partners_for(ctx, key),
                   error=request.query_params.get("error"))
