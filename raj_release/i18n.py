@@ -19,11 +19,13 @@ from enum import Enum
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from babel.dates import format_date as _babel_date
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.support import NullTranslations, Translations
+if TYPE_CHECKING:
+    from babel.support import NullTranslations
+
+# Babel is imported by the functions that read a catalog or write a long date, not here: `raj --help`
+# imports this module (through the CLI's words) and reads no catalog, and Babel would cost it ~30 ms.
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 LANGUAGES = ("fr", "nl")
@@ -39,6 +41,10 @@ def language(value: str | None) -> str:
 
 
 def _load(lang: str, domain: str) -> NullTranslations:
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+    from babel.support import NullTranslations, Translations
+
     po = LOCALE_DIR / lang / "LC_MESSAGES" / f"{domain}.po"
     mo = po.with_suffix(".mo")
     if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
@@ -57,6 +63,8 @@ def _load(lang: str, domain: str) -> NullTranslations:
 @lru_cache(maxsize=len(LANGUAGES))
 def translations(lang: str) -> NullTranslations:
     """Every domain of `lang`, merged (a message id is looked up in raj, then web, then cli)."""
+    from babel.support import NullTranslations, Translations
+
     merged: Translations | None = None
     for domain in DOMAINS:
         t = _load(language(lang), domain)
@@ -93,4 +101,6 @@ def format_date(d: dt.date | None, lang: str, long: bool = False) -> str:
         return "—"
     if not long:
         return d.strftime("%d/%m/%Y")  # both communities' short form; babel's fr_BE short is d/MM/yy
-    return _babel_date(d, format="d MMMM yyyy", locale=LOCALES[language(lang)])
+    from babel.dates import format_date as babel_date
+
+    return babel_date(d, format="d MMMM yyyy", locale=LOCALES[language(lang)])

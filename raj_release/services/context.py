@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from raj_release.config import Config, load_config
+from raj_release.errors import RajError
 from raj_release.settings import Settings, get_settings
 from raj_release.store.db import Database
 
@@ -33,7 +34,11 @@ class Context:
 
 
 def open_context(settings: Settings | None = None, database_url: str | None = None,
-                 config_dir: Path | None = None) -> Context:
+                 config_dir: Path | None = None, require_schema: bool = False) -> Context:
+    """The context of the settings; with `require_schema`, refuses a database `raj init` has not made."""
     s = settings or get_settings()
     cfg = load_config(Path(config_dir or s.config_dir).resolve())
-    return Context(db=Database(database_url or s.database_url), config=cfg, settings=s)
+    db = Database(database_url or s.database_url)
+    if require_schema and not db.has_schema():
+        raise RajError(f"database {db.display_url} is not initialised: run `raj init` first")
+    return Context(db=db, config=cfg, settings=s)

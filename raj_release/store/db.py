@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -82,6 +82,15 @@ class Database:
         pages and feeds are read side by side and beside the writers. Both databases refuse any write in it."""
         with self.read_sessions() as session, session.begin():
             yield session
+
+    @property
+    def display_url(self) -> str:
+        """The URL with its password hidden, fit to print."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def has_schema(self) -> bool:
+        """Whether the schema was created (`raj init`): its first table, person, exists."""
+        return inspect(self.engine).has_table("person")
 
     def dispose(self) -> None:
         self.engine.dispose()

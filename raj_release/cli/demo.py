@@ -1,0 +1,41 @@
+"""The fictitious file of `make demo`: `raj demo` loads it, `raj demo-sweep` runs its daily sweep."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from raj_release.cli import render, shell
+from raj_release.cli.shell import LANG, TodayOpt
+from raj_release.domain.enums import MessageKind
+from raj_release.i18n import tr
+
+# what demo-sweep shows: the reminders of the day, not the "plan moved" messages of the demo's history
+SHOWN = frozenset(MessageKind) - {MessageKind.PLAN_MOVED}
+
+
+def demo(today: TodayOpt = None) -> None:
+    """Load fictitious persons (for `make demo`); the database must be initialised."""
+    from raj_release.services.demo import load_demo  # at call time: the services would slow raj --help
+
+    ctx = shell.context()
+    refs = load_demo(ctx, shell.today(ctx, today))
+    render.out.print(tr(LANG, "{n} fictitious persons loaded: {refs}").format(n=len(refs), refs=", ".join(refs)))
+
+
+def demo_sweep(today: TodayOpt = None) -> None:
+    """Run the daily sweep once through its Prefect flow, delivering to a local sink; print the digests."""
+    from flows.demo import run_demo_sweep  # at call time: Prefect takes seconds to import
+    from raj_release.services.outbox import sent_on  # at call time: the services would slow raj --help
+
+    ctx = shell.context()
+    day = shell.today(ctx, today)
+    render.out.print(tr(LANG, "Daily sweep through Prefect (a temporary Prefect API starts: 10-25 s) ..."))
+    run = run_demo_sweep(day, Path("var"))
+    sweep, delivery = run.result["sweep"], run.result.get("delivery", {})
+    done = tr(LANG, "Sweep of {day}: {decided} message(s) decided, {enqueued} new in the outbox; delivery: {sent} "
+                    "sent, {retried} to retry, {dead} dead; the local sink received {received} (written to {file}).")
+    render.out.print(done.format(day=render.date(day), decided=sweep["decided"], enqueued=sweep["enqueued"],
+                                 sent=delivery.get("sent", 0), retried=delivery.get("retried", 0),
+                                 dead=delivery.get("dead", 0), received=len(run.received), file=run.received_file))
+    for row, body in sent_on(ctx, day, kinds=SHOWN):
+        render.message(row.kind, row.recipient, row.role, row.language, row.subject, body)

@@ -1,0 +1,70 @@
+"""`raj person add`, `raj person list` and `raj plan`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from raj_release.cli import render, shell
+from raj_release.cli.shell import JsonOpt, TodayOpt
+from raj_release.domain import Milestone, MilestoneKind
+from raj_release.domain.models import parse_date
+
+
+def person_add(
+    ref: Annotated[str, typer.Argument(metavar="REF", help="Pseudonymous reference of the person.")],
+    prison: Annotated[str, typer.Option("--prison", help="Prison code (config/prisons.yaml).")],
+    as_id: Annotated[str, typer.Option("--as", help="Worker id of the assistant social.")],
+    psy_id: Annotated[str, typer.Option("--psy", help="Worker id of the psychologue.")],
+    situation: Annotated[str, typer.Option("--situation", help="condamne or prevenu.")] = "condamne",
+    needs: Annotated[str, typer.Option("--needs", help="Comma-separated: housing,cure,substitution,medical,"
+                                                       "income,training,debts.")] = "",
+    lang: Annotated[str, typer.Option("--lang", help="fr or nl.")] = "fr",
+    name: Annotated[str | None, typer.Option("--name", help="Name (optional; stays in the service).")] = None,
+    interpreter: Annotated[bool, typer.Option("--interpreter", help="Needs an interpreter.")] = False,
+    procedure: Annotated[str | None, typer.Option("--procedure", help="tap or jap.")] = None,
+    modality: Annotated[str | None, typer.Option("--modality", help="lc, se, dl or fond_de_peine.")] = None,
+    intake: Annotated[str | None, typer.Option("--intake", help="Intake date (default: today).")] = None,
+    hearing: Annotated[str | None, typer.Option("--hearing", help="TAP/JAP hearing date, if known.")] = None,
+    release: Annotated[str | None, typer.Option("--release", help="Expected release date, if known.")] = None,
+    today: TodayOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Register a person with their binôme and needs; the plan is made at once."""
+    from raj_release.services.persons import register_person  # at call time: the services would slow raj --help
+
+    known = [Milestone(kind=k, date=parse_date(v, opt)) for k, v, opt in (
+        (MilestoneKind.TAP_HEARING, hearing, "--hearing"), (MilestoneKind.EXPECTED_RELEASE, release, "--release"))
+        if v is not None]
+    ctx = shell.context()
+    view = register_person(ctx, ref=ref, prison=prison, as_id=as_id, psy_id=psy_id, today=shell.today(ctx, today),
+                           situation=situation, needs=needs.split(","), language=lang, name=name,
+                           interpreter=interpreter, procedure=procedure, modality=modality,
+                           intake=shell.opt_date(intake, "--intake"), milestones=known, actor=shell.actor())
+    if as_json:
+        return shell.print_json(view.as_json())
+    render.plan(view)
+
+
+def person_list(today: TodayOpt = None, as_json: JsonOpt = False) -> None:
+    """List persons with their open and overdue démarches."""
+    from raj_release.services.persons import list_persons  # at call time: the services would slow raj --help
+
+    ctx = shell.context()
+    rows = list_persons(ctx, today=shell.today(ctx, today))
+    if as_json:
+        return shell.print_json([r.as_json() for r in rows])
+    render.persons(rows)
+
+
+def plan(ref: Annotated[str, typer.Argument(metavar="REF")], today: TodayOpt = None,
+         as_json: JsonOpt = False) -> None:
+    """Show a person's plan de reclassement."""
+    from raj_release.services.persons import show_plan  # at call time: the services would slow raj --help
+
+    ctx = shell.context()
+    view = show_plan(ctx, ref, today=shell.today(ctx, today))
+    if as_json:
+        return shell.print_json(view.as_json())
+    render.plan(view)
