@@ -53,13 +53,15 @@ def _wire() -> None:
                           ("serve", ops.serve), ("web", ops.web)):
         app.command(name)(command)
     for group, name, commands in (
-            (worker_app, "worker", {"add": workers.worker_add, "list": workers.worker_list}),
+            (worker_app, "worker", {"add": workers.worker_add, "list": workers.worker_list,
+                                    "deactivate": workers.worker_deactivate, "activate": workers.worker_activate}),
             (person_app, "person", {"add": persons.person_add, "list": persons.person_list}),
             (milestone_app, "milestone", {"set": milestones.milestone_set}),
             (demarche_app, "demarche", {"set": demarches.demarche_set, "pin": demarches.demarche_pin,
                                         "unpin": demarches.demarche_unpin}),
             (config_app, "config", {"check": ops.config_check}),
-            (user_app, "user", {"set-password": accounts.user_set_password}),
+            (user_app, "user", {"set-password": accounts.user_set_password,
+                                "logout-everywhere": accounts.user_logout_everywhere}),
             (token_app, "token", {"create": accounts.token_create, "list": accounts.token_list,
                                   "revoke": accounts.token_revoke}),
             (feed_app, "feed", {"create": accounts.feed_create, "revoke": accounts.feed_revoke,
@@ -78,7 +80,7 @@ FLAGS = {"ref": "REF", "prison": "--prison", "as_id": "--as", "psy_id": "--psy",
          "situation": "--situation", "needs": "--needs", "language": "--lang", "procedure": "--procedure",
          "modality": "--modality", "milestones": "--hearing/--release", "kind": "milestone kind",
          "certainty": "--certainty", "reason": "--reason", "partner": "--partner", "due": "DATE", "key": "KEY",
-         "date": "DATE", "earliest": "--earliest", "latest": "--latest"}
+         "date": "DATE", "earliest": "--earliest", "latest": "--latest", "worker": "ID"}
 
 
 def _worded(e: RajError) -> str:

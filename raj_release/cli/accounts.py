@@ -100,3 +100,11 @@ def feed_show(worker_id: IdArg,
     from raj_release.services.feeds import calendar_feed  # at call time: the services would slow raj --help
 
     sys.stdout.write(calendar_feed(shell.context(), worker_id, events=events).decode())
+
+
+def user_logout_everywhere(worker_id: IdArg) -> None:
+    """End every web session of an account at once (a lost phone, a shared computer)."""
+    from raj_release.services.sessions import log_out_everywhere  # at call time: the services would slow --help
+
+    n = log_out_everywhere(shell.context(), worker_id, actor=shell.actor())
+    render.out.print(tr(LANG, "{n} session(s) of {id} ended.").format(n=n, id=worker_id))

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import gc
-import threading
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -38,25 +37,23 @@ def serve(host: Annotated[str, typer.Option(help="Address of the local Prefect s
 
 
 def web(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000) -> None:
+        port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+        behind_https: Annotated[bool, typer.Option(
+            "--behind-https", help="Served over HTTPS by a reverse proxy: Secure cookies and HSTS "
+                                   "(as RAJ_SECURE_COOKIES=1).")] = False) -> None:
     """Serve the web workspace (/login, /week, /dashboard ...), the JSON API (/api, OpenAPI at /api/docs)
     and the calendar feeds."""
-    import uvicorn  # at call time: uvicorn and the web app would slow raj --help
+    import uvicorn  # at call time: uvicorn would slow raj --help
 
-    from raj_release.services.feeds import warm_feeds  # at call time: the services would slow raj --help
-    from raj_release.web.app import create_app  # at call time: FastAPI would slow raj --help
-
-    ctx = shell.context()
-    app = create_app(ctx)
-    # what is loaded by now (libraries, configuration, calendar) lives as long as the server: kept out of
-    # the garbage collector's full passes, which would otherwise walk it again and again under load
-    gc.collect()
-    gc.freeze()
-    # the calendar clients come back soon after a restart: have their feeds' components ready by then
-    threading.Thread(target=warm_feeds, args=(ctx,), name="raj-warm-feeds", daemon=True).start()
+    shell.context()  # refuses a database that `raj init` has not made, before the server starts
+    if behind_https:
+        os.environ["RAJ_SECURE_COOKIES"] = "1"  # read by the app's factory, in this process
     render.out.print(tr(LANG, "raj-release: http://{host}:{port}/ (API: /api/docs; Ctrl-C to stop)").format(
         host=host, port=port))
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    # the app by its import string: the command line does not import the web layer (pyproject.toml's
+    # contract); proxy headers are the app's to believe (RAJ_TRUSTED_PROXIES), not uvicorn's; no banner
+    uvicorn.run("raj_release.web.app:served_app", factory=True, host=host, port=port, log_level="warning",
+                access_log=False, proxy_headers=False, server_header=False)
 
 
 def config_check() -> None:

@@ -40,3 +40,19 @@ def worker_list(as_json: JsonOpt = False) -> None:
     if as_json:
         return shell.print_json([w.as_json() for w in rows])
     render.workers(rows)
+
+
+def worker_deactivate(worker_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """Deactivate an account: no more login, its sessions and tokens stop at once; its history stays."""
+    from raj_release.services.workers import set_active  # at call time: the services would slow raj --help
+
+    set_active(shell.context(), worker_id, False, actor=shell.actor())
+    render.out.print(tr(LANG, "Account {id} deactivated: its sessions are ended.").format(id=worker_id))
+
+
+def worker_activate(worker_id: Annotated[str, typer.Argument(metavar="ID")]) -> None:
+    """Activate an account again (it logs in anew: no old session comes back)."""
+    from raj_release.services.workers import set_active  # at call time: the services would slow raj --help
+
+    set_active(shell.context(), worker_id, True, actor=shell.actor())
+    render.out.print(tr(LANG, "Account {id} active.").format(id=worker_id))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
+import threading
 from pathlib import Path
 
 import fastapi_offline
@@ -15,10 +17,26 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from raj_release import i18n
 from raj_release.errors import Conflict, Forbidden, NotFound, RajError
-from raj_release.services.context import Context
+from raj_release.services.auth import worker_for_feed
+from raj_release.services.context import Context, open_context
+from raj_release.services.feeds import calendar_feed, warm_feeds
+from raj_release.settings import Settings
 from raj_release.web import api, pages
 from raj_release.web.security import SecurityHeaders, is_api
 from raj_release.web.session import load_secret
+
+
+def served_app() -> FastAPI:
+    """The app as `raj web` serves it (uvicorn's factory): the context of the settings, and the feeds built
+    in the background, since calendar clients come back soon after a restart."""
+    ctx = open_context(Settings(), require_schema=True)
+    app = create_app(ctx)
+    # what is loaded by now (libraries, configuration, calendar) lives as long as the server: kept out of
+    # the garbage collector's full passes, which would otherwise walk it again and again under load
+    gc.collect()
+    gc.freeze()
+    threading.Thread(target=warm_feeds, args=(ctx,), name="raj-warm-feeds", daemon=True).start()
+    return app
 
 
 def create_app(ctx: Context, secret: bytes | None = None, secure_cookies: bool | None = None) -> FastAPI:
@@ -83,9 +101,6 @@ def create_app(ctx: Context, secret: bytes | None = None, secure_cookies: bool |
     def calendar(secret: str, request: Request, events: bool) -> Response:
         """The worker's feed. Calendar clients poll it: an unchanged feed answers 304 to their
         If-None-Match. `private, no-cache`: kept by the worker's own client only, and revalidated each time."""
-        from raj_release.services.auth import worker_for_feed
-        from raj_release.services.feeds import calendar_feed
-
         worker = worker_for_feed(ctx, secret)
         if worker is None:
             return JSONResponse({"detail": "calendar not found"}, status_code=404)

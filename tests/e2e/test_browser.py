@@ -138,3 +138,28 @@ def test_worker_marks_an_overdue_demarche_done_and_the_coordinator_sees_it(serve
             browser.close()
     assert all((SHOTS / f).stat().st_size > 1000 for f in ("login.png", "week-before.png", "week-after.png",
                                                              "plan.png", "dashboard-after.png"))
+
+
+def test_the_served_workspace_names_no_server_and_docs_run_offline(server):
+    """`raj web` as deployed (uvicorn on the app factory): no Server banner, the security headers, and
+    /api/docs rendered by Chromium from the app's own files, with nothing refused by the CSP."""
+    from playwright.sync_api import sync_playwright
+
+    with urllib.request.urlopen(f"{server}/login", timeout=5) as r:
+        assert r.headers.get("server") is None
+        assert "frame-ancestors 'none'" in r.headers["content-security-policy"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+            problems, hosts = [], set()
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("request", lambda req: hosts.add(req.url.split("/")[2]))
+            page.goto(f"{server}/api/docs")
+            page.wait_for_selector(".opblock", timeout=30_000)  # Swagger UI drew the operations
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / "api-docs.png"))
+            assert hosts == {server.split("/")[2]}, hosts
+            assert not [x for x in problems if "Content Security Policy" in x], problems
+        finally:
+            browser.close()

@@ -216,6 +216,12 @@ def test_person_add_human_output_and_demo(fresh):
 # every bad input: exit 2, one line, nothing changed
 
 BAD_INPUTS = [
+    ("date-far-future", ["milestone", "set", REF, "tap_hearing", "9999-12-31"], ["DATE", "9999-12-31", "outside"]),
+    ("date-year-one", ["milestone", "set", REF, "tap_hearing", "0001-01-10"], ["DATE", "0001-01-10", "outside"]),
+    ("partner-of-another-type", ["demarche", "set", REF, "eid_check", "on-hold", "--partner", "cpas-demo"],
+     ["--partner", "'cpas-demo' is a cpas"]),
+    ("deactivate-nobody", ["worker", "deactivate", "nobody"], ["ID", "nobody", "not found"]),
+    ("logout-nobody", ["user", "logout-everywhere", "nobody"], ["ID", "nobody", "not found"]),
     ("date-impossible-DATE", ["milestone", "set", REF, "tap_hearing", "2027-02-30"], ["DATE", "2027-02-30"]),
     ("date-impossible-today", ["milestone", "set", REF, "tap_hearing", "2027-08-17", "--today", "2027-02-30"],
      ["--today", "2027-02-30"]),
