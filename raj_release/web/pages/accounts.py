@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 
 from fastapi import APIRouter, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from raj_release import i18n
+from raj_release.services.access import Viewer
 from raj_release.services.auth import TooManyAttempts, authenticate
 from raj_release.services.sessions import end_session, open_session
 from raj_release.web import session as sess
@@ -30,15 +33,28 @@ def login_form(request: Request) -> HTMLResponse:
     return resp
 
 
+# A try refused for its wait is answered after this pause (the event loop waits, no thread does): a client
+# flooding the login form gets about one answer a second per connection, and the others keep the server.
+TARPIT_SECONDS = 1.0
+
+
 @router.post("/login")
-def login(request: Request, username: str = Form(""), password: str = Form(""), csrf: str = Form("")) -> Response:
+async def login(request: Request, username: str = Form(""), password: str = Form(""),
+                csrf: str = Form("")) -> Response:
     if not sess.csrf_ok(request.cookies.get(sess.LOGIN_CSRF_COOKIE), csrf):
         return _login_page(request, 403, error=i18n.tr(i18n.DEFAULT, "Form expired or incomplete: reload the page."),
                            csrf=request.cookies.get(sess.LOGIN_CSRF_COOKIE, ""), username=username)
     try:
-        v = authenticate(ctx_of(request), username.strip(), password, client=client_of(request))
+        v = await run_in_threadpool(authenticate, ctx_of(request), username.strip(), password,
+                                    client=client_of(request))
     except TooManyAttempts as e:
+        await asyncio.sleep(min(TARPIT_SECONDS, e.retry_after))
         return _login_page(request, 429, error=str(e), csrf=csrf, username=username)
+    return await run_in_threadpool(_answer, request, v, csrf, username)
+
+
+def _answer(request: Request, v: Viewer | None, csrf: str, username: str) -> Response:
+    """The answer to a try that was not slowed down: the session, or "wrong" (run in the thread pool)."""
     if v is None:
         return _login_page(request, 401, error=i18n.tr(i18n.DEFAULT, "Wrong username or password."), csrf=csrf,
                            username=username)
