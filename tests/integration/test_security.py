@@ -287,3 +287,66 @@ def test_the_week_offers_each_demarche_only_partners_of_its_types(web, ctx):
             "completed", "on-hold", "cancelled", "failed", "in-progress", "planned"}
         assert offered == {p.id for p in partners_for(ctx, key)}, key
     assert checked
+
+
+def test_well_formed_but_absurd_input_answers_no_500(web):
+    login(web, "coord")
+    for url in ["/week?as_of=9999-12-31", "/dashboard?as_of=9999-12-31", "/dashboard?as_of=0001-01-03",
+                "/dashboard?page=²", "/dashboard?page=99999999999999999999", "/persons/P-A?as_of=9999-12-31"]:
+        r = web.get(url)
+        assert r.status_code == 422, (url, r.status_code)
+        assert "outside the dates accepted" in r.text or "page number" in r.text, url
+    from raj_release.services.auth import create_token
+
+    token = create_token(ctx_of(web), "coord", "t")
+    h = {"Authorization": f"Bearer {token}"}
+    for url in ["/api/week?as_of=9999-12-31", "/api/dashboard?as_of=9999-12-31", "/api/dashboard?as_of=0001-01-03",
+                "/api/overdue?as_of=9999-12-31"]:
+        assert web.get(url, headers=h).status_code == 422, url
+    version = web.get("/api/persons/P-A/plan", headers=h).json()["person"]["version"]
+    for day in ("9999-12-31", "0001-01-10"):
+        r = web.put("/api/persons/P-A/milestones/tap_hearing", headers=h, json={"date": day, "version": version})
+        assert r.status_code == 422 and "\n" not in r.json()["detail"], day
+
+
+def test_the_api_refuses_a_partner_of_another_type_and_errors_name_no_server_path(web):
+    from raj_release.services.auth import create_token
+
+    token = create_token(ctx_of(web), "as.a", "t")
+    h = {"Authorization": f"Bearer {token}"}
+    version = web.get("/api/persons/P-A/plan", headers=h).json()["person"]["version"]
+    r = web.put("/api/persons/P-A/demarches/housing_apply/status", headers=h,
+                json={"status": "on-hold", "partner": "cpas-demo", "version": version})
+    assert r.status_code == 422 and r.json()["detail"].startswith("partner: 'cpas-demo' is a cpas")
+    r = web.put("/api/persons/P-A/demarches/no_such_step/status", headers=h,
+                json={"status": "completed", "version": version})
+    assert r.status_code == 404 and "demarches.yaml" in r.json()["detail"] and "/" not in r.json()["detail"]
+
+
+def test_proxy_headers_are_believed_from_the_configured_proxies_only(ctx):
+    import dataclasses
+
+    from raj_release.web.app import create_app
+
+    register_worker(ctx, "as.a", "AS", "as")
+    for i in range(10):
+        register_worker(ctx, f"as.{i}", f"AS {i}", "as")
+    trusting = dataclasses.replace(ctx, settings=ctx.settings.model_copy(update={"trusted_proxies": ["testclient"]}))
+
+    def guesses(context, forwarded_for: str) -> list[int]:
+        client = TestClient(create_app(context, secret=b"s"), follow_redirects=False)
+        out = []
+        for i in range(11):
+            page = client.get("/login")
+            csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+            out.append(client.post("/login", headers={"X-Forwarded-For": forwarded_for},
+                                   data={"username": f"as.{i % 10}", "password": "wrong guess", "csrf": csrf}
+                                   ).status_code)
+        return out
+
+    # behind a trusted proxy, each forwarded address has its own count: one address, ten accounts: slowed
+    assert guesses(trusting, "10.1.1.1")[-1] == 429
+    assert guesses(trusting, "10.1.1.2")[0] == 401
+    # from an untrusted peer, X-Forwarded-For is ignored: changing it does not escape the address's count
+    assert guesses(ctx, "10.9.9.1")[-1] == 429
+    assert guesses(ctx, "10.9.9.2")[0] == 429

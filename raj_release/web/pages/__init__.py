@@ -10,6 +10,7 @@ concept routers put together (web/app.py includes it and answers `NotSignedIn`).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from urllib.parse import quote
 
@@ -95,7 +96,7 @@ def page_of(request: Request) -> int:
     raw = request.query_params.get("page")
     if raw is None:
         return 1
-    if not raw.isdigit() or int(raw) < 1:
+    if not re.fullmatch(r"[0-9]{1,9}", raw) or int(raw) < 1:  # ASCII digits: str.isdigit() takes '²'
         raise RajError(f"page: {raw!r} is not a page number (1, 2, ...)")
     return int(raw)
 
