@@ -63,8 +63,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _data import DEFAULT_SEED, NEED_PROBABILITY, TODAY, make_person  # noqa: E402
 
 from raj_release.config import load_config  # noqa: E402
+from raj_release.domain.demarches import OPEN_STATUSES  # noqa: E402
 from raj_release.domain.enums import (  # noqa: E402
-    OPEN_STATUSES,
     Certainty,
     MilestoneKind,
     Modality,

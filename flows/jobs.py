@@ -13,13 +13,16 @@ from contextlib import contextmanager
 
 from prefect import flow, get_run_logger, task
 
+from raj_release.services import open_context
+from raj_release.services.outbox import deliver
+from raj_release.services.reminders import sweep
+from raj_release.services.report import weekly_report as build
+
 
 @contextmanager
 def _ctx():
     """A service context for one task; its connections are closed when the task ends, so a process that
     runs many flows (raj serve) does not accumulate pools."""
-    from raj_release.services import open_context
-
     ctx = open_context()
     try:
         yield ctx
@@ -29,8 +32,6 @@ def _ctx():
 
 @task(name="enqueue-reminders")
 def enqueue_reminders(as_of: dt.date) -> dict:
-    from raj_release.services.reminders import sweep
-
     with _ctx() as ctx:
         r = sweep(ctx, as_of)
     return {"candidates": r.candidates, "decided": len(r.messages), "enqueued": len(r.enqueued)}
@@ -38,16 +39,12 @@ def enqueue_reminders(as_of: dt.date) -> dict:
 
 @task(name="deliver-outbox")
 def deliver_outbox() -> dict:
-    from raj_release.services.outbox import deliver
-
     with _ctx() as ctx:
         return deliver(ctx).as_json()
 
 
 @task(name="enqueue-weekly-report")
 def enqueue_report(as_of: dt.date) -> dict:
-    from raj_release.services.report import weekly_report as build
-
     with _ctx() as ctx:
         return {"reports": len(build(ctx, as_of))}
 

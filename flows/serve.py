@@ -16,6 +16,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from raj_release.services import open_context
+
 
 def quiet_prefect_env(home: Path) -> dict[str, str]:
     """Environment for a Prefect of our own: its home under var/, no telemetry, patient startup."""
@@ -68,8 +70,6 @@ def stop(proc: subprocess.Popen, timeout: float = 15.0) -> None:
 
 
 def run(host: str = "127.0.0.1", port: int = 4200, var_dir: Path = Path("var"), print_fn=print) -> None:
-    from raj_release.services import open_context
-
     ctx = open_context()  # validates the configuration before anything starts
     sched = ctx.config.reminders.schedule
     home = (var_dir / "prefect").resolve()
@@ -85,6 +85,7 @@ def run(host: str = "127.0.0.1", port: int = 4200, var_dir: Path = Path("var"), 
         wait_healthy(api, proc=proc)
         os.environ.update(quiet_prefect_env(home))
         os.environ["PREFECT_API_URL"] = api
+        # Prefect reads its settings when first imported: only now that the environment points at our server
         from prefect import serve
         from prefect.schedules import Cron
 

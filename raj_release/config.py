@@ -20,6 +20,7 @@ from raj_release.domain.demarches import Template, TemplateSet
 from raj_release.domain.enums import Certainty
 from raj_release.domain.partners import Partner
 from raj_release.errors import ConfigError
+from raj_release.notify.channels import problem
 from raj_release.planning.calendar import WorkingCalendar
 from raj_release.planning.scheduler import PlanningPolicy
 from raj_release.reminders.policy import ReminderPolicy, RemindersConfig
@@ -225,8 +226,6 @@ def load_partners(config_dir: Path) -> dict[str, Partner]:
 
 
 def _check_channel(path: Path, where: str, url: str) -> None:
-    from raj_release.notify.channels import problem
-
     if (why := problem(url)) is not None:
         raise ConfigError(f"{path}: {where}, field channels: {why}")
 
