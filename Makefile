@@ -51,6 +51,7 @@ bench: install-dev
 	$(BIN)/python bench/bench_store.py
 	$(BIN)/python bench/bench_sweep.py
 	$(BIN)/python bench/bench_web.py
+	$(BIN)/python bench/bench_login.py
 
 clean:
 	rm -rf $(VENV) var/*.db var/*.db-wal var/*.db-shm
