@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,6 +25,9 @@ import time
 from pathlib import Path
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _server import raj_web  # noqa: E402
 
 PASSWORD = "une phrase assez longue"
 
@@ -80,19 +82,7 @@ def main() -> None:
     raj("worker", "add", "as.bench", "--name", "AS fictive", "--role", "as")
     raj("user", "set-password", "as.bench", "--password-stdin", stdin=PASSWORD + "\n")
     token = re.search(r"(raj_\S+)", raj("token", "create", "as.bench", "--name", "bench").stdout).group(1)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "raj_release.cli", "web", "--port", str(port)], env=env,
-                              cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                httpx.get(f"{base}/login", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+    with raj_web(env, work) as (base, _server):
         timed_me(base, token, 20)  # warm-up
         idle = timed_me(base, token, args.n)
         stop, counts = threading.Event(), {}
@@ -106,9 +96,6 @@ def main() -> None:
         loaded = timed_me(base, token, 10**6, stop)
         for t in threads:
             t.join(timeout=30)
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
     i50, l50 = statistics.median(idle), statistics.median(loaded)
     print(f"/api/me idle: p50 {i50:.1f} ms, p95 {p95(idle):.1f} ms ({len(idle)} requests)")
     print(f"/api/me under {args.clients} clients posting failed logins: p50 {l50:.1f} ms, p95 {p95(loaded):.1f} ms "

@@ -21,7 +21,6 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -34,6 +33,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_sweep  # noqa: E402
+from _server import raj_web  # noqa: E402
 
 DAY = "2026-11-23"
 PASSWORD = "une phrase assez longue"
@@ -118,19 +118,7 @@ def main(argv=None) -> int:
     for w in (worker, coord):
         raj("user", "set-password", w, "--password-stdin", stdin=PASSWORD + "\n")
     secret = re.search(r"/calendar/(\S+)\.ics", raj("feed", "create", worker).stdout).group(1)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "raj_release.cli", "web", "--port", str(port)], env=env,
-                              cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                httpx.get(f"{base}/login", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+    with raj_web(env, work) as (base, server):
         results = {}
         pages = {"dashboard": f"/dashboard?as_of={DAY}",
                  "drill-down": f"/dashboard?worker={worker}&page=2&as_of={DAY}"}
@@ -153,9 +141,6 @@ def main(argv=None) -> int:
             results["baseline"] = timed(c, "/login", args.n)
         rss = next(int(line.split()[1]) for line in Path(f"/proc/{server.pid}/status").read_text().splitlines()
                    if line.startswith("VmRSS:"))
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     try:
         cold = feed_from_nothing(db, worker, max(5, args.n // 4))
     finally:
