@@ -27,6 +27,9 @@ def week(request: Request) -> Response:
         today = today_of(request)
     except RajError as e:
         return error_page(request, v, data, 422, str(e))
+    w = my_week(ctx, v, today)
+    # the partners each démarche may wait on, once per démarche key rather than once per row
+    fits = {key: partners_for(ctx, key) for key in {i.key for i in (*w.overdue, *w.this_week, *w.on_hold)}}
     return render(request, "week.html", me=v, csrf=data["c"], title=i18n.tr(lang_of(v), "My week"),
-                  week=my_week(ctx, v, today), partners_for=lambda key: partners_for(ctx, key),
+                  week=w, partners_for=lambda key: fits[key],
                   error=request.query_params.get("error"))
