@@ -80,7 +80,9 @@ FLAGS = {"ref": "REF", "prison": "--prison", "as_id": "--as", "psy_id": "--psy",
          "situation": "--situation", "needs": "--needs", "language": "--lang", "procedure": "--procedure",
          "modality": "--modality", "milestones": "--hearing/--release", "kind": "milestone kind",
          "certainty": "--certainty", "reason": "--reason", "partner": "--partner", "due": "DATE", "key": "KEY",
-         "date": "DATE", "earliest": "--earliest", "latest": "--latest", "worker": "ID"}
+         "date": "DATE", "earliest": "--earliest", "latest": "--latest", "worker": "ID",
+         "organisation": "--org", "organisation_name": "--org-name", "notify": "--notify", "role": "--role",
+         "name": "--name"}
 
 
 def _worded(e: RajError) -> str:

@@ -133,7 +133,7 @@ def create_token(ctx: Context, worker_id: str, name: str, actor: str = "system")
     """A new personal access token for the API; returned once, stored as a digest."""
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise RajError("--name: give the token a name (1-100 characters), e.g. the script that uses it")
+        raise RajError("give the token a name (1-100 characters), e.g. the script that uses it", field="name")
     token = "raj_" + secrets.token_urlsafe(32)
     with ctx.db.transaction() as s:
         if s.get(m.Worker, worker_id) is None:

@@ -41,9 +41,9 @@ def check_organisation(code: str, name: str) -> None:
     except ValidationError as e:
         field = e.errors()[0]["loc"][0]
         if field == "name":
-            raise RajError("--org-name: give a name of 1 to 200 characters") from None
-        raise RajError(f"--org: {code!r} is not an organisation code (lowercase letters, digits and '-', "
-                       "2 to 40 characters, e.g. ambulatoire-forest)") from None
+            raise RajError("give a name of 1 to 200 characters", field="organisation_name") from None
+        raise RajError(f"{code!r} is not an organisation code (lowercase letters, digits and '-', "
+                       "2 to 40 characters, e.g. ambulatoire-forest)", field="organisation") from None
 
 
 def ensure_organisation(ctx: Context, code: str | None = None, name: str | None = None,
@@ -62,7 +62,7 @@ def ensure_organisation(ctx: Context, code: str | None = None, name: str | None 
 
 def check_channel(url: str) -> None:
     if (why := channels.problem(url)) is not None:
-        raise RajError(f"--notify: {why} (e.g. mailto://user@host, json://host/path)")
+        raise RajError(f"{why} (e.g. mailto://user@host, json://host/path)", field="notify")
 
 
 def register_worker(ctx: Context, worker_id: str, name: str, role: str, language: str = "fr",
@@ -71,11 +71,11 @@ def register_worker(ctx: Context, worker_id: str, name: str, role: str, language
     try:
         Role(role)
     except ValueError:
-        raise RajError(f"--role: unknown role {role!r}; use one of {', '.join(r.value for r in Role)}") from None
+        raise RajError(f"unknown role {role!r}; use one of {', '.join(r.value for r in Role)}", field="role") from None
     try:
         Language(language)
     except ValueError:
-        raise RajError(f"--lang: unknown language {language!r}; use fr or nl") from None
+        raise RajError(f"unknown language {language!r}; use fr or nl", field="language") from None
     org_code = organisation or ctx.settings.organisation
     try:
         w = Worker(id=worker_id, name=name, role=role, language=language, organisation=org_code,
@@ -88,7 +88,7 @@ def register_worker(ctx: Context, worker_id: str, name: str, role: str, language
     with ctx.db.transaction() as s:
         org = s.scalar(select(m.Organisation).where(m.Organisation.code == org_code))
         if org is None:
-            raise NotFound(f"--org: unknown organisation {org_code!r}; run `raj init` first")
+            raise NotFound(f"unknown organisation {org_code!r}; run `raj init` first", field="organisation")
         if s.get(m.Worker, w.id) is not None:
             raise Conflict(f"worker {w.id!r} already exists")
         s.add(m.Worker(id=w.id, organisation_id=org.id, name=w.name, role=w.role.value,
