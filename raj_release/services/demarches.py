@@ -11,11 +11,11 @@ from sqlalchemy import ColumnElement, Select, select
 from raj_release.domain.demarches import FINAL_STATUSES, OPEN_VALUES, check_change
 from raj_release.domain.enums import Status, parse_code
 from raj_release.domain.models import check_day, check_reason
-from raj_release.domain.partners import Partner
 from raj_release.errors import Conflict, NotFound, RajError
 from raj_release.services import audit
 from raj_release.services.access import Viewer, person_scope
 from raj_release.services.context import Context
+from raj_release.services.partners import check_partner
 from raj_release.services.replan import bump, check_version, iso, load_person, replan, view_of
 from raj_release.services.views import DemarcheView, PlanView, View, demarche_view
 from raj_release.store import models as m
@@ -34,27 +34,6 @@ def find_demarche(p: m.Person, key: str, ctx: Context) -> m.Demarche:
         raise NotFound(f"démarche {key!r} is not in the plan of {p.ref!r} (it does not apply to this person)",
                        field="key")
     return row
-
-
-def partners_for(ctx: Context, key: str) -> list[Partner]:
-    """The directory's partners a démarche may wait on: those of its own partner types, by name."""
-    t = ctx.config.templates.by_key.get(key)
-    types = set(t.partner_types) if t else set()
-    return sorted((p for p in ctx.config.partners.values() if p.type in types), key=lambda p: p.name)
-
-
-def check_partner(ctx: Context, key: str, partner: str) -> None:
-    """A démarche waits only on a partner of its own types: what a partner receives about it (its label,
-    the person's reference) is for that kind of service only (a CPAS never reads « Transmettre
-    traitement/posologie »)."""
-    p = ctx.config.partners.get(partner)
-    t = ctx.config.templates.by_key.get(key)
-    if p is None or t is None or p.type in t.partner_types:
-        return
-    if not t.partner_types:
-        raise RajError(f"démarche {key!r} is done by the service alone: it waits on no partner", field="partner")
-    raise RajError(f"{partner!r} is a {p.type}; démarche {key!r} waits on a partner of type "
-                   f"{', '.join(t.partner_types)}", field="partner")
 
 
 def set_status(ctx: Context, ref: str, key: str, status: str, *, today: dt.date, reason: str | None = None,

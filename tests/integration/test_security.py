@@ -271,7 +271,7 @@ def test_calendar_feeds_carry_no_health_addiction_or_justice_wording(ctx):
 
 
 def test_the_week_offers_each_demarche_only_partners_of_its_types(web, ctx):
-    from raj_release.services.demarches import partners_for
+    from raj_release.services.partners import partners_for
 
     login(web, "as.a")
     page = web.get("/week?as_of=2027-01-20").text

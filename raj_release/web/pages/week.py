@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from raj_release import i18n
 from raj_release.errors import RajError
-from raj_release.services.demarches import partners_for
+from raj_release.services.partners import partners_for
 from raj_release.services.week import my_week
 from raj_release.web.pages import ctx_of, error_page, lang_of, render, signed_in, today_of
 
