@@ -38,7 +38,6 @@ class Settings(BaseSettings):
     def _comma_separated(cls, v: object) -> object:
         return [x.strip() for x in v.split(",") if x.strip()] if isinstance(v, str) else v
 
-    public_url: str | None = Field(default=None, description="the workspace's address as users reach it")
 
 
 @lru_cache(maxsize=1)

@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import secrets
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from raj_release.errors import NotFound
 from raj_release.services import audit
@@ -88,10 +88,3 @@ def log_out_everywhere(ctx: Context, worker_id: str, *, actor: str = "system") -
         n = end_sessions(s, ctx, worker_id)
         audit.record(s, ctx, actor, "worker.sessions_ended", "worker", worker_id, new={"sessions": n})
     return n
-
-
-def open_sessions(ctx: Context, worker_id: str) -> int:
-    """How many sessions of the account are open (not ended; some may have expired)."""
-    with ctx.db.reading() as s:
-        return len(s.scalars(select(m.WebSession.id).where(m.WebSession.worker_id == worker_id,
-                                                           m.WebSession.ended_at.is_(None))).all())
