@@ -15,7 +15,6 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from raj_release import i18n
 from raj_release.errors import Conflict, Forbidden, NotFound, RajError
 from raj_release.services.auth import worker_for_feed
 from raj_release.services.context import Context, open_context
@@ -68,8 +67,8 @@ def create_app(ctx: Context, secret: bytes | None = None, secure_cookies: bool |
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if is_api(request.url.path):
             return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
-        words = "Page not found." if exc.status_code == 404 else "This request cannot be answered."
-        return pages.error_response(request, exc.status_code, i18n.tr(pages.lang_of(None), words))
+        detail = "" if exc.status_code == 404 else str(exc.detail)  # an unknown address: nothing to add
+        return pages.error_response(request, exc.status_code, detail)
 
     @app.exception_handler(pages.NotSignedIn)
     async def _not_signed_in(_request: Request, exc: pages.NotSignedIn) -> Response:

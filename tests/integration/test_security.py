@@ -178,10 +178,10 @@ def test_error_pages_escape_what_the_request_said(web):
 
 
 def test_a_404_reads_in_the_readers_language(web):
-    assert "Page introuvable." in web.get("/nulle-part").text
+    assert "Introuvable." in web.get("/nulle-part").text
     login(web, "psy.a")
     r = web.get("/nergens")
-    assert r.status_code == 404 and "PSY.A" in r.text  # the layout, with the menu of the signed-in reader
+    assert r.status_code == 404 and "Niet gevonden." in r.text and "PSY.A" in r.text  # the layout, with the menu of the signed-in reader
 
 
 def test_every_answer_carries_the_security_headers(web):

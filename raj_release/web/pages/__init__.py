@@ -128,7 +128,10 @@ def error_response(request: Request, status: int, message: str) -> HTMLResponse:
     French), with the menu when someone is signed in. Nothing of the request is echoed unescaped."""
     live = session_viewer(ctx_of(request), session_token(request))
     v, csrf = live if live is not None else (None, "")
-    return render(request, "base.html", status, me=v, csrf=csrf, title=str(status), error=message)
+    # a lead in the reader's words; the detail is the service's one line (its words: issue 11)
+    lang = lang_of(v)
+    lead = i18n.tr(lang, "Not found.") if status == 404 else i18n.tr(lang, "This could not be done.")
+    return render(request, "base.html", status, me=v, csrf=csrf, title=str(status), error=f"{lead} {message}".strip())
 
 
 def refused(request: Request, e: RajError, back: Callable[[str], Response] | None = None) -> Response:
