@@ -48,6 +48,94 @@ class Need(StrEnum):
     INCOME = "income"
     TRAINING = "training"
     DEBTS = "debts"
+    SEJOUR = "sejour"  # no legal stay: eID, mutuelle and RIS do not apply as for others (DOMAIN.md §8.4)
+    FAMILY = "family"  # the person wishes a family meeting (opt-in, DOMAIN.md §8.6)
+
+
+class Stage(StrEnum):
+    """Where a file stands (DOMAIN.md §8.1): a request, first meetings, a follow-up validated in team
+    meeting, or closed."""
+
+    REQUEST = "request"
+    FIRST_MEETINGS = "first-meetings"
+    FOLLOWED = "followed"
+    CLOSED = "closed"
+
+
+class Origin(StrEnum):
+    """Where the request comes from: a prison, or outside (« hors établissement »: no prison then)."""
+
+    PRISON = "prison"
+    OUTSIDE = "outside"
+
+
+class Source(StrEnum):
+    """Who made the request (DOMAIN.md §8.1, S2 ~l.839)."""
+
+    PERSON = "person"  # the person, by billet de rapport
+    FAMILY = "family"
+    LAWYER = "lawyer"
+    SPS = "sps"  # the prison's service psychosocial
+    SERVICE = "service"  # another service
+    OTHER = "other"
+
+
+class CloseReason(StrEnum):
+    """Why a file is closed."""
+
+    FINISHED = "finished"  # accompaniment finished
+    HANDED_OVER = "handed-over"  # to another service (which one is recorded)
+    TRANSFERRED_OUT = "transferred-out"  # transferred outside Brussels
+    REFUSED = "refused"
+    DECEASED = "deceased"
+    NOT_MET = "not-met"  # a request that ended without being met (see NotMetReason)
+    OTHER = "other"
+
+
+class NotMetReason(StrEnum):
+    """Why a request ended without being met (S2 ~l.1795)."""
+
+    RELEASE = "release"
+    TRANSFER = "transfer"
+    REFUSAL = "refusal"
+    ELSEWHERE = "elsewhere"  # another follow-up set up with another institution
+    LOST_INTEREST = "lost-interest"
+    NO_REQUEST = "no-request"  # no more request
+
+
+class LeaveKind(StrEnum):
+    """A period outside prison that is not a release (DOMAIN.md §8.3)."""
+
+    PS = "ps"  # permission de sortie
+    CP = "cp"  # congé pénitentiaire
+    IEP = "iep"  # interruption de l'exécution de la peine
+    DL = "dl"  # détention limitée (days outside)
+
+
+class Place(StrEnum):
+    """Where a meeting (rencontre) takes place (S2 ~l.2296)."""
+
+    PRISON = "prison"
+    SERVICE = "service"  # in the service's premises
+    OUTSIDE = "outside"
+    REMOTE = "remote"  # by telephone or video
+
+
+class Outcome(StrEnum):
+    PLANNED = "planned"
+    HELD = "held"
+    NOT_HELD = "not-held"
+
+
+class NotHeldReason(StrEnum):
+    """Why a meeting did not take place (S2 ~l.1905)."""
+
+    REFUSAL = "refusal"
+    STRIKE = "strike"  # strike or lockdown (« grèves et mouvements intra-muros »)
+    TRANSFER = "transfer"
+    RELEASE = "release"
+    ABSENT = "absent"
+    OTHER = "other"
 
 
 class MilestoneKind(StrEnum):
@@ -132,6 +220,7 @@ class MessageKind(StrEnum):
     PLAN_MOVED = "plan_moved"  # a key date moved the plan
     PARTNER = "partner"  # a partner's reminder
     REPORT = "report"  # the coordinators' weekly report
+    CONTACT = "contact"  # no meeting held for too long after the release
 
 
 def parse_code(enum: type[StrEnum], value: str, field: str):

@@ -43,7 +43,23 @@ class Person(Base):
     ref: Mapped[str] = mapped_column(String(40), unique=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     name: Mapped[str | None] = mapped_column(String(200))
-    prison: Mapped[str] = mapped_column(String(40), index=True)
+    prison: Mapped[str | None] = mapped_column(String(40), index=True)  # None: a request from outside
+    prison_since: Mapped[dt.date | None] = mapped_column(Date)  # the date of the last transfer
+    # the life of the file (DOMAIN.md §8.1): request -> first-meetings -> followed -> closed
+    stage: Mapped[str] = mapped_column(String(20), default="followed", index=True)
+    origin: Mapped[str] = mapped_column(String(10), default="prison")  # prison | outside
+    source: Mapped[str | None] = mapped_column(String(20))  # who made the request (domain Source)
+    followed_on: Mapped[dt.date | None] = mapped_column(Date)  # the team meeting that validated the follow-up
+    planned: Mapped[bool] = mapped_column(Boolean, default=True)  # the plan is made (démarches exist)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    close_reason: Mapped[str | None] = mapped_column(String(20))  # domain CloseReason
+    not_met_reason: Mapped[str | None] = mapped_column(String(20))  # domain NotMetReason, with not-met
+    close_detail: Mapped[str | None] = mapped_column(Text)
+    close_to_service: Mapped[str | None] = mapped_column(String(200))  # with handed-over
+    stage_before_close: Mapped[str | None] = mapped_column(String(20))  # where reopening returns
+    # the contact alert after release (no meeting held): the last reminder and escalation points enqueued
+    last_contact_point: Mapped[dt.date | None] = mapped_column(Date)
+    last_contact_escalation: Mapped[dt.date | None] = mapped_column(Date)
     language: Mapped[str] = mapped_column(String(2))
     interpreter: Mapped[bool] = mapped_column(Boolean, default=False)
     situation: Mapped[str] = mapped_column(String(20))
@@ -106,6 +122,9 @@ class Demarche(Base):
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     reason: Mapped[str | None] = mapped_column(Text)
     partner_id: Mapped[str | None] = mapped_column(String(60))
+    # open, but no longer applies after a change of what is known of the person: proposed for closing
+    # (never deleted); reminders leave it alone until the binôme closes or keeps it
+    obsolete: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -116,6 +135,40 @@ class Demarche(Base):
     last_partner_point: Mapped[dt.date | None] = mapped_column(Date)
 
     person: Mapped[Person] = relationship(back_populates="demarches")
+
+
+class Leave(Base):
+    """A period outside prison that is not a release: permission de sortie, congé pénitentiaire,
+    interruption de l'exécution de la peine, days of détention limitée (DOMAIN.md §8.3)."""
+
+    __tablename__ = "leave"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # domain LeaveKind
+    start: Mapped[dt.date] = mapped_column(Date)
+    end: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(40))
+
+
+class Visit(Base):
+    """A meeting (rencontre) with the person: planned, then held or not held with a reason (DOMAIN.md §8.2).
+    as_id / psy_id: the members of the binôme who take part (one or both)."""
+
+    __tablename__ = "visit"
+    __table_args__ = (Index("ix_visit_person_day", "person_id", "day"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    day: Mapped[dt.date] = mapped_column(Date, index=True)
+    place: Mapped[str] = mapped_column(String(10))  # domain Place
+    as_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    psy_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    outcome: Mapped[str] = mapped_column(String(10), default="planned")  # domain Outcome
+    reason: Mapped[str | None] = mapped_column(String(20))  # domain NotHeldReason, with not-held
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(40))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class AuditEvent(Base):

@@ -228,8 +228,8 @@ def test_orphan_demarche_is_refused_by_raw_sqlite(tmp_path):
             raw = conn.connection.driver_connection
             with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
                 raw.execute("INSERT INTO demarche (person_id, key, status, provisional, compressed, "
-                            "late_vs_anchor, pinned, created_at, updated_at) VALUES (999, 'x', 'planned', 0, 0, "
-                            "0, 0, '2026-11-23', '2026-11-23')")
+                            "late_vs_anchor, pinned, obsolete, created_at, updated_at) VALUES (999, 'x', 'planned', 0, 0, "
+                            "0, 0, 0, '2026-11-23', '2026-11-23')")
             assert raw.execute("SELECT count(*) FROM demarche").fetchone() == (0,)
     finally:
         db.dispose()
