@@ -4,6 +4,7 @@ of démarches is at risk. Pure rules, no I/O; the services apply them (services/
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -79,11 +80,12 @@ def concerns(responsible: Responsible, worker: str, as_id: str, psy_id: str) -> 
 
 
 # ---------------------------------------------------------------------------------------------------------
-# a plan is at risk when an open démarche had its date squeezed or falls after the date it prepares
+# a plan is at risk when an open démarche cannot be done in time for what it prepares (planning/scheduler.py
+# decides `late_vs_anchor`); a squeezed start (« délai court ») is a mark on that démarche, not a risk
 
-def at_risk(demarches: Iterable[tuple[Status, bool, bool]]) -> bool:
-    """`demarches` are (status, compressed, late_vs_anchor)."""
-    return any(status not in FINAL_STATUSES and (compressed or late) for status, compressed, late in demarches)
+def at_risk(demarches: Iterable[tuple[Status, bool]]) -> bool:
+    """`demarches` are (status, late_vs_anchor)."""
+    return any(status not in FINAL_STATUSES and late for status, late in demarches)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -93,20 +95,28 @@ class AppliesIf(Frozen):
     """A condition on the person's needs and situation; every field given must hold (AND).
 
     A condition on modality or procedure holds while the person's value is still unknown: a plan errs
-    toward planning a démarche rather than forgetting it.
+    toward planning a démarche rather than forgetting it, unless the field is listed in `known`
+    (the JAP's own démarches are for a known JAP procedure only, the TAP's hold while it is unknown).
+    `needs_none`: none of these needs (`sejour`: eID, mutuelle and RIS do not apply as for others).
     """
 
     needs_any: frozenset[Need] = frozenset()
     needs_all: frozenset[Need] = frozenset()
+    needs_none: frozenset[Need] = frozenset()
     situation: frozenset[Situation] = frozenset()
     modality: frozenset[Modality] = frozenset()
     procedure: frozenset[Procedure] = frozenset()
+    known: frozenset[Literal["modality", "procedure"]] = frozenset()
 
     def holds(self, needs: frozenset[Need], situation: Situation, modality: Modality | None,
               procedure: Procedure | None) -> bool:
         if self.needs_any and not (self.needs_any & needs):
             return False
         if self.needs_all and not self.needs_all <= needs:
+            return False
+        if self.needs_none & needs:
+            return False
+        if (modality is None and "modality" in self.known) or (procedure is None and "procedure" in self.known):
             return False
         if self.situation and situation not in self.situation:
             return False

@@ -13,9 +13,13 @@
 4. Backward pass over dependencies (dependents first): a prerequisite is due no later than the start of each
    open dependent (its due minus its duration, in working days).
 5. Forward pass (prerequisites first): a date already past is moved to the first working day from today and
-   flagged *compressed*; a dependent never starts before an open prerequisite is due, so compression
-   propagates down the chain. A démarche that was already overdue and is still due in the past keeps its
-   date: replanning never hides lateness.
+   flagged *compressed* (« délai court »); a dependent never starts before an open prerequisite is due, so
+   compression propagates down the chain; a démarche whose start is already past has less time than it
+   takes (compressed too). A démarche that was already overdue and is still due in the past keeps its
+   date: replanning never hides lateness. Then each open démarche's earliest finish (from today, after its
+   prerequisites' earliest finish, taking its whole duration) says whether it can be done in time: it is
+   *late* (the plan is at risk) when that finish or its due date falls after the anchor it prepares or after
+   the pinned date of an open dependent (DOMAIN.md §8.6).
 6. Completed, cancelled, failed and pinned démarches keep their dates; pinned open ones still constrain the
    others. Every moved date is reported as a Change (old, new).
 
@@ -124,7 +128,7 @@ class Plan:
 
     @property
     def at_risk(self) -> bool:
-        return plan_at_risk((d.status, d.compressed, d.late_vs_anchor) for d in self.demarches)
+        return plan_at_risk((d.status, d.late_vs_anchor) for d in self.demarches)
 
     def by_key(self) -> dict[str, PlannedDemarche]:
         return {d.key: d for d in self.demarches}
@@ -245,7 +249,9 @@ def plan(
 
     # 5. forward pass, prerequisites first: compression. A date already past moves to the first working day
     # from today. A démarche whose prerequisite is due after its normal start starts later instead (its
-    # duration is squeezed) and, only if the prerequisite is due after its due date, is due with it.
+    # duration is squeezed) and, only if the prerequisite is due after its due date, is due with it. A
+    # démarche whose start (due minus duration) is already past when its date is set or moved has less
+    # time than it takes. Each of these is a « délai court » on that démarche (`compressed`), not a risk.
     start: list[int | None] = [None] * n
     compressed = [False] * n
     for i in range(n):
@@ -257,8 +263,9 @@ def plan(
             continue
         o = due[i]
         cur = current.get(t.key)
-        if cur is not None and cur.due is not None and cur.due.toordinal() < today_o and o < today_o:
-            o = cur.due.toordinal()  # already overdue and still due in the past: keep its date
+        cur_o = cur.due.toordinal() if cur is not None and cur.due is not None else None
+        if cur_o is not None and cur_o < today_o and o < today_o:
+            o = cur_o  # already overdue and still due in the past: keep its date
             compressed[i] = cur.compressed
         elif o < floor_o:
             o = floor_o
@@ -270,7 +277,42 @@ def plan(
                 compressed[i] = True
         if s_ > o:
             o = s_
+        if s_ < today_o and not compressed[i] and not kit and t.offset <= 0:
+            # judged when the date is set or moves (a démarche whose start simply passed has begun), and only
+            # for one that prepares its anchor: one after the release starts with the release
+            compressed[i] = cur.compressed if cur_o == o else True
         due[i], start[i] = o, s_
+
+    # 5b. can each démarche still be done in time for what it prepares? Its earliest finish: begun no earlier
+    # than the first working day from today and than the earliest finish of its open prerequisites, and
+    # taking its whole duration. Late (the plan is at risk) when that finish, or its due date, falls after
+    # its anchor (for a démarche that prepares it) or after the pinned date of an open démarche that
+    # depends on it (a dependent that is not pinned can still move; the lateness then shows where the chain
+    # meets its anchor). Final démarches are done; a pinned one finishes on its pinned date.
+    finish: list[int | None] = [None] * n
+    final = [cur.status in FINAL_STATUSES if (cur := current.get(t.key)) is not None else False for t in chosen]
+    for i in range(n):
+        if due[i] is None or final[i]:
+            continue
+        if frozen[i]:
+            finish[i] = due[i]
+            continue
+        es = floor_o
+        for p in deps[i]:
+            if finish[p] is not None and finish[p] > es:
+                es = finish[p]
+        finish[i] = cal.add_ordinal(es, chosen[i].duration)
+    late = [False] * n
+    for i in range(n):
+        if finish[i] is None:
+            continue
+        if frozen[i]:  # a pinned date (an appointment) does not move: its prerequisites must finish by then
+            for p in deps[i]:
+                if finish[p] is not None and finish[p] > due[i]:
+                    late[p] = True
+        a = used[i]
+        if a is not None and not kit and chosen[i].offset <= 0 and max(finish[i], due[i]) > a.date:
+            late[i] = True
 
     # 6. results and the diff against what stood before
     out: list[PlannedDemarche] = []
@@ -283,9 +325,6 @@ def plan(
         a = used[i]
         pinned = bool(cur and cur.pinned)
         d_due = fromord(o) if o is not None else None
-        late = False
-        if a is not None and o is not None and not kit and t.offset <= 0 and not frozen[i]:
-            late = o > a.date
         out.append(PlannedDemarche(
             key=t.key,
             due=d_due,
@@ -298,7 +337,7 @@ def plan(
             provisional=bool(a is not None and (a.provisional or (a.anchor is not t.anchor and not kit))),
             compressed=compressed[i] if not frozen[i] else bool(cur and cur.compressed),
             pinned=pinned,
-            late_vs_anchor=late,
+            late_vs_anchor=late[i],
         ))
         if cur is None:
             added.append(t.key)

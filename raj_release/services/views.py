@@ -36,10 +36,10 @@ class DemarcheView(View):
     due: dt.date | None
     start: dt.date | None = Field(description="advised start: the due date minus the duration, in working days")
     status: Status
-    compressed: bool = Field(description="planned later than its lead time allows (a squeezed start)")
+    compressed: bool = Field(description="« délai court »: less time left than it takes (a squeezed start)")
     pinned: bool = Field(description="its due date was set by hand: replanning leaves it")
     provisional: bool = Field(description="planned against a date not yet known for sure")
-    late_vs_anchor: bool = Field(description="due after the date it prepares")
+    late_vs_anchor: bool = Field(description="cannot be done in time for what it prepares (its anchor or a dependent): the plan is at risk")
     anchor: str | None = Field(description="T (hearing), R (expected release), J (actual release) or I (intake)")
     anchor_source: str | None = Field(description="the milestone kind the anchor came from, or 'derived'")
     depends_on: list[str]
@@ -181,7 +181,7 @@ def plan_view(ctx: Context, person: PersonSummary, milestones: Sequence, demarch
                                        deadline)
     return PlanView.model_construct(
         person=person, as_of=today, mode=mode,
-        at_risk=at_risk((v.status, v.compressed, v.late_vs_anchor) for v in views),
+        at_risk=at_risk((v.status, v.late_vs_anchor) for v in views),
         milestones=ms, demarches=views,
         readiness=[ReadinessView.model_construct(pillar=r.pillar.value, done=r.done, total=r.total) for r in ready],
         changes=moves(changes))

@@ -117,7 +117,7 @@ def test_plan_json(base):
         due, start = dt.date.fromisoformat(d["due"]), dt.date.fromisoformat(d["start"])
         assert d["due"] == due.isoformat() and start <= due
         assert d["status"] == "planned" and not d["pinned"]
-        assert set(d["depends_on"]) <= keys | {"training_enrol"}  # a dependency outside the plan is dropped
+        assert set(d["depends_on"]) <= keys | {"training_enrol", "jap_file"}  # a dependency outside the plan is dropped
         assert d["overdue"] == (due < dt.date(2027, 2, 1))
     by = {d["key"]: d for d in plan["demarches"]}
     assert by["cure_apply"]["responsible"] == "PSY" and by["cure_apply"]["partner_type"] == "centre_residentiel"

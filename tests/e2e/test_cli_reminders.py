@@ -127,8 +127,8 @@ def test_remind_dry_run_json_shows_and_enqueues_nothing(fresh):
     assert by[("escalation", "coord.martin")]["role"] == "coordinator"
     partner = by[("partner", "cpas-demo")]
     assert (partner["role"], partner["language"]) == ("partner", "fr")  # cpas-demo: languages [fr, nl]
-    assert partner["items"] == [{"person": REF, "key": "domicile_fix", "due": "2027-02-03"}]
-    assert "03/02/2027" in partner["body"] and "Amélie Dupont (02 555 01 01)" in partner["body"]
+    assert partner["items"] == [{"person": REF, "key": "domicile_fix", "due": "2027-02-15"}]
+    assert "15/02/2027" in partner["body"] and "Amélie Dupont (02 555 01 01)" in partner["body"]
     assert by[("digest", "as.dupont")]["subject"].endswith("08/03/2027")
     # the dry run is repeatable: it recorded nothing
     assert as_json(raj(fresh, "remind", "--today", DAY, "--dry-run", "--json")) == msgs

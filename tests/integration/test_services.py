@@ -471,7 +471,7 @@ def test_pin_refuses_unknown_person_and_demarche(ctx, binome):
                    today=TODAY)
     expect_refused(ctx, NotFound, "unknown démarche 'tap_atest'", pin_due, ctx, "P-001", "tap_atest",
                    due=dt.date(2027, 8, 2), today=TODAY)
-    expect_refused(ctx, NotFound, "not in the plan", pin_due, ctx, "P-001", "debt_inventory",
+    expect_refused(ctx, NotFound, "not in the plan", pin_due, ctx, "P-001", "family_meeting",
                    due=dt.date(2027, 8, 2), today=TODAY)
 
 

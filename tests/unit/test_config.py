@@ -49,8 +49,8 @@ def error_of(loader, directory: Path) -> str:
 # -- the real config ----------------------------------------------------------------------------------------
 def test_real_templates_load():
     ts = load_templates(CONFIG_DIR)
-    assert len(ts) == 38
-    assert len(set(t.key for t in ts)) == 38
+    assert len(ts) == 42
+    assert len(set(t.key for t in ts)) == 42
     assert {t.key: t.kit_offset for t in ts if t.kit_offset is not None} == KIT
     # the TemplateSet is in dependency order: every prerequisite comes before its dependents
     seen: set[str] = set()
@@ -58,7 +58,8 @@ def test_real_templates_load():
         assert set(t.depends_on) <= seen, t.key
         seen.add(t.key)
     assert ts["intake_fiche"].anchor is Anchor.T and ts["intake_fiche"].offset == -150
-    assert ts["tap_file"].depends_on == ("housing_apply", "cure_interview", "training_enrol")
+    # compensating the parties civiles counts for the TAP: the debts inventory comes first (DOMAIN.md §8.6)
+    assert ts["tap_file"].depends_on == ("housing_apply", "cure_interview", "training_enrol", "debt_inventory")
     assert {t.anchor for t in ts} == {Anchor.T, Anchor.R, Anchor.J}
     assert ts["intake_fiche"].label.fr.startswith("Fiche administrative")
     assert ts.source.endswith("demarches.yaml")
@@ -88,7 +89,7 @@ def test_load_config_bundles_everything_and_is_cached(cfg):
     try:
         c = load_config(cfg)
         assert c.directory == cfg
-        assert len(c.templates) == 38
+        assert len(c.templates) == 42
         assert "haren" in c.prisons
         assert not c.calendar.is_working_day(dt.date(2026, 12, 29))
         assert load_config(cfg) is c
@@ -255,7 +256,7 @@ def test_prevenu_kit_unknown_field(cfg):
 def test_the_copy_is_sound_before_any_edit(cfg):
     # the edits above start from this: a rewritten but unchanged file still loads
     edit(cfg / "demarches.yaml", lambda d: None)
-    assert len(load_templates(cfg)) == 38
+    assert len(load_templates(cfg)) == 42
 
 
 # -- the other files ------------------------------------------------------------------------------------------

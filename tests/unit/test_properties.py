@@ -157,7 +157,8 @@ def test_prerequisites_are_due_before_the_dependent_starts(data, templates, subj
             assert pre.due <= d.start, (dep, pre.due, d.key, d.start)
 
 
-# -- c. pre-anchor démarches that are not compressed are due by their anchor --------------------------------
+# -- c. pre-anchor démarches that are not compressed are due by their anchor; a plan without a single
+# « délai court » is never at risk; one due after the anchor it prepares is late --------------------------
 @SETTINGS
 @given(templates=template_sets(), subject=subjects, ms=milestone_sets(), today=todays)
 def test_uncompressed_pre_anchor_demarches_are_due_by_their_anchor(templates, subject, ms, today, calendar):
@@ -168,8 +169,34 @@ def test_uncompressed_pre_anchor_demarches_are_due_by_their_anchor(templates, su
             continue
         if not d.compressed:
             assert d.due <= d.anchor_date, (d.key, d.due, d.anchor_date)
-            assert not d.late_vs_anchor
-        assert d.late_vs_anchor == (d.due > d.anchor_date)
+        if d.due > d.anchor_date:
+            assert d.late_vs_anchor, d.key
+    if not any(d.compressed for d in p.demarches):
+        assert not p.at_risk, [d.key for d in p.demarches if d.late_vs_anchor]
+
+
+# -- c''. late means "cannot be done in time": the démarche's earliest finish (from today, after its
+# prerequisites' earliest finish, whole durations) falls after its anchor (fresh plans have no pins) -------
+@SETTINGS
+@given(templates=template_sets(), subject=subjects, ms=milestone_sets(), today=todays)
+def test_late_is_an_earliest_finish_after_what_it_prepares(templates, subject, ms, today, calendar):
+    p = plan(templates, subject, ms, calendar, today)
+    assume(p.mode == "full")
+    by_key = p.by_key()
+    floor = calendar.next_working_day(today)
+    finish: dict[str, dt.date] = {}
+    for t in templates.order:  # prerequisites first
+        d = by_key.get(t.key)
+        if d is None or d.due is None:
+            continue
+        begin = max([floor] + [finish[k] for k in t.depends_on if k in finish])
+        finish[t.key] = calendar.add_working_days(begin, t.duration)
+    for t in templates.order:
+        d = by_key.get(t.key)
+        if d is None or d.due is None:
+            continue
+        expected = t.offset <= 0 and max(finish[t.key], d.due) > d.anchor_date
+        assert d.late_vs_anchor == expected, (t.key, finish[t.key], d.due, d.anchor_date)
 
 
 # -- c'. as late as possible: without compression every date is exactly what the rules give ------------------

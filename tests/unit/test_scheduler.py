@@ -39,7 +39,8 @@ from raj_release.planning.scheduler import (
 D = dt.date
 K = MilestoneKind
 FAR_PAST = D(2024, 1, 2)  # a `today` before every computed date: nothing is compressed
-ALL_NEEDS = frozenset(Need)
+# every need but `sejour` (no legal stay), which takes eID, domicile, mutuelle and RIS démarches out
+ALL_NEEDS = frozenset(Need) - {Need.SEJOUR}
 KIT = {"eid_check", "mutuelle_check", "subst_relay", "emergency_bed", "ris_prepare"}
 
 
@@ -207,7 +208,9 @@ def test_real_config_prerequisites_are_due_before_their_dependents_start(templat
             if dep in by_key:
                 assert by_key[dep].due <= d.start, (dep, d.key)
                 pairs += 1
-    assert pairs == 38  # every dependency of the config but se_allowance's (modality LC)
+    # every dependency of the config but se_allowance's (modality LC), sejour_status's and amu_request's (no
+    # sejour need) and jap_file's (procedure not known to be JAP); tap_attest's on jap_file is dropped
+    assert pairs == 40
 
 
 def test_a_dependency_on_a_demarche_not_in_the_plan_is_dropped(calendar):
@@ -240,18 +243,22 @@ def keys_for(templates, calendar, **subject) -> set[str]:
 def test_applies_if_needs_any(templates, calendar):
     none = keys_for(templates, calendar)
     assert not {"housing_plan", "housing_apply", "cure_apply", "med_gp", "subst_relay", "ris_prepare"} & none
-    assert {"intake_fiche", "eid_check", "exit_kit", "family_meeting", "mutuelle_switch"} <= none
+    assert {"intake_fiche", "eid_check", "exit_kit", "debt_inventory", "mutuelle_switch"} <= none
+    # the family meeting is opt-in: only when the person wishes it (DOMAIN.md §8.6)
+    assert "family_meeting" not in none
+    assert keys_for(templates, calendar, needs=frozenset({Need.FAMILY})) - none == {"family_meeting"}
     subst = keys_for(templates, calendar, needs=frozenset({Need.SUBSTITUTION}))
     assert {"med_gp", "subst_relay", "subst_day0"} <= subst
     assert "cure_apply" not in subst
     assert subst - none == {"med_gp", "subst_relay", "subst_day0"}
     housing = keys_for(templates, calendar, needs=frozenset({Need.HOUSING}))
+    # the installation aid goes with leaving homelessness, not with an income need (DOMAIN.md §8.6)
     assert housing - none == {"housing_plan", "housing_apply", "housing_longterm", "housing_confirm",
-                              "emergency_bed"}
+                              "emergency_bed", "install_aid"}
 
 
 def test_applies_if_modality_unknown_means_it_applies(templates, calendar):
-    justice = {"tripartite_pre", "tap_file", "tap_attest", "tap_debrief", "aj_first"}
+    justice = {"tripartite_pre", "tap_file", "tap_attest", "tap_debrief", "aj_first", "tripartite_post"}
     unknown = keys_for(templates, calendar)
     assert justice | {"se_allowance"} <= unknown
     fdp = keys_for(templates, calendar, modality=Modality.FOND_DE_PEINE)
@@ -262,7 +269,9 @@ def test_applies_if_modality_unknown_means_it_applies(templates, calendar):
 
 
 def test_full_plan_sizes(templates, calendar):
-    assert len(templates) == 38
+    # 42 templates; sejour_status and amu_request are for a person without legal stay, jap_file and
+    # jap_debrief for a known JAP procedure
+    assert len(templates) == 42
     assert len(keys_for(templates, calendar, needs=ALL_NEEDS)) == 38
     assert len(keys_for(templates, calendar, needs=ALL_NEEDS, modality=Modality.LC)) == 37
 
@@ -326,8 +335,11 @@ def test_prevenu_with_a_hearing_gets_the_full_plan(templates, calendar):
     prev = plan(templates, Subject(needs=ALL_NEEDS, situation=Situation.PREVENU), m, calendar, D(2026, 12, 1))
     cond = plan(templates, Subject(needs=ALL_NEEDS), m, calendar, D(2026, 12, 1))
     assert prev.mode == "full"
-    assert len(prev.demarches) == 38
-    assert {d.key: d.due for d in prev.demarches} == {d.key: d.due for d in cond.demarches}
+    # the TAP's démarches are for condamnés only (DOMAIN.md §8.6): a prévenu has no TAP procedure
+    justice = {"tripartite_pre", "tap_file", "tap_attest", "tap_debrief", "se_allowance", "aj_first",
+               "tripartite_post"}
+    assert len(prev.demarches) == 31
+    assert {d.key for d in prev.demarches} == {d.key for d in cond.demarches} - justice
     # the kit démarches follow their full-plan anchors now
     assert one(prev, "eid_check").anchor is Anchor.T
 
@@ -394,8 +406,8 @@ def test_hearing_falls_back_to_the_release_date(templates, calendar):
     a = resolve_anchors(ms(K.FOND_DE_PEINE, fdp), calendar=calendar)
     assert a[Anchor.T].date == fdp.toordinal() and a[Anchor.T] is a[Anchor.R]  # R stands in for T
     assert a[Anchor.T].source == "fond_de_peine"
-    p = plan(templates, Subject(modality=Modality.FOND_DE_PEINE), ms(K.FOND_DE_PEINE, fdp), calendar,
-             D(2026, 9, 1)).by_key()
+    p = plan(templates, Subject(needs=frozenset({Need.FAMILY}), modality=Modality.FOND_DE_PEINE),
+             ms(K.FOND_DE_PEINE, fdp), calendar, D(2026, 9, 1)).by_key()
     # family_meeting T-60 = Sat 1 May 2027 (Labour Day) -> Fri 30 Apr; nothing depends on it
     assert p["family_meeting"].due == D(2027, 4, 30)
     assert p["family_meeting"].provisional
@@ -481,7 +493,7 @@ def test_a_date_already_past_is_due_today_and_compressed(calendar):
     assert a.compressed and a.target == D(2027, 3, 1)
     assert not a.late_vs_anchor
     assert not one(p, "later").compressed and one(p, "later").due == D(2027, 3, 26)
-    assert p.at_risk
+    assert not p.at_risk  # a « délai court » on one démarche is not a plan at risk (DOMAIN.md §8.6)
 
 
 def test_compressed_to_the_first_working_day_from_a_weekend_today(calendar):
