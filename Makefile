@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DB := var/demo.db
 TODAY ?= $(shell date +%F)
 
-.PHONY: demo test install install-dev bench clean catalogs lint
+.PHONY: demo test install install-dev bench clean catalogs lint web
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,16 @@ demo: install
 	RAJ_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/raj plan DEMO-02 --today $(TODAY)
 	RAJ_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/raj overdue --today $(TODAY)
 	RAJ_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/raj demo-sweep --today $(TODAY)
+	echo $(TODAY) > $(DEMO_DB).today
+	@echo
+	@echo "Espace de travail sur cette base de démo : make web   (affiche une fois les mots de passe des comptes de démo, puis http://127.0.0.1:8000/login)"
+	@echo "Werkruimte op deze demodatabank:        make web   (toont eenmalig de wachtwoorden van de demo-accounts, daarna http://127.0.0.1:8000/login)"
+
+# the workspace on the demo database, as of the day the demo was made, with new demo passwords printed once
+web: install
+	test -f $(DEMO_DB) || $(MAKE) demo
+	RAJ_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/raj demo-accounts
+	RAJ_DATABASE_URL=sqlite:///$(DEMO_DB) $(BIN)/raj web --today $$(cat $(DEMO_DB).today 2>/dev/null || echo $(TODAY))
 
 # the layers' contract and the lint rules of pyproject.toml, then the whole suite
 lint: install-dev

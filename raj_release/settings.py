@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -20,6 +21,9 @@ class Settings(BaseSettings):
     config_dir: Path = Field(default=PROJECT_ROOT / "config",
                              description="folder holding demarches.yaml, prisons.yaml, closures.yaml, ...")
     timezone: str = "Europe/Brussels"
+    today: dt.date | None = Field(default=None,
+                                  description="the day the shell and the workspace look at the plans from, instead "
+                                              "of today's date (a demo or a training database dated in the past)")
     actor: str | None = Field(default=None, description="who the CLI acts as, recorded in the audit log")
     organisation: str = Field(default="ambulatoire-forest", description="code of the default organisation")
     organisation_name: str = "L'Ambulatoire-Forest"

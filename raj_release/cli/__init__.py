@@ -14,6 +14,7 @@ from typing import Annotated
 
 import click
 import typer
+from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from raj_release.cli import accounts, demarches, demo, milestones, ops, persons, reminders, shell, workers
@@ -50,6 +51,7 @@ def _wire() -> None:
     for name, command in (("init", ops.init), ("plan", persons.plan), ("overdue", demarches.overdue),
                           ("remind", reminders.remind), ("deliver", reminders.deliver),
                           ("outbox", reminders.outbox), ("demo", demo.demo), ("demo-sweep", demo.demo_sweep),
+                          ("demo-accounts", demo.demo_accounts),
                           ("serve", ops.serve), ("web", ops.web)):
         app.command(name)(command)
     for group, name, commands in (
@@ -109,6 +111,13 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     except RajError as e:
         print(f"raj: {_worded(e)}", file=sys.stderr)
+        sys.exit(2)
+    except ValidationError as e:
+        if e.title != "Settings":
+            raise
+        err = e.errors()[0]  # a RAJ_* variable (or .env line) the settings refuse: name it
+        name = "RAJ_" + "_".join(str(x) for x in err["loc"]).upper()
+        print(f"raj: {name}: {err['msg']} ({err.get('input')!r})", file=sys.stderr)
         sys.exit(2)
     except (OperationalError, ProgrammingError) as e:
         print(f"raj: database error: {str(e.orig).splitlines()[0]}", file=sys.stderr)

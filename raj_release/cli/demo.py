@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import typer
+
 from raj_release.cli import render, shell
-from raj_release.cli.shell import LANG, TodayOpt
+from raj_release.cli.shell import LANG, JsonOpt, TodayOpt
 from raj_release.domain.enums import MessageKind
-from raj_release.i18n import tr
+from raj_release.i18n import label, tr
 
 # what demo-sweep shows: the reminders of the day, not the "plan moved" messages of the demo's history
 SHOWN = frozenset(MessageKind) - {MessageKind.PLAN_MOVED}
@@ -20,6 +22,22 @@ def demo(today: TodayOpt = None) -> None:
     ctx = shell.context()
     refs = load_demo(ctx, shell.today(ctx, today))
     render.out.print(tr(LANG, "{n} fictitious persons loaded: {refs}").format(n=len(refs), refs=", ".join(refs)))
+
+
+def demo_accounts(as_json: JsonOpt = False) -> None:
+    """Give the demo's fictitious workers new passwords and print them once (for `make web`)."""
+    from raj_release.services.demo import demo_accounts as renew  # at call time: the services would slow raj --help
+
+    ctx = shell.context()
+    rows = renew(ctx)
+    if as_json:
+        return shell.print_json([{"id": w, "name": n, "role": r, "password": p} for w, n, r, p in rows])
+    if not rows:
+        render.out.print(tr(LANG, "No demo account in this database: run `raj demo` (or `make demo`) first."))
+        raise typer.Exit(1)
+    render.out.print(tr(LANG, "Demo accounts (fictitious), new passwords shown this once:"))
+    for wid, name, role, password in rows:
+        render.out.print(f"  {wid:<14} {password}   {name} ({label(role, LANG, 'Role')})")
 
 
 def demo_sweep(today: TodayOpt = None) -> None:

@@ -10,6 +10,7 @@ import typer
 
 from raj_release.cli import render, shell
 from raj_release.cli.shell import LANG
+from raj_release.domain.models import parse_date
 from raj_release.i18n import tr
 
 
@@ -40,12 +41,17 @@ def web(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.
         port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
         behind_https: Annotated[bool, typer.Option(
             "--behind-https", help="Served over HTTPS by a reverse proxy: Secure cookies and HSTS "
-                                   "(as RAJ_SECURE_COOKIES=1).")] = False) -> None:
+                                   "(as RAJ_SECURE_COOKIES=1).")] = False,
+        today: Annotated[str | None, typer.Option(
+            "--today", help="Show the plans as of this day (YYYY-MM-DD; as RAJ_TODAY): a demo dated in the past "
+                            "shows the same day as the command line.")] = None) -> None:
     """Serve the web workspace (/login, /week, /dashboard ...), the JSON API (/api, OpenAPI at /api/docs)
     and the calendar feeds."""
     import uvicorn  # at call time: uvicorn would slow raj --help
 
     shell.context()  # refuses a database that `raj init` has not made, before the server starts
+    if today is not None:
+        os.environ["RAJ_TODAY"] = parse_date(today, "--today").isoformat()  # read by the app's factory
     if behind_https:
         os.environ["RAJ_SECURE_COOKIES"] = "1"  # read by the app's factory, in this process
     render.out.print(tr(LANG, "raj-release: http://{host}:{port}/ (API: /api/docs; Ctrl-C to stop)").format(

@@ -29,7 +29,10 @@ class Context:
     now: Callable[[], dt.datetime] = field(default=_utc_now)
 
     def local_today(self) -> dt.date:
-        """Today's date in the service's time zone (Europe/Brussels): the default `today` of the shell."""
+        """Today's date in the service's time zone (Europe/Brussels), or the day set by RAJ_TODAY: the default
+        `today` of the shell and the workspace."""
+        if self.settings.today is not None:
+            return self.settings.today
         return self.now().astimezone(zoneinfo.ZoneInfo(self.settings.timezone)).date()
 
 

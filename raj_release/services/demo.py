@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import secrets
 
-from raj_release.errors import Conflict
+from raj_release.errors import Conflict, NotFound
+from raj_release.services.auth import set_password
 from raj_release.services.context import Context
 from raj_release.services.demarches import set_status
 from raj_release.services.milestones import set_milestone
@@ -35,6 +37,20 @@ def _person(ref, prison, as_id, psy_id, needs, *, situation="condamne", modality
     return dict(ref=ref, prison=prison, as_id=as_id, psy_id=psy_id, needs=needs, situation=situation,
                 modality=modality, procedure=procedure, language=lang, interpreter=interpreter,
                 registered_days_ago=registered_days_ago, late=frozenset(late))
+
+
+def demo_accounts(ctx: Context) -> list[tuple[str, str, str, str]]:
+    """A new random password for each demo worker of the database: (id, name, role, password), to print once.
+    Only the demo's fictitious workers; a worker of a real service is never touched."""
+    out = []
+    for wid, name, role, _lang in WORKERS:
+        password = "-".join(secrets.token_hex(3) for _ in range(3))  # 20 characters, easy to type
+        try:
+            set_password(ctx, wid, password, actor="demo")
+        except NotFound:
+            continue  # `raj demo` was not loaded here
+        out.append((wid, name, role, password))
+    return out
 
 
 def _on(ctx: Context, day: dt.date) -> Context:

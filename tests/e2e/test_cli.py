@@ -210,6 +210,29 @@ def test_person_add_human_output_and_demo(fresh):
                            "WHERE m.kind = 'intake' AND p.ref LIKE 'DEMO-%'")
     assert len(intakes) == 12 and all(d <= "2027-03-01" for _, d in intakes)
     assert max(d for _, d in intakes) == "2027-02-24"  # DEMO-10 registered 5 days before --today
+    # the demo's accounts get passwords printed once, and they open the workspace
+    accounts = as_json(raj(fresh, "demo-accounts", "--json"))
+    assert {a["id"] for a in accounts} == {"as.dupont", "as.peeters", "psy.lambert", "psy.janssens", "coord.martin"}
+    assert len({a["password"] for a in accounts}) == 5 and all(len(a["password"]) >= 12 for a in accounts)
+    from raj_release.services.auth import authenticate
+    from raj_release.services.context import open_context
+
+    ctx = open_context(database_url=f"sqlite:///{fresh}")
+    try:
+        first = accounts[0]
+        assert authenticate(ctx, first["id"], first["password"], client="127.0.0.1").id == first["id"]
+    finally:
+        ctx.db.dispose()
+    again = ok(raj(fresh, "demo-accounts"))
+    assert "cette seule fois" in again.stdout and first["password"] not in again.stdout  # new ones each time
+
+
+def test_raj_today_is_the_default_day_of_the_command_line(base):
+    db = base["db"]
+    plan = as_json(raj(db, "plan", REF, "--json", env_extra={"RAJ_TODAY": "2027-02-01"}))
+    assert plan["as_of"] == "2027-02-01"
+    assert_refused(raj(db, "plan", REF, env_extra={"RAJ_TODAY": "demain"}), "RAJ_TODAY", "demain")
+    assert_refused(raj(db, "web", "--today", "2027-02-30"), "--today", "2027-02-30")
 
 
 # ---------------------------------------------------------------------------------------------------------

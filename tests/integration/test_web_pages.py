@@ -409,3 +409,19 @@ def test_notes_and_each_demarche_history_on_the_plan(web, ctx):
     with ctx.db.transaction() as s:
         added = s.scalars(select(m.AuditEvent).where(m.AuditEvent.action == "note.added")).all()
     assert [e.actor for e in added] == ["as.a"] and "RDV" not in str(added[0].new)
+
+
+def test_the_workspace_looks_at_the_day_of_raj_today(ctx, web):
+    """`raj web --today D` (RAJ_TODAY): a demo dated in the past shows the same day as the command line."""
+    import dataclasses
+
+    from raj_release.web.app import create_app
+
+    day = dt.date(2027, 6, 1)
+    dated = dataclasses.replace(ctx, settings=ctx.settings.model_copy(update={"today": day}))
+    assert dated.local_today() == day and ctx.local_today() != day
+    client = TestClient(create_app(dated, secret=b"test secret"), follow_redirects=False)
+    login(client, "as.a")
+    page = client.get("/persons/P-A").text
+    assert "01/06/2027" in page  # the plan as of that day
+    assert client.get("/persons/P-A?as_of=2027-01-04").status_code == 200  # an explicit day still wins
