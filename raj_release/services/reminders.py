@@ -19,6 +19,7 @@ from raj_release.reminders.messages import Directory, Message, Recipient, build_
 from raj_release.services import outbox
 from raj_release.services.context import Context
 from raj_release.store import models as m
+from raj_release.store.hints import unindexed
 
 
 @dataclass
@@ -140,19 +141,38 @@ def _directory(ctx: Context, s) -> Directory:
 
 def load_contact_candidates(ctx: Context, today: dt.date) -> list[ContactCandidate]:
     """One query: persons of open files released on or before `today`, with their last held meeting (the
-    visit's (person, day) index answers each) and the contact points already sent."""
+    visit's (person, day) index answers each) and the contact points already sent.
+
+    Read like the démarche candidates (plain tuples from the driver's cursor, ISO text converted here on
+    SQLite); the release milestones are scanned rather than looked up by date (nearly every milestone lies
+    before today: the date index would only add a lookup per row)."""
     p = m.Person
     last_held = (select(func.max(m.Visit.day))
                  .where(m.Visit.person_id == p.id, m.Visit.outcome == Outcome.HELD.value, m.Visit.day <= today)
                  .correlate(p).scalar_subquery())
-    q = (select(p.id, p.ref, m.Organisation.code, p.as_id, p.psy_id, m.Milestone.date, last_held,
-                p.last_contact_point, p.last_contact_escalation)
+    raw = [type_coerce(c, String) for c in (m.Milestone.date, last_held, p.last_contact_point,
+                                             p.last_contact_escalation)]
+    q = (select(p.id, p.ref, m.Organisation.code, p.as_id, p.psy_id, *raw)
          .join(m.Milestone, and_(m.Milestone.person_id == p.id,
                                  m.Milestone.kind == MilestoneKind.ACTUAL_RELEASE.value))
          .join(m.Organisation, m.Organisation.id == p.organisation_id)
-         .where(m.Milestone.date <= today, p.stage != Stage.CLOSED.value))
+         .where(unindexed(m.Milestone.date) <= today, p.stage != Stage.CLOSED.value))
     with ctx.db.reading() as s:
-        return [ContactCandidate(*row) for row in s.execute(q).all()]
+        conn = s.connection()
+        sql = str(q.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(sql)
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        sqlite = conn.dialect.name == "sqlite"
+    if sqlite:
+        iso = dt.date.fromisoformat
+        return [ContactCandidate(pid, ref, org, as_id, psy_id, iso(rel), held and iso(held), lp and iso(lp),
+                                 le and iso(le))
+                for (pid, ref, org, as_id, psy_id, rel, held, lp, le) in rows]
+    return [ContactCandidate(*row) for row in rows]
 
 
 def sweep(ctx: Context, today: dt.date, dry_run: bool = False, contact: bool = True) -> SweepResult:
