@@ -30,7 +30,7 @@ def list_leaves(ref: str, ctx: Ctx, v: Me, as_of: AsOf = None) -> list[LeaveView
     return leaves_of(ctx, ref, today=today(ctx, as_of), viewer=v)
 
 
-@router.post("/persons/{ref}/leaves", status_code=201, response_model=LeaveView,
+@router.post("/persons/{ref}/leaves", response_model=LeaveView,
              summary="Record a temporary leave (the plan does not move: a leave is not a release)")
 def new_leave(ref: str, body: LeaveNew, ctx: Ctx, v: Me, as_of: AsOf = None) -> LeaveView:
     return add_leave(ctx, ref, kind=body.kind.value, start=body.start, end=body.end, today=today(ctx, as_of),

@@ -32,7 +32,7 @@ def list_visits(ref: str, ctx: Ctx, v: Me, as_of: AsOf = None) -> list[VisitView
     return visits_of(ctx, ref, today=today(ctx, as_of), viewer=v)
 
 
-@router.post("/persons/{ref}/visits", status_code=201, response_model=VisitView,
+@router.post("/persons/{ref}/visits", response_model=VisitView,
              summary="Record a meeting, planned or past")
 def new_visit(ref: str, body: VisitNew, ctx: Ctx, v: Me, as_of: AsOf = None) -> VisitView:
     return add_visit(ctx, ref, day=body.day, place=body.place.value, with_=body.with_.value,
