@@ -16,13 +16,18 @@
     on-hold 3 %, completed 3 %; undated: planned (about 60 % planned overall). The reminder bookkeeping is
     what the daily sweep of the previous working day left (its points computed with the real engine), so
     today's sweep finds only today's new points. 4 organisations, 40 binômes and one coordinator each.
+    A quarter of the persons are already released (actual_release in the last 120 days) and every person has
+    0-8 meetings (held 70 %, not held 20 %, still planned 10 %), for the contact alert after release; its
+    bookkeeping too is what the previous working day's sweep left.
     The database is cached under var/bench/ keyed by persons, seed and schema revision: re-runs skip (a).
 
 (b) `raj_release.services.reminders.sweep(ctx, today, dry_run=True)`: today's reminders computed (candidates
     query, engine, digests rendered), best of 3. Baseline in the same run: ONE SQL query with plain sqlite3
     returning the same candidate démarches (open status, due <= horizon, joined to person and organisation)
     with the columns the sweep reads, best of 3. Targets: < 10 s, and within 3x the baseline. Then the real
-    sweep (enqueue + bookkeeping, one transaction) once, on a copy of the database.
+    sweep (enqueue + bookkeeping, one transaction) once, on a copy of the database. And the contact alert
+    after release: the dry sweep with and without it (sweep(..., contact=False)), alternated, best of 5 each,
+    on the same database; target: it adds < 20 %.
 
 (c) The same sweep as the Prefect flow flows.jobs.daily_sweep(as_of=today, deliver=False) under
     prefect_test_harness (one local server, flow heartbeat off), against the service called directly
@@ -78,7 +83,7 @@ from raj_release.settings import PROJECT_ROOT, Settings, get_settings  # noqa: E
 
 CONFIG_DIR = (PROJECT_ROOT / "config").resolve()
 CACHE_DIR = PROJECT_ROOT / "var" / "bench"
-BUILD_VERSION = 2  # bump when the generated data changes: the cached databases are then rebuilt
+BUILD_VERSION = 3  # bump when the generated data changes: the cached databases are then rebuilt
 DEFAULT_PERSONS = 33_000
 NEED_P = 0.9
 INTAKE_DAYS = 182
@@ -89,6 +94,7 @@ FUTURE_MIX = (("planned", 88), ("in-progress", 6), ("on-hold", 3), ("completed",
 TARGET_SWEEP_S = 10.0
 TARGET_SWEEP_RATIO = 3.0
 TARGET_PREFECT_OVERHEAD_S = 3.0
+TARGET_CONTACT_SHARE = 0.20  # the contact alert after release adds < 20 % to the sweep
 TARGET_DELIVERY_PER_S = 50.0
 DELIVERY_MESSAGES = 500
 DELIVERY_WORKERS = 10
@@ -183,8 +189,9 @@ def make_context(url: str, config):
 
 def build_database(path: Path, persons: int, seed: int, config) -> dict:
     """Builds into `path`.tmp, renames at the end (an interrupted build leaves no cache behind)."""
+    from raj_release.reminders.contact import contact_reminders, contact_sent
     from raj_release.reminders.engine import due_reminders, sent_points
-    from raj_release.services.reminders import COLUMNS, load_candidates
+    from raj_release.services.reminders import COLUMNS, CONTACT_COLUMNS, load_candidates, load_contact_candidates
     from raj_release.services.workers import ensure_organisation, register_worker
     from raj_release.store.migrate import upgrade
 
@@ -271,12 +278,18 @@ def build_database(path: Path, persons: int, seed: int, config) -> dict:
     con.execute("BEGIN IMMEDIATE")
     con.executemany("INSERT INTO person (id, ref, organisation_id, name, prison, language, interpreter, situation, "
                     "procedure, modality, needs, as_id, psy_id, plan_mode, compressed_at_creation, version, "
-                    "created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", person_rows)
+                    "created_at, updated_at, stage, origin, planned) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'followed','prison',1)", person_rows)
     con.executemany("INSERT INTO milestone (id, person_id, kind, date, earliest, latest, certainty, updated_at, "
                     "updated_by) VALUES (?,?,?,?,?,?,?,?,?)", milestone_rows)
     con.executemany("INSERT INTO demarche (id, person_id, key, status, due, start, target, anchor, anchor_source, "
                     "provisional, compressed, late_vs_anchor, pinned, reason, partner_id, created_at, updated_at, "
-                    "completed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", demarche_rows)
+                    "completed_at, obsolete) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0)", demarche_rows)
+    release_rows, visit_rows = released_and_met(person_rows, mid, random.Random(seed + 13))
+    con.executemany("INSERT INTO milestone (id, person_id, kind, date, earliest, latest, certainty, updated_at, "
+                    "updated_by) VALUES (?,?,?,?,?,?,?,?,?)", release_rows)
+    con.executemany("INSERT INTO visit (person_id, day, place, as_id, psy_id, outcome, reason, created_at, "
+                    "created_by, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)", visit_rows)
     con.execute("COMMIT")
     t_insert = pc() - t2
 
@@ -286,11 +299,16 @@ def build_database(path: Path, persons: int, seed: int, config) -> dict:
     ctx = make_context(url, config)
     cands = load_candidates(ctx, yesterday)
     points = sent_points(due_reminders(cands, yesterday, config.calendar, config.reminder_policy))
+    contact = contact_sent(contact_reminders(load_contact_candidates(ctx, yesterday), yesterday, config.calendar,
+                                             config.reminders.contact_after_release))
     ctx.db.dispose()
     con.execute("BEGIN IMMEDIATE")
     for audience, col in COLUMNS.items():
         con.executemany(f"UPDATE demarche SET {col} = ? WHERE id = ?",
                         [(p.isoformat(), d) for d, p in points.get(audience, {}).items()])
+    for audience, col in CONTACT_COLUMNS.items():
+        con.executemany(f"UPDATE person SET {col} = ? WHERE id = ?",
+                        [(p.isoformat(), pid) for pid, p in contact.get(audience, {}).items()])
     con.execute("COMMIT")
     con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     con.close()
@@ -300,6 +318,35 @@ def build_database(path: Path, persons: int, seed: int, config) -> dict:
     tmp.replace(path)
     return {"setup": t_setup, "plan": t_plan, "insert": t_insert, "bookkeeping": t_book, "total": pc() - t0,
             "yesterday": yesterday, "points": {k: len(v) for k, v in points.items()}}
+
+
+RELEASED_SHARE = 0.25  # persons already out (actual release in the last RELEASED_DAYS days)
+RELEASED_DAYS = 120
+MEETINGS = (0, 8)  # meetings per person over the last 180 days (and the next 14)
+OUTCOME_MIX = (("held", 70), ("not-held", 20), ("planned", 10))
+
+
+def released_and_met(person_rows, last_milestone_id: int, rng: random.Random) -> tuple[list, list]:
+    """The contact alert's data: an actual release for a quarter of the persons (the last 120 days), and
+    0-8 meetings per person over the last 180 days and the next 14 (past ones: held 70 %, not held 20 % with
+    a reason, still planned 10 %; future ones: planned)."""
+    releases, visits = [], []
+    mid = last_milestone_id
+    for row in person_rows:
+        pid, as_id, psy_id, created = row[0], row[11], row[12], row[16]
+        if rng.random() < RELEASED_SHARE:
+            mid += 1
+            day = TODAY - dt.timedelta(days=rng.randint(1, RELEASED_DAYS))
+            releases.append((mid, pid, "actual_release", day.isoformat(), None, None, "confirmed", created, as_id))
+        for _ in range(rng.randint(*MEETINGS)):
+            day = TODAY + dt.timedelta(days=rng.randint(-180, 14))
+            outcome = "planned" if day > TODAY else _pick(rng, OUTCOME_MIX)
+            reason = rng.choice(("refusal", "strike", "transfer", "absent", "other")) if outcome == "not-held" else None
+            with_ = rng.random()
+            visits.append((pid, day.isoformat(), rng.choice(("prison", "prison", "service", "outside", "remote")),
+                           as_id if with_ < 0.8 else None, psy_id if with_ > 0.3 else None, outcome, reason, created,
+                           as_id, created))
+    return releases, visits
 
 
 def database_facts(path: Path) -> dict:
@@ -314,6 +361,8 @@ def database_facts(path: Path) -> dict:
             "statuses": statuses,
             "on_hold_with_partner": con.execute(
                 "SELECT count(*) FROM demarche WHERE status = 'on-hold' AND partner_id IS NOT NULL").fetchone()[0],
+            "released": con.execute("SELECT count(*) FROM milestone WHERE kind = 'actual_release'").fetchone()[0],
+            "visits": con.execute("SELECT count(*) FROM visit").fetchone()[0],
             "size_mb": path.stat().st_size / 1e6,
         }
     finally:
@@ -352,11 +401,11 @@ def baseline_query(path: Path, horizon: dt.date, runs: int = 3) -> tuple[float, 
     return best, n, qplan
 
 
-def timed_sweep(ctx, dry_run: bool):
+def timed_sweep(ctx, dry_run: bool, contact: bool = True):
     from raj_release.services.reminders import sweep
 
     t0 = time.perf_counter()
-    r = sweep(ctx, TODAY, dry_run=dry_run)
+    r = sweep(ctx, TODAY, dry_run=dry_run, contact=contact)
     return time.perf_counter() - t0, r
 
 
@@ -547,6 +596,7 @@ def main(argv=None) -> int:
         print(f"    {f['persons']:,} persons, {f['demarches']:,} démarches ({f['demarches'] / f['persons']:.1f} per "
               f"person), {f['workers']} workers, {f['organisations']} organisations; {f['size_mb']:.0f} MB")
         print(f"    statuses: {mix}; on hold waiting on a partner: {f['on_hold_with_partner']:,}")
+        print(f"    released (actual_release): {f['released']:,} persons; meetings: {f['visits']:,}")
 
         # (b)
         from raj_release.services.reminders import horizon
@@ -574,6 +624,21 @@ def main(argv=None) -> int:
         print(f"    ratio sweep / baseline: {ratio:.1f}x")
         print(f"    target < {TARGET_SWEEP_S:.0f} s: {verdict(best < TARGET_SWEEP_S)}; target <= "
               f"{TARGET_SWEEP_RATIO:.0f}x the baseline: {verdict(ratio <= TARGET_SWEEP_RATIO)}")
+        # the contact alert after release: the same dry sweep with and without it, alternated, best of 5 each
+        ctx = make_context(f"sqlite:///{path}", config)
+        with_c, without_c, cres = [], [], None
+        for _ in range(5):
+            t, _r = timed_sweep(ctx, dry_run=True, contact=False)
+            without_c.append(t)
+            t, cres = timed_sweep(ctx, dry_run=True, contact=True)
+            with_c.append(t)
+        ctx.db.dispose()
+        added = min(with_c) / min(without_c) - 1
+        ckinds = Counter((m.kind, m.role) for m in cres.messages if m.kind == "contact")
+        print(f"    contact alert: sweep with it best {min(with_c):.2f} s, without it best {min(without_c):.2f} s "
+              f"-> adds {added:+.1%} ({cres.contact_candidates:,} released persons checked; contact messages "
+              f"{dict(ckinds)})")
+        print(f"    target: the contact part adds < {TARGET_CONTACT_SHARE:.0%}: {verdict(added < TARGET_CONTACT_SHARE)}")
         copy = copy_database(path, work / "write.db")
         ctx = make_context(f"sqlite:///{copy}", config)
         t_write, wres = timed_sweep(ctx, dry_run=False)

@@ -17,7 +17,19 @@ import typer
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from raj_release.cli import accounts, demarches, demo, milestones, ops, persons, reminders, shell, workers
+from raj_release.cli import (
+    accounts,
+    demarches,
+    demo,
+    leaves,
+    milestones,
+    ops,
+    persons,
+    reminders,
+    shell,
+    visits,
+    workers,
+)
 from raj_release.errors import RajError
 
 try:  # typer >= 0.29 runs on its own copy of click: catch that copy's usage errors as well as click's
@@ -38,6 +50,8 @@ config_app = typer.Typer(no_args_is_help=True, help="The configuration files in 
 user_app = typer.Typer(no_args_is_help=True, help="Accounts of the web workspace.")
 token_app = typer.Typer(no_args_is_help=True, help="Personal access tokens for the JSON API.")
 feed_app = typer.Typer(no_args_is_help=True, help="Workers' calendar feeds (iCalendar).")
+leave_app = typer.Typer(no_args_is_help=True, help="Temporary leaves (PS, CP, IEP, DL): not a release.")
+visit_app = typer.Typer(no_args_is_help=True, help="Meetings (rencontres) with the person and their outcome.")
 
 
 @app.callback()
@@ -61,6 +75,9 @@ def _wire() -> None:
             (milestone_app, "milestone", {"set": milestones.milestone_set}),
             (demarche_app, "demarche", {"set": demarches.demarche_set, "pin": demarches.demarche_pin,
                                         "unpin": demarches.demarche_unpin}),
+            (leave_app, "leave", {"add": leaves.leave_add, "list": leaves.leave_list,
+                                  "remove": leaves.leave_remove, "pin": leaves.leave_pin}),
+            (visit_app, "visit", {"add": visits.visit_add, "set": visits.visit_set, "list": visits.visit_list}),
             (config_app, "config", {"check": ops.config_check}),
             (user_app, "user", {"set-password": accounts.user_set_password,
                                 "logout-everywhere": accounts.user_logout_everywhere}),

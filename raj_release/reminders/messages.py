@@ -19,6 +19,7 @@ import jinja2
 
 from raj_release.domain.enums import MilestoneKind
 from raj_release.i18n import format_date, label, tr
+from raj_release.reminders.contact import ContactDue, contact_sent
 from raj_release.reminders.engine import Due, Item, sent_points
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -221,4 +222,46 @@ def milestone_change_text(kind: MilestoneKind, old: dt.date | None, new: dt.date
         else:
             out[lang] = tr(lang, "Date « {what} » moved: {old} → {new}").format(
                 what=what, old=format_date(old, lang), new=format_date(new, lang))
+    return out
+
+
+@dataclass(slots=True)
+class ContactLine:
+    """One person of a contact message: released on `released`, no meeting held since `since`."""
+
+    person: str
+    released: dt.date
+    since: dt.date
+    held_before: bool  # `since` is a held meeting (else the release itself)
+    working_days: int
+    as_id: str
+    psy_id: str
+
+
+def contact_messages(dues: Iterable[ContactDue], day: dt.date, d: Directory,
+                     escalate_after: int = 5) -> list[Message]:
+    """The contact alert after release: one "contact" message per binôme member listing their persons
+    without a meeting held, and one per coordinator of the organisation for the escalations."""
+    out: list[Message] = []
+    for due in dues:
+        lines = [ContactLine(i.candidate.person_ref, i.candidate.released, i.since,
+                             i.candidate.last_held is not None and i.since == i.candidate.last_held,
+                             i.working_days, i.candidate.as_id, i.candidate.psy_id) for i in due.items]
+        items = tuple({"person": i.candidate.person_ref, "key": "contact", "due": i.point.isoformat(),
+                       "since": i.since.isoformat()} for i in due.items)
+        if due.kind == "reminder":
+            w = d.worker(due.recipient)
+            if w is None:
+                continue
+            org = due.items[0].candidate.organisation
+            subject, body = render("contact", w.language, items=lines, day=day, recipient_name=w.name,
+                                   organisation=d.organisation_name(org))
+            out.append(Message(w.id, due.role, "contact", w.language, subject, body, items, day, "contact",
+                               organisation=org, points=contact_sent([due])))
+        else:
+            for coord in d.coordinators(due.recipient):
+                subject, body = render("contact_escalation", coord.language, items=lines, day=day,
+                                       escalate_after=escalate_after, organisation=d.organisation_name(due.recipient))
+                out.append(Message(coord.id, "coordinator", "contact", coord.language, subject, body, items, day,
+                                   "contact-escalation", organisation=due.recipient, points=contact_sent([due])))
     return out

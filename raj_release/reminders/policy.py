@@ -9,6 +9,10 @@ A policy lists the *reminder points* of a démarche, all on working days:
 - partner reminders while a démarche is on hold waiting on a partner: `partner.before_due` working days
   before, on the due day, then every `partner.overdue_every` working days overdue.
 A démarche template may override any of these fields (`reminders:` in config/demarches.yaml).
+
+`contact_after_release` is not a démarche's policy: after the person's actual release, the binôme is reminded
+when no meeting was held for `remind_after` working days, and the coordinators `escalate_after` working days
+later (raj_release/reminders/contact.py).
 """
 
 from __future__ import annotations
@@ -83,8 +87,17 @@ class ScheduleSettings(_Strict):
     timezone: str = "Europe/Brussels"
 
 
+class ContactPolicy(_Strict):
+    """The contact alert after release: the link is fragile once the person is out (DOMAIN.md §8.2)."""
+
+    enabled: bool = True
+    remind_after: int = Field(default=10, ge=1, le=120)  # working days without a held meeting: the binôme
+    escalate_after: int = Field(default=5, ge=1, le=120)  # working days more: the coordinators
+
+
 class RemindersConfig(_Strict):
     default: ReminderPolicy = ReminderPolicy()
+    contact_after_release: ContactPolicy = ContactPolicy()
     delivery: DeliveryPolicy = DeliveryPolicy()
     schedule: ScheduleSettings = ScheduleSettings()
     # how a partner's message names the person: their reference, or their initials when a name is known

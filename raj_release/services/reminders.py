@@ -9,15 +9,17 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import String, bindparam, select, type_coerce, update
+from sqlalchemy import String, and_, bindparam, func, select, type_coerce, update
 
 from raj_release.domain.demarches import OPEN_VALUES
-from raj_release.domain.enums import Responsible, Role, Status
+from raj_release.domain.enums import MilestoneKind, Outcome, Responsible, Role, Stage, Status
+from raj_release.reminders.contact import ContactCandidate, contact_reminders
 from raj_release.reminders.engine import Candidate, Item, due_reminders
-from raj_release.reminders.messages import Directory, Message, Recipient, build_messages
+from raj_release.reminders.messages import Directory, Message, Recipient, build_messages, contact_messages
 from raj_release.services import outbox
 from raj_release.services.context import Context
 from raj_release.store import models as m
+from raj_release.store.hints import unindexed
 
 
 @dataclass
@@ -26,6 +28,7 @@ class SweepResult:
     messages: list[Message]  # decided today
     enqueued: list[Message]  # of which written to the outbox now (the others were already there)
     candidates: int
+    contact_candidates: int = 0  # released persons whose contact was checked
 
     def as_json(self) -> list[dict]:
         return [x.as_json() for x in self.messages]
@@ -136,17 +139,60 @@ def _directory(ctx: Context, s) -> Directory:
                      escalate_after=cfg.reminders.default.escalate_after)
 
 
-def sweep(ctx: Context, today: dt.date, dry_run: bool = False) -> SweepResult:
-    """Decide today's reminders; unless `dry_run`, enqueue them and record what was sent, atomically."""
+def load_contact_candidates(ctx: Context, today: dt.date) -> list[ContactCandidate]:
+    """One query: persons of open files released on or before `today`, with their last held meeting (the
+    visit's (person, day) index answers each) and the contact points already sent.
+
+    Read like the démarche candidates (plain tuples from the driver's cursor, ISO text converted here on
+    SQLite); the release milestones are scanned rather than looked up by date (nearly every milestone lies
+    before today: the date index would only add a lookup per row)."""
+    p = m.Person
+    last_held = (select(func.max(m.Visit.day))
+                 .where(m.Visit.person_id == p.id, m.Visit.outcome == Outcome.HELD.value, m.Visit.day <= today)
+                 .correlate(p).scalar_subquery())
+    raw = [type_coerce(c, String) for c in (m.Milestone.date, last_held, p.last_contact_point,
+                                             p.last_contact_escalation)]
+    q = (select(p.id, p.ref, m.Organisation.code, p.as_id, p.psy_id, *raw)
+         .join(m.Milestone, and_(m.Milestone.person_id == p.id,
+                                 m.Milestone.kind == MilestoneKind.ACTUAL_RELEASE.value))
+         .join(m.Organisation, m.Organisation.id == p.organisation_id)
+         .where(unindexed(m.Milestone.date) <= today, p.stage != Stage.CLOSED.value))
+    with ctx.db.reading() as s:
+        conn = s.connection()
+        sql = str(q.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(sql)
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        sqlite = conn.dialect.name == "sqlite"
+    if sqlite:
+        iso = dt.date.fromisoformat
+        return [ContactCandidate(pid, ref, org, as_id, psy_id, iso(rel), held and iso(held), lp and iso(lp),
+                                 le and iso(le))
+                for (pid, ref, org, as_id, psy_id, rel, held, lp, le) in rows]
+    return [ContactCandidate(*row) for row in rows]
+
+
+def sweep(ctx: Context, today: dt.date, dry_run: bool = False, contact: bool = True) -> SweepResult:
+    """Decide today's reminders; unless `dry_run`, enqueue them and record what was sent, atomically.
+    `contact`: with the contact alert after release (the benchmark times the sweep without it too)."""
     cands = load_candidates(ctx, today)
     dues = due_reminders(cands, today, ctx.config.calendar, ctx.config.reminder_policy)
+    policy = ctx.config.reminders.contact_after_release
+    contacts = load_contact_candidates(ctx, today) if contact and policy.enabled else []
+    contact_dues = contact_reminders(contacts, today, ctx.config.calendar, policy)
     with ctx.db.transaction() as s:
-        messages = build_messages(dues, today, _directory(ctx, s))
+        directory = _directory(ctx, s)
+        messages = build_messages(dues, today, directory)
+        messages += contact_messages(contact_dues, today, directory, policy.escalate_after)
         if dry_run or not messages:
-            return SweepResult(today, messages, [], len(cands))
+            return SweepResult(today, messages, [], len(cands), len(contacts))
         added = outbox.enqueue(s, ctx, messages)
         _record_points(s, added)
-    return SweepResult(today, messages, added, len(cands))
+        _record_contact_points(s, added)
+    return SweepResult(today, messages, added, len(cands), len(contacts))
 
 
 COLUMNS = {"as": "last_as_point", "psy": "last_psy_point", "escalation": "last_escalation_point",
@@ -157,6 +203,8 @@ def _record_points(s, messages: Sequence[Message]) -> None:
     """Set each démarche's last point sent, per audience, with one executemany per audience."""
     best: dict[str, dict[int, dt.date]] = {k: {} for k in COLUMNS}
     for msg in messages:
+        if msg.kind == "contact":
+            continue
         for audience, points in msg.points.items():
             for did, p in points.items():
                 if did not in best[audience] or p > best[audience][did]:
@@ -169,6 +217,30 @@ def _record_points(s, messages: Sequence[Message]) -> None:
         stmt = (update(table).where(table.c.id == bindparam("did"))
                 .where((col.is_(None)) | (col < bindparam("point"))).values({col: bindparam("point")}))
         s.connection().execute(stmt, [{"did": d, "point": p} for d, p in points.items()])
+
+
+CONTACT_COLUMNS = {"contact": "last_contact_point", "contact_escalation": "last_contact_escalation"}
+
+
+def _record_contact_points(s, messages: Sequence[Message]) -> None:
+    """Set each released person's last contact point (and escalation) sent: the same silence is not
+    signalled twice."""
+    best: dict[str, dict[int, dt.date]] = {k: {} for k in CONTACT_COLUMNS}
+    for msg in messages:
+        if msg.kind != "contact":
+            continue
+        for audience, points in msg.points.items():
+            for pid, p in points.items():
+                if pid not in best[audience] or p > best[audience][pid]:
+                    best[audience][pid] = p
+    table = m.Person.__table__
+    for audience, points in best.items():
+        if not points:
+            continue
+        col = table.c[CONTACT_COLUMNS[audience]]
+        stmt = (update(table).where(table.c.id == bindparam("pid"))
+                .where((col.is_(None)) | (col < bindparam("point"))).values({col: bindparam("point")}))
+        s.connection().execute(stmt, [{"pid": pid, "point": p} for pid, p in points.items()])
 
 
 def next_morning(ctx: Context, when: dt.datetime, hour: int = 7, minute: int = 30) -> dt.datetime:

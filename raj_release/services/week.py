@@ -1,5 +1,6 @@
-"""The binôme's week: what is overdue, what falls due this week, what waits on a partner, and the key
-dates coming up, for the persons one follows (a coordinator: the whole organisation)."""
+"""The binôme's week: what is overdue, what falls due this week, what waits on a partner, the key dates
+coming up, this week's meetings and the past meetings whose outcome is still to be recorded, for the persons
+one follows (a coordinator: the whole organisation)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from raj_release.domain.demarches import OPEN_VALUES, concerns
-from raj_release.domain.enums import Role
+from raj_release.domain.enums import Outcome, Place, Role, Stage
 from raj_release.services.access import Viewer, person_scope
 from raj_release.services.context import Context
 from raj_release.store import models as m
@@ -29,6 +30,19 @@ class WeekItem:
 
 
 @dataclass
+class MeetingItem:
+    """A meeting of the week (or a past one still 'planned')."""
+
+    ref: str
+    id: int
+    day: dt.date
+    place: Place
+    as_id: str | None
+    psy_id: str | None
+    outcome: Outcome
+
+
+@dataclass
 class Week:
     today: dt.date
     week_end: dt.date
@@ -36,6 +50,11 @@ class Week:
     this_week: list[WeekItem] = field(default_factory=list)
     on_hold: list[WeekItem] = field(default_factory=list)
     milestones: list[tuple[str, str, dt.date, str]] = field(default_factory=list)  # ref, kind, date, certainty
+    meetings: list[MeetingItem] = field(default_factory=list)  # this week's, Monday to Sunday
+    to_record: list[MeetingItem] = field(default_factory=list)  # before this week, still planned
+
+
+MEETINGS_BACK_DAYS = 90  # past meetings still 'planned' older than this are not asked for any more
 
 
 def my_week(ctx: Context, v: Viewer, today: dt.date, milestone_days: int = 60) -> Week:
@@ -63,6 +82,11 @@ def my_week(ctx: Context, v: Viewer, today: dt.date, milestone_days: int = 60) -
     with ctx.db.reading() as s:
         rows = s.execute(q).all() + s.execute(hold_q).all()
         out.milestones = [tuple(r) for r in s.execute(mq).all()]
+        meetings = s.execute(meetings_query(v, today, week_end)).all()
+    week_start = week_end - dt.timedelta(days=6)
+    for ref, vid, day, place, as_id, psy_id, outcome in meetings:
+        item = MeetingItem(ref, vid, day, Place(place), as_id, psy_id, Outcome(outcome))
+        (out.meetings if day >= week_start else out.to_record).append(item)
     binome_member = v.role in (Role.AS, Role.PSY)  # a coordinator's week holds every démarche in scope
     for ref, as_id, psy_id, version, key, due, status, partner in rows:
         t = templates.get(key)
@@ -77,3 +101,19 @@ def my_week(ctx: Context, v: Viewer, today: dt.date, milestone_days: int = 60) -
         else:
             out.this_week.append(item)
     return out
+
+
+def meetings_query(v: Viewer, today: dt.date, week_end: dt.date):
+    """The viewer's meetings of this week (Monday to Sunday), and those before it still 'planned' (back
+    MEETINGS_BACK_DAYS days), of open files; a member of a binôme: those they take part in."""
+    week_start = week_end - dt.timedelta(days=6)
+    vt = m.Visit
+    q = (select(m.Person.ref, vt.id, vt.day, vt.place, vt.as_id, vt.psy_id, vt.outcome)
+         .join(m.Person, m.Person.id == vt.person_id)
+         .where(person_scope(v), m.Person.stage != Stage.CLOSED.value,
+                vt.day >= today - dt.timedelta(days=MEETINGS_BACK_DAYS), vt.day <= week_end,
+                (vt.day >= week_start) | (vt.outcome == Outcome.PLANNED.value))
+         .order_by(vt.day, m.Person.ref, vt.id))
+    if v.role in (Role.AS, Role.PSY):
+        q = q.where((vt.as_id == v.id) | (vt.psy_id == v.id))
+    return q

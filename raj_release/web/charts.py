@@ -1,7 +1,7 @@
 """The pages' pictures, as inline SVG (no JavaScript). Pure: data in, markup out (all text escaped).
 
 - `timeline`: a plan, one bar per démarche from its start to its due date, grouped by pillar, against
-  vertical lines for today, the hearing and the release;
+  vertical lines for today, the hearing and the release, and a shaded band per temporary leave;
 - `weekly_bars`: the dashboard's overdue count on each Monday."""
 
 from __future__ import annotations
@@ -26,9 +26,16 @@ class Bar:
     overdue: bool
 
 
-def timeline(bars: Sequence[Bar], marks: Sequence[tuple[str, dt.date]], today: dt.date) -> str:
+LEAVE_FILL = "#e8c9e6"
+
+
+def timeline(bars: Sequence[Bar], marks: Sequence[tuple[str, dt.date]], today: dt.date,
+             bands: Sequence[tuple[str, dt.date, dt.date]] = ()) -> str:
+    """`bands`: (label, first day, last day) of each temporary leave, drawn as a shaded band behind the bars
+    (a leave is not a release: no vertical line)."""
     dated = [b for b in bars if b.due is not None]
-    days = [d for b in dated for d in (b.start or b.due, b.due)] + [d for _, d in marks] + [today]
+    days = ([d for b in dated for d in (b.start or b.due, b.due)] + [d for _, d in marks] + [today]
+            + [d for _, a, b in bands for d in (a, b + dt.timedelta(days=1))])
     lo, hi = min(days), max(days)
     span = max((hi - lo).days, 1)
 
@@ -36,10 +43,21 @@ def timeline(bars: Sequence[Bar], marks: Sequence[tuple[str, dt.date]], today: d
         return LEFT + (d - lo).days / span * WIDTH
 
     rows = sorted(dated, key=lambda b: (b.pillar, b.due, b.label))
-    top = TOP + 12 * len(marks)  # one line of label per vertical mark, so that they never overlap
+    # one line of label per vertical mark and per leave, so that they never overlap
+    top = TOP + 12 * (len(marks) + len(bands))
     height = top + ROW * len(rows) + 24
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="timeline" width="{LEFT + WIDTH + 20}" '
            f'height="{height}" viewBox="0 0 {LEFT + WIDTH + 20} {height}" font-size="11" font-family="sans-serif">']
+    for j, (name, first, last) in enumerate(bands):
+        y = 12 + 12 * (len(marks) + 1 + j)
+        x0, x1 = x(first), x(last + dt.timedelta(days=1))  # the last day is a whole day outside
+        anchor = "end" if x0 > LEFT + WIDTH * 0.75 else "start"
+        tx = x1 - 3 if anchor == "end" else x0 + 3
+        out.append(f'<g class="leave"><rect x="{x0:.1f}" y="{y + 2}" width="{max(x1 - x0, 3):.1f}" '
+                   f'height="{height - y - 12}" fill="{LEAVE_FILL}" fill-opacity="0.6"><title>{escape(name)}: '
+                   f'{first.strftime("%d/%m/%Y")} – {last.strftime("%d/%m/%Y")}</title></rect>'
+                   f'<text x="{tx:.1f}" y="{y}" fill="#6b2a66" text-anchor="{anchor}">{escape(name)} '
+                   f'{first.strftime("%d/%m")}–{last.strftime("%d/%m/%Y")}</text></g>')
     for i, (name, d) in enumerate([("aujourd'hui", today), *marks]):
         colour = "#a1261b" if i == 0 else "#20446b"
         y = 12 + 12 * i

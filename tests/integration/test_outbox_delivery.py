@@ -605,3 +605,42 @@ def test_second_sweep_the_same_day_does_not_lose_a_point_for_the_other_member(ct
     keys = {i["person"] + ":" + i["key"] for i in as_items}
     assert "P2:intake_fiche" in keys  # an AS-only démarche decided in the second sweep: delayed, not lost
     assert "P2:consent_sharing" in keys  # the BIN démarche's "5 days before" point: lost for the AS
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the contact alert after release, delivered
+
+
+def test_contact_alert_after_release_is_delivered_to_the_binome_then_the_coordinator(ctx, tmp_path, smtp, http):
+    from raj_release.services.visits import add_visit
+
+    port, box = smtp
+    c, clock = context(ctx, config_folder(tmp_path), dt.datetime(2026, 11, 23, 9, tzinfo=UTC))
+    register_binome(c, [mailto(port, "as@example.org")], [http.url("/workers/psy")], [http.url("/workers/coord")])
+    register_subject(c)
+    release = dt.date(2027, 2, 1)  # a Monday; February 2027 has no holiday
+    set_milestone(c, REF, "actual_release", date=release, today=release)
+    add_visit(c, REF, day=dt.date(2027, 2, 3), place="prison", outcome="not-held", reason="release",
+              today=dt.date(2027, 2, 3))  # not held: the silence still runs from the release
+
+    day = dt.date(2027, 2, 15)  # 10 working days after the release
+    clock.t = dt.datetime(2027, 2, 15, 6, 30, tzinfo=UTC)
+    result = sweep(c, day)
+    contact = {x.recipient: x for x in result.enqueued if x.kind == "contact"}
+    assert set(contact) == {"as.fr", "psy.nl"}
+    assert [x for x in sweep(c, day).enqueued if x.kind == "contact"] == []  # a second sweep: nothing new
+    deliver(c)
+    mails = [mail for _f, _r, mail in box.messages if mail["Subject"].startswith("Contact après la libération")]
+    assert len(mails) == 1
+    text = html.unescape(parts(mails[0])["text/plain"])
+    assert f"{REF} · libéré·e le 01/02/2027 · aucune rencontre depuis la sortie (10 jours ouvrables)" in text
+    [psy] = [p for p in http.at("/workers/psy") if p["title"].startswith("Contact na de vrijlating")]
+    assert psy["message"].startswith("Dag Pieter Janssens,") and REF in psy["message"]
+    assert_nothing_private(psy["title"] + "\n" + psy["message"].replace(REF, ""))
+
+    clock.t = dt.datetime(2027, 2, 22, 6, 30, tzinfo=UTC)
+    sweep(c, dt.date(2027, 2, 22))  # 5 working days more: the coordinators
+    deliver(c)
+    [coord] = [p for p in http.at("/workers/coord") if "sans rencontre" in p["title"]]
+    assert coord["title"].startswith("Escalade: 1 personne libérée sans rencontre — 22/02/2027")
+    assert "binôme as.fr + psy.nl" in coord["message"]

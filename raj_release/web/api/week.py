@@ -7,9 +7,9 @@ import datetime as dt
 from fastapi import APIRouter
 from pydantic import Field
 
-from raj_release.domain.enums import Certainty, MilestoneKind, Status
+from raj_release.domain.enums import Certainty, MilestoneKind, Outcome, Place, Status
 from raj_release.services.views import View
-from raj_release.services.week import WeekItem, my_week
+from raj_release.services.week import MeetingItem, WeekItem, my_week
 from raj_release.web.api.deps import AsOf, Ctx, Me, today
 
 router = APIRouter()
@@ -33,6 +33,16 @@ class WeekMilestoneView(View):
     certainty: Certainty
 
 
+class WeekMeetingView(View):
+    person: str = Field(description="the person's reference")
+    id: int = Field(description="the meeting's id: PATCH /api/persons/{person}/visits/{id} records its outcome")
+    day: dt.date
+    place: Place
+    as_id: str | None = Field(serialization_alias="as", description="the AS taking part, if any")
+    psy_id: str | None = Field(serialization_alias="psy", description="the psychologue taking part, if any")
+    outcome: Outcome
+
+
 class WeekView(View):
     today: dt.date = Field(description="the day the week is seen from (as_of)")
     week_end: dt.date = Field(description="the Sunday of this week")
@@ -40,6 +50,14 @@ class WeekView(View):
     this_week: list[WeekItemView] = Field(description="open démarches due from today to week_end")
     on_hold: list[WeekItemView] = Field(description="démarches waiting on a partner, whatever their due date")
     milestones: list[WeekMilestoneView] = Field(description="key dates of the next 60 days, intake excepted")
+    meetings: list[WeekMeetingView] = Field(description="this week's meetings (Monday to Sunday)")
+    to_record: list[WeekMeetingView] = Field(description="meetings before this week still 'planned': their "
+                                                         "outcome is to be recorded")
+
+
+def _meeting(i: MeetingItem) -> WeekMeetingView:
+    return WeekMeetingView(person=i.ref, id=i.id, day=i.day, place=i.place, as_id=i.as_id, psy_id=i.psy_id,
+                           outcome=i.outcome)
 
 
 def _item(i: WeekItem) -> WeekItemView:
@@ -47,11 +65,12 @@ def _item(i: WeekItem) -> WeekItemView:
                         version=i.version, days_late=max(0, i.days_late))
 
 
-@router.get("/week", summary="My week: overdue, due this week, waiting on a partner, and key dates coming up",
+@router.get("/week", summary="My week: overdue, due this week, waiting on a partner, key dates coming up, meetings",
             response_model=WeekView)
 def week(ctx: Ctx, v: Me, as_of: AsOf = None) -> WeekView:
     w = my_week(ctx, v, today(ctx, as_of))
     return WeekView(today=w.today, week_end=w.week_end, overdue=[_item(i) for i in w.overdue],
                     this_week=[_item(i) for i in w.this_week], on_hold=[_item(i) for i in w.on_hold],
                     milestones=[WeekMilestoneView(person=ref, kind=kind, date=day, certainty=certainty)
-                                for ref, kind, day, certainty in w.milestones])
+                                for ref, kind, day, certainty in w.milestones],
+                    meetings=[_meeting(i) for i in w.meetings], to_record=[_meeting(i) for i in w.to_record])

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from raj_release import i18n
+from raj_release.domain.enums import NotHeldReason
 from raj_release.errors import RajError
 from raj_release.services.partners import partners_for
 from raj_release.services.week import my_week
@@ -31,5 +32,5 @@ def week(request: Request) -> Response:
     # the partners each démarche may wait on, once per démarche key rather than once per row
     fits = {key: partners_for(ctx, key) for key in {i.key for i in (*w.overdue, *w.this_week, *w.on_hold)}}
     return render(request, "week.html", me=v, csrf=data["c"], title=i18n.tr(lang_of(v), "My week"),
-                  week=w, partners_for=lambda key: fits[key],
+                  week=w, partners_for=lambda key: fits[key], not_held=list(NotHeldReason),
                   error=request.query_params.get("error"))
