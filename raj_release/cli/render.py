@@ -62,8 +62,8 @@ def plan(view: PlanView) -> None:
         out.print(tr(LANG, "Prévenu without a date: the minimum kit is planned from the intake."))
     if view.at_risk:
         risk = tr(LANG, "Plan at risk:")
-        out.print(f"[bold red]{risk}[/bold red] " + tr(LANG, "some démarches are squeezed or fall after the date "
-                                                             "they prepare."))
+        out.print(f"[bold red]{risk}[/bold red] " + tr(LANG, "some démarches can no longer be done in time for "
+                                                             "what they prepare."))
     t = Table(tr(LANG, "Due"), tr(LANG, "Start"), tr(LANG, "Démarche"), tr(LANG, "Pillar"), tr(LANG, "Resp."),
               tr(LANG, "Partner"), tr(LANG, "Status"), "", title=tr(LANG, "as of {date}").format(date=date(view.as_of)))
     words = {"overdue": tr(LANG, "overdue"), "compressed": tr(LANG, "squeezed"), "pinned": tr(LANG, "pinned"),

@@ -2,7 +2,8 @@
 
 Every person, worker and date here is invented. Dates are relative to `today`, so the demo shows the same
 situations whatever day it runs: some plans comfortable, some compressed, démarches overdue, a hearing
-postponed, a sudden release, a prévenu with no date. History is replayed through the real services with
+postponed, a congé pénitentiaire (a leave, not a release), a sudden release, a prévenu with no date,
+meetings held, not held and to come. History is replayed through the real services with
 `today` set in the past, so the audit log and the plans look as they would after months of use.
 """
 
@@ -16,8 +17,10 @@ from raj_release.errors import Conflict, NotFound
 from raj_release.services.auth import set_password
 from raj_release.services.context import Context
 from raj_release.services.demarches import set_status
+from raj_release.services.leaves import add_leave, pin_into_leave
 from raj_release.services.milestones import set_milestone
 from raj_release.services.persons import register_person, show_plan
+from raj_release.services.visits import add_visit
 from raj_release.services.workers import register_worker
 
 WORKERS = [
@@ -85,7 +88,8 @@ def load_demo(ctx: Context, today: dt.date) -> list[str]:
         (_person("DEMO-04", "saint-gilles", *a, ["substitution", "income", "housing"], modality="lc",
                  registered_days_ago=90, late=("eid_check", "domicile_fix")),
          [(0, "milestone", "tap_hearing", 200, {}), (10, "done", "intake_fiche"),
-          (90, "milestone", "actual_release", 90, {"reason": "Libération soudaine (congé prolongé)"})]),
+          # a congé pénitentiaire is not a release (DOMAIN.md §8.3): the eID request waits for it
+          (88, "leave", "cp", 88, 91), (88, "pin-leave", "eid_renew")]),
         (_person("DEMO-05", "saint-gilles", *a, ["substitution", "medical"], situation="prevenu", procedure=None,
                  registered_days_ago=10), []),  # prévenu, no date at all
         (_person("DEMO-06", "haren", *b, ["housing", "income"], modality="se", procedure="jap", lang="nl",
@@ -105,7 +109,9 @@ def load_demo(ctx: Context, today: dt.date) -> list[str]:
          [(0, "milestone", "tap_hearing", 40, {})]),  # made late: the plan is compressed from the start
         (_person("DEMO-11", "haren", *a, ["medical", "income"], situation="prevenu", procedure=None,
                  registered_days_ago=40, late=("med_gp", "eid_renew")),
-         [(30, "milestone", "expected_release", 70, {"certainty": "estimated"})]),  # prévenu, release in sight
+         [(30, "milestone", "expected_release", 70, {"certainty": "estimated"}),
+          # freed by the chambre du conseil: a sudden release, the post-release démarches start
+          (34, "milestone", "actual_release", 34, {"reason": "Libéré par la chambre du conseil (fictif)"})]),
         (_person("DEMO-12", "ittre", *b, ["training", "income", "housing"], modality="lc", lang="nl",
                  registered_days_ago=150, late=("family_meeting",)),
          [(0, "milestone", "tap_hearing", 175, {}), (10, "done", "intake_fiche"), (20, "done", "consent_sharing"),
@@ -113,6 +119,7 @@ def load_demo(ctx: Context, today: dt.date) -> list[str]:
           (70, "in-progress", "housing_apply")]),
     ]
     refs = []
+    leave_ids: dict[str, int] = {}
     for person, events in people:
         day0 = today - D(days=person["registered_days_ago"])
         ref = person["ref"]
@@ -123,7 +130,13 @@ def load_demo(ctx: Context, today: dt.date) -> list[str]:
             when = day0 + D(days=after)
             if when > today:
                 continue
-            if action == "milestone":
+            if action == "leave":
+                kind, start, end = args
+                leave_ids[ref] = add_leave(_on(ctx, when), ref, kind=kind, start=day0 + D(days=start),
+                                           end=day0 + D(days=end), today=when, actor=person["as_id"]).id
+            elif action == "pin-leave":
+                pin_into_leave(_on(ctx, when), ref, args[0], leave_ids[ref], today=when, actor=person["as_id"])
+            elif action == "milestone":
                 kind, days_from_registration, opts = args
                 set_milestone(_on(ctx, when), ref, kind, date=day0 + D(days=days_from_registration), today=when,
                               certainty=opts.get("certainty", "confirmed"), reason=opts.get("reason"),
@@ -136,7 +149,28 @@ def load_demo(ctx: Context, today: dt.date) -> list[str]:
                            actor=person["as_id"])
         _complete_on_time(ctx, ref, person["as_id"], person["late"], today)
         refs.append(ref)
+    _meetings(ctx, today)
     return refs
+
+
+# (ref, days from today, place, who, outcome, reason): the week's meetings, and past ones, some not held
+MEETINGS = [
+    ("DEMO-01", -14, "prison", "both", "held", None),
+    ("DEMO-01", 1, "prison", "as", "planned", None),
+    ("DEMO-02", -7, "prison", "both", "not-held", "strike"),
+    ("DEMO-02", 2, "prison", "both", "planned", None),
+    ("DEMO-03", -3, "prison", "psy", "planned", None),  # past and still "planned": my week asks its outcome
+    ("DEMO-07", 3, "remote", "psy", "planned", None),
+    ("DEMO-11", 4, "service", "both", "planned", None),  # after the release: at the service
+]
+
+
+def _meetings(ctx: Context, today: dt.date) -> None:
+    for ref, days, place, who, outcome, reason in MEETINGS:
+        day = today + D(days=days)
+        as_id = show_plan(ctx, ref, today=today).person.as_id
+        add_visit(_on(ctx, min(day, today)), ref, day=day, place=place, with_=who, outcome=outcome, reason=reason,
+                  today=today, actor=as_id)
 
 
 def _complete_on_time(ctx: Context, ref: str, actor: str, late: frozenset[str], today: dt.date) -> None:
