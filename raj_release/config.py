@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -153,9 +153,8 @@ class _Closure(BaseModel):
     name: str
 
 
-def load_calendar(config_dir: Path) -> WorkingCalendar:
-    path = Path(config_dir) / "closures.yaml"
-    data = _read_yaml(path)
+def _closure_days(path: Path, data: dict, where: str = "") -> tuple[list, dict]:
+    """The `recurring` and `closures` sections of `data` (the file, or one organisation's entry)."""
     recurring, closures = [], {}
     for section, model in (("recurring", _Recurring), ("closures", _Closure)):
         if data.get(section) is None:
@@ -165,17 +164,40 @@ def load_calendar(config_dir: Path) -> WorkingCalendar:
                 item = model.model_validate(entry)
             except ValidationError as e:
                 field, msg = _first_error(e)
-                raise ConfigError(f"{path}: {section} entry {i + 1}, field {field}: {msg}") from None
+                raise ConfigError(f"{path}: {where}{section} entry {i + 1}, field {field}: {msg}") from None
             if isinstance(item, _Recurring):
                 try:
                     dt.date(2024, item.month, item.day)  # a leap year: 29 February is a real recurring day
                 except ValueError:
-                    raise ConfigError(f"{path}: {section} entry {i + 1}, field day: "
+                    raise ConfigError(f"{path}: {where}{section} entry {i + 1}, field day: "
                                       f"{item.month}/{item.day} is not a day of the year") from None
                 recurring.append((item.month, item.day, item.name))
             else:
                 closures[item.date] = item.name
-    return WorkingCalendar(closures=closures, recurring=recurring)
+    return recurring, closures
+
+
+def load_calendars(config_dir: Path) -> tuple[WorkingCalendar, dict[str, WorkingCalendar]]:
+    """The calendar every organisation shares, and each organisation's own (the shared closures plus those of
+    its `organisations:` entry in closures.yaml: a Flemish body closes on 11 July, a federal one on 15
+    November, a COCOF service on neither)."""
+    path = Path(config_dir) / "closures.yaml"
+    data = _read_yaml(path)
+    recurring, closures = _closure_days(path, data)
+    own = data.get("organisations") or {}
+    if not isinstance(own, dict):
+        raise ConfigError(f"{path}: organisations must map organisation codes to their closures")
+    calendars = {}
+    for code, entry in own.items():
+        if not isinstance(entry, dict) or set(entry) - {"recurring", "closures"}:
+            raise ConfigError(f"{path}: organisations, {code!r}: give `recurring:` and/or `closures:` lists")
+        r, c = _closure_days(path, entry, f"organisations, {code!r}, ")
+        calendars[str(code)] = WorkingCalendar(closures={**closures, **c}, recurring=[*recurring, *r])
+    return WorkingCalendar(closures=closures, recurring=recurring), calendars
+
+
+def load_calendar(config_dir: Path) -> WorkingCalendar:
+    return load_calendars(config_dir)[0]
 
 
 class _Planning(BaseModel):
@@ -253,6 +275,11 @@ class Config:
     policy: PlanningPolicy
     partners: Mapping[str, Partner]
     reminders: RemindersConfig
+    organisation_calendars: Mapping[str, WorkingCalendar] = field(default_factory=dict)
+
+    def calendar_for(self, organisation: str | None) -> WorkingCalendar:
+        """The working days of an organisation (its own closures on top of the shared ones)."""
+        return self.organisation_calendars.get(organisation or "", self.calendar)
 
     def reminder_policy(self, key: str) -> ReminderPolicy:
         """The reminder policy of démarche `key`: the default with the template's override."""
@@ -269,5 +296,6 @@ def load_config(config_dir: Path) -> Config:
     if not d.is_dir():
         raise ConfigError(f"{d}: configuration folder not found (RAJ_CONFIG_DIR)")
     templates = load_templates(d)
-    return Config(d, templates, load_calendar(d), load_prisons(d), load_policy(d), load_partners(d),
-                  load_reminders(d, templates))
+    shared, own = load_calendars(d)
+    return Config(d, templates, shared, load_prisons(d), load_policy(d), load_partners(d),
+                  load_reminders(d, templates), own)

@@ -1,7 +1,7 @@
 """WorkingCalendar: which days a Brussels service works, and working-day arithmetic over them.
 
 `calendar` (tests/conftest.py) is the repo's config/ calendar: Belgian public holidays, 8 May, the recurring
-closures of config/closures.yaml (27 Sept, 11 July, 15 Nov, 26 Dec) and the dated closures 28-31 Dec 2026.
+closures of config/closures.yaml (27 Sept, 26 Dec) and the dated closures 28-31 Dec 2026.
 `bare` is a WorkingCalendar() without any service closure (holidays and 8 May only).
 """
 
@@ -11,6 +11,7 @@ import datetime as dt
 
 import pytest
 
+from raj_release.errors import ConfigError
 from raj_release.planning.calendar import WorkingCalendar
 
 D = dt.date
@@ -135,11 +136,28 @@ def test_recurring_closure_27_september_is_not_worked(calendar, bare):
 
 
 def test_other_recurring_closures_of_the_config(calendar, bare):
-    assert not calendar.is_working_day(D(2027, 11, 15))  # Monday: King's Feast
-    assert not calendar.is_working_day(D(2028, 7, 11))  # Tuesday: Flemish Community
     assert not calendar.is_working_day(D(2028, 12, 26))  # Tuesday: 26 Dec
-    for d in (D(2027, 11, 15), D(2028, 7, 11), D(2028, 12, 26)):
-        assert bare.is_working_day(d)
+    assert bare.is_working_day(D(2028, 12, 26))
+    # 11 July and 15 November close Flemish and federal bodies, not a COCOF service (DOMAIN.md §8.6)
+    assert calendar.is_working_day(D(2027, 11, 15)) and calendar.is_working_day(D(2028, 7, 11))
+
+
+def test_closures_belong_to_an_organisation(tmp_path):
+    from raj_release.config import load_calendars
+
+    (tmp_path / "closures.yaml").write_text(
+        "version: 1\nrecurring:\n  - {month: 9, day: 27, name: COCOF}\norganisations:\n  vlaamse-dienst:\n"
+        "    recurring:\n      - {month: 7, day: 11, name: Vlaamse Gemeenschap}\n"
+        "    closures:\n      - {date: 2028-03-03, name: Teamdag}\n")
+    shared, own = load_calendars(tmp_path)
+    flemish = own["vlaamse-dienst"]
+    assert shared.is_working_day(D(2028, 7, 11)) and not flemish.is_working_day(D(2028, 7, 11))
+    assert shared.is_working_day(D(2028, 3, 3)) and not flemish.is_working_day(D(2028, 3, 3))
+    assert not flemish.is_working_day(D(2028, 9, 27))  # the shared closures hold for it too
+    (tmp_path / "closures.yaml").write_text("version: 1\norganisations:\n  x: {recurring: [{month: 2, day: 30, "
+                                            "name: y}]}\n")
+    with pytest.raises(ConfigError, match="organisations, 'x', recurring entry 1, field day"):
+        load_calendars(tmp_path)
 
 
 @pytest.mark.parametrize("day", SERVICE_CLOSURES_2026)
@@ -242,9 +260,8 @@ def test_working_days_between(bare, calendar):
     # counting (a, b]: a non-worked end does not count
     assert bare.working_days_between(D(2026, 3, 6), D(2026, 3, 8)) == 0
     # the year 2027 with the service's closures: 365 days, 104 week-end days, 7 holidays on weekdays
-    # (1/1, 29/3, 6/5, 17/5, 21/7, 1/11, 11/11), 8 May is a Saturday; closures: 27/9 Mon, 11/7 Sun, 15/11 Mon,
-    # 26/12 Sun -> 2 more
-    assert calendar.working_days_between(D(2026, 12, 31), D(2027, 12, 31)) == 365 - 104 - 7 - 2
+    # (1/1, 29/3, 6/5, 17/5, 21/7, 1/11, 11/11), 8 May is a Saturday; closures: 27/9 Mon, 26/12 Sun -> 1 more
+    assert calendar.working_days_between(D(2026, 12, 31), D(2027, 12, 31)) == 365 - 104 - 7 - 1
     assert calendar.working_days_between(D(2026, 12, 20), D(2027, 1, 10)) == brute_count(
         calendar, D(2026, 12, 20), D(2027, 1, 10))
 

@@ -279,7 +279,7 @@ def test_closure_with_an_impossible_date(cfg):
 def test_recurring_closure_on_a_day_that_does_not_exist(cfg):
     edit(cfg / "closures.yaml", lambda d: d["recurring"].append({"month": 2, "day": 30, "name": "Nope"}))
     msg = error_of(load_calendar, cfg)
-    assert "recurring entry 5" in msg and "field day" in msg
+    assert "recurring entry 3" in msg and "field day" in msg
 
 
 def test_recurring_closure_on_29_february_is_accepted(cfg):
