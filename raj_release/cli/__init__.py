@@ -16,7 +16,7 @@ import click
 import typer
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from raj_release.cli import accounts, demarches, demo, milestones, ops, persons, reminders, shell, workers
+from raj_release.cli import accounts, demarches, demo, lifecycle, milestones, ops, persons, reminders, shell, workers
 from raj_release.errors import RajError
 
 try:  # typer >= 0.29 runs on its own copy of click: catch that copy's usage errors as well as click's
@@ -55,7 +55,10 @@ def _wire() -> None:
     for group, name, commands in (
             (worker_app, "worker", {"add": workers.worker_add, "list": workers.worker_list,
                                     "deactivate": workers.worker_deactivate, "activate": workers.worker_activate}),
-            (person_app, "person", {"add": persons.person_add, "list": persons.person_list}),
+            (person_app, "person", {"add": persons.person_add, "list": persons.person_list,
+                                    "edit": lifecycle.person_edit, "transfer": lifecycle.person_transfer,
+                                    "stage": lifecycle.person_stage, "close": lifecycle.person_close,
+                                    "reopen": lifecycle.person_reopen}),
             (milestone_app, "milestone", {"set": milestones.milestone_set}),
             (demarche_app, "demarche", {"set": demarches.demarche_set, "pin": demarches.demarche_pin,
                                         "unpin": demarches.demarche_unpin}),
@@ -82,7 +85,9 @@ FLAGS = {"ref": "REF", "prison": "--prison", "as_id": "--as", "psy_id": "--psy",
          "certainty": "--certainty", "reason": "--reason", "partner": "--partner", "due": "DATE", "key": "KEY",
          "date": "DATE", "earliest": "--earliest", "latest": "--latest", "worker": "ID",
          "organisation": "--org", "organisation_name": "--org-name", "notify": "--notify", "role": "--role",
-         "name": "--name"}
+         "name": "--name", "stage": "--stage", "origin": "--origin", "source": "--source",
+         "followed_on": "--followed-on", "intake": "--intake", "version": "version", "to_service": "--to-service",
+         "why": "--why", "detail": "--detail"}
 
 
 def _worded(e: RajError) -> str:
