@@ -26,7 +26,7 @@ from raj_release.domain.enums import (
 )
 from raj_release.domain.milestones import Milestone
 from raj_release.domain.models import REF_PATTERN, check_day
-from raj_release.errors import Conflict, NotFound, RajError
+from raj_release.errors import Conflict, Forbidden, NotFound, RajError
 from raj_release.planning.scheduler import Subject, plan
 from raj_release.services import audit
 from raj_release.services.access import Viewer, person_scope
@@ -54,6 +54,8 @@ def register_person(ctx: Context, *, ref: str, prison: str | None, as_id: str, p
     meeting on `followed_on`, by default the intake). The plan is made for a followed file, or earlier with
     `plan_now`. A request from outside (`origin` "outside", « hors établissement ») has no prison. With a
     `viewer` (the web form, the API), the binôme must be of the viewer's organisation."""
+    if viewer is not None and viewer.role is Role.ADMIN:
+        raise Forbidden("an administrator manages accounts and registers no person")
     if not re.fullmatch(REF_PATTERN, ref or ""):
         raise RajError(f"{ref!r} is not a valid reference (letters, digits, '.', '_', '-'; at most 40)",
                        field="ref")
