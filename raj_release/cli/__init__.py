@@ -22,6 +22,7 @@ from raj_release.cli import (
     demarches,
     demo,
     leaves,
+    lifecycle,
     milestones,
     ops,
     persons,
@@ -71,7 +72,10 @@ def _wire() -> None:
     for group, name, commands in (
             (worker_app, "worker", {"add": workers.worker_add, "list": workers.worker_list,
                                     "deactivate": workers.worker_deactivate, "activate": workers.worker_activate}),
-            (person_app, "person", {"add": persons.person_add, "list": persons.person_list}),
+            (person_app, "person", {"add": persons.person_add, "list": persons.person_list,
+                                    "edit": lifecycle.person_edit, "transfer": lifecycle.person_transfer,
+                                    "stage": lifecycle.person_stage, "close": lifecycle.person_close,
+                                    "reopen": lifecycle.person_reopen}),
             (milestone_app, "milestone", {"set": milestones.milestone_set}),
             (demarche_app, "demarche", {"set": demarches.demarche_set, "pin": demarches.demarche_pin,
                                         "unpin": demarches.demarche_unpin}),
@@ -101,7 +105,9 @@ FLAGS = {"ref": "REF", "prison": "--prison", "as_id": "--as", "psy_id": "--psy",
          "certainty": "--certainty", "reason": "--reason", "partner": "--partner", "due": "DATE", "key": "KEY",
          "date": "DATE", "earliest": "--earliest", "latest": "--latest", "worker": "ID",
          "organisation": "--org", "organisation_name": "--org-name", "notify": "--notify", "role": "--role",
-         "name": "--name"}
+         "name": "--name", "stage": "--stage", "origin": "--origin", "source": "--source",
+         "followed_on": "--followed-on", "intake": "--intake", "version": "version", "to_service": "--to-service",
+         "why": "--why", "detail": "--detail"}
 
 
 def _worded(e: RajError) -> str:

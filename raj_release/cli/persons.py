@@ -14,12 +14,13 @@ from raj_release.domain.models import parse_date
 
 def person_add(
     ref: Annotated[str, typer.Argument(metavar="REF", help="Pseudonymous reference of the person.")],
-    prison: Annotated[str, typer.Option("--prison", help="Prison code (config/prisons.yaml).")],
     as_id: Annotated[str, typer.Option("--as", help="Worker id of the assistant social.")],
     psy_id: Annotated[str, typer.Option("--psy", help="Worker id of the psychologue.")],
+    prison: Annotated[str | None, typer.Option("--prison", help="Prison code (config/prisons.yaml); none for a "
+                                                                "request from outside.")] = None,
     situation: Annotated[str, typer.Option("--situation", help="condamne or prevenu.")] = "condamne",
     needs: Annotated[str, typer.Option("--needs", help="Comma-separated: housing,cure,substitution,medical,"
-                                                       "income,training,debts.")] = "",
+                                                       "income,training,debts,sejour,family.")] = "",
     lang: Annotated[str, typer.Option("--lang", help="fr or nl.")] = "fr",
     name: Annotated[str | None, typer.Option("--name", help="Name (optional; stays in the service).")] = None,
     interpreter: Annotated[bool, typer.Option("--interpreter", help="Needs an interpreter.")] = False,
@@ -28,20 +29,35 @@ def person_add(
     intake: Annotated[str | None, typer.Option("--intake", help="Intake date (default: today).")] = None,
     hearing: Annotated[str | None, typer.Option("--hearing", help="TAP/JAP hearing date, if known.")] = None,
     release: Annotated[str | None, typer.Option("--release", help="Expected release date, if known.")] = None,
+    hearing_certainty: Annotated[str, typer.Option("--hearing-certainty",
+                                                   help="confirmed, expected or estimated.")] = "confirmed",
+    release_certainty: Annotated[str, typer.Option("--release-certainty",
+                                                   help="confirmed, expected or estimated.")] = "confirmed",
+    stage: Annotated[str, typer.Option("--stage", help="request, first-meetings or followed.")] = "followed",
+    origin: Annotated[str, typer.Option("--origin", help="prison, or outside (no --prison then).")] = "prison",
+    source: Annotated[str | None, typer.Option("--source", help="Who made the request: person, family, lawyer, "
+                                                                "sps, service or other.")] = None,
+    followed_on: Annotated[str | None, typer.Option("--followed-on", help="The team meeting that validated the "
+                                                                          "follow-up (default: the intake).")] = None,
+    plan_now: Annotated[bool, typer.Option("--plan", help="Make the plan now, before the follow-up.")] = False,
     today: TodayOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Register a person with their binôme and needs; the plan is made at once."""
+    from raj_release.domain.enums import Certainty, parse_code
     from raj_release.services.persons import register_person  # at call time: the services would slow raj --help
 
-    known = [Milestone(kind=k, date=parse_date(v, opt)) for k, v, opt in (
-        (MilestoneKind.TAP_HEARING, hearing, "--hearing"), (MilestoneKind.EXPECTED_RELEASE, release, "--release"))
-        if v is not None]
+    known = [Milestone(kind=k, date=parse_date(v, opt), certainty=parse_code(Certainty, c, opt + "-certainty"))
+             for k, v, c, opt in (
+                 (MilestoneKind.TAP_HEARING, hearing, hearing_certainty, "--hearing"),
+                 (MilestoneKind.EXPECTED_RELEASE, release, release_certainty, "--release")) if v is not None]
     ctx = shell.context()
     view = register_person(ctx, ref=ref, prison=prison, as_id=as_id, psy_id=psy_id, today=shell.today(ctx, today),
                            situation=situation, needs=needs.split(","), language=lang, name=name,
                            interpreter=interpreter, procedure=procedure, modality=modality,
-                           intake=shell.opt_date(intake, "--intake"), milestones=known, actor=shell.actor())
+                           intake=shell.opt_date(intake, "--intake"), milestones=known, stage=stage,
+                           origin=origin, source=source, followed_on=shell.opt_date(followed_on, "--followed-on"),
+                           plan_now=plan_now, actor=shell.actor())
     if as_json:
         return shell.print_json(view.as_json())
     render.plan(view)

@@ -48,13 +48,39 @@ def changes(view: PlanView) -> None:
     out.print(t)
 
 
+def outcome(view: PlanView) -> None:
+    """What a change of the file did: démarches added, moved, no longer applying, closed, reopened."""
+    lists = ((view.added, tr(LANG, "Added")), (view.no_longer_applies, tr(LANG, "No longer applies")),
+             (view.applies_again, tr(LANG, "Applies again")), (view.closed, tr(LANG, "Closed with the file")),
+             (view.reopened, tr(LANG, "Planned again")))
+    moved = [c for c in view.changes if c.old_due is not None]
+    if moved:
+        t = Table(tr(LANG, "Démarche"), tr(LANG, "Before"), tr(LANG, "After"),
+                  title=tr(LANG, "{n} démarche(s) moved").format(n=len(moved)))
+        for c in moved:
+            t.add_row(c.label or c.key, date(c.old_due), date(c.new_due))
+        out.print(t)
+    for items, title in lists:
+        if items:
+            t = Table(tr(LANG, "Démarche"), tr(LANG, "Due"), title=f"{title} ({len(items)})")
+            for c in items:
+                t.add_row(c.label or c.key, date(c.new_due if c.new_due is not None else c.old_due))
+            out.print(t)
+    if not moved and not any(items for items, _ in lists):
+        out.print(tr(LANG, "The plan did not change."))
+
+
 def plan(view: PlanView) -> None:
     p = view.person
     head = tr(LANG, "Plan de reclassement of {ref} — {prison}, {situation}, binôme {as_id} + {psy_id}").format(
-        ref=p.ref, prison=p.prison, situation=p.situation, as_id=p.as_id, psy_id=p.psy_id)
+        ref=p.ref, prison=p.prison or label("outside", LANG, "Origin"), situation=p.situation, as_id=p.as_id,
+        psy_id=p.psy_id)
     if p.needs:
         head += tr(LANG, ", needs: {needs}").format(needs=", ".join(p.needs))
     out.print(f"[bold]{head}[/bold]")
+    if p.stage != "followed" or not p.planned:
+        out.print(tr(LANG, "Stage: {stage}").format(stage=label(p.stage, LANG, "Stage"))
+                  + ("" if p.planned else " — " + tr(LANG, "the plan is not made yet (raj person stage REF ... --plan)")))
     ms = ", ".join(f"{m.kind.value} {date(m.date)}"
                    + (f" [{m.certainty}]" if m.certainty != "confirmed" else "") for m in view.milestones)
     out.print(tr(LANG, "Dates: {milestones}").format(milestones=ms))

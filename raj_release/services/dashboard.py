@@ -116,7 +116,8 @@ def _plan_panels(ctx: Context, v: Viewer, today: dt.date, horizon_days: int, out
             .order_by(m.Person.created_at.desc(), m.Person.ref).limit(RECENT_COMPRESSED)).all()]
         # hearings coming up, with each plan's readiness
         hearings = s.execute(select(m.Person.id, m.Person.ref, m.Milestone.date).join(m.Milestone)
-                             .where(person_scope(v), m.Milestone.kind == "tap_hearing", m.Milestone.date >= today,
+                             .where(person_scope(v), m.Person.stage != "closed", m.Milestone.kind == "tap_hearing",
+                                    m.Milestone.date >= today,
                                     m.Milestone.date <= today + dt.timedelta(days=horizon_days))
                              .order_by(m.Milestone.date, m.Person.ref)).all()
         ready = _readiness_by_person(s, ctx, [pid for pid, _, _ in hearings])

@@ -173,7 +173,8 @@ def overdue_query(today: dt.date, **narrow) -> Select:
          .join(m.Person, m.Person.id == m.Demarche.person_id)
          .order_by(m.Demarche.due, m.Person.ref, m.Demarche.key))
     q, status = narrowed(q, **narrow)
-    return q.where(status.in_(OPEN_VALUES), m.Demarche.due < today)
+    return q.where(status.in_(OPEN_VALUES), m.Demarche.due < today, m.Demarche.obsolete.is_(False),
+                   m.Person.stage != "closed")
 
 
 def overdue_row(ctx: Context, today: dt.date, row) -> OverdueRow:

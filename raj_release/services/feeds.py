@@ -41,15 +41,17 @@ def open_demarches_of(ctx: Context, worker_id: str) -> tuple[m.Worker, list[tupl
         # the worker's persons first, through the two indexed columns (an OR over them would scan every
         # démarche), then their démarches by person
         persons = {pid: (ref, a, p) for pid, ref, a, p in s.execute(
-            select(m.Person.id, m.Person.ref, m.Person.as_id, m.Person.psy_id).where(m.Person.as_id == worker_id)
+            select(m.Person.id, m.Person.ref, m.Person.as_id, m.Person.psy_id)
+            .where(m.Person.as_id == worker_id, m.Person.stage != "closed")
             .union(select(m.Person.id, m.Person.ref, m.Person.as_id, m.Person.psy_id)
-                   .where(m.Person.psy_id == worker_id)))}
+                   .where(m.Person.psy_id == worker_id, m.Person.stage != "closed")))}
         # by person: the status kept off the (status, due) index (store/hints.py)
-        found = s.execute(
+        found = (s.execute(
             select(m.Demarche.id, m.Demarche.person_id, m.Demarche.key, m.Demarche.due, m.Demarche.status,
                    m.Demarche.updated_at)
             .where(m.Demarche.person_id.in_(list(persons)), m.Demarche.due.is_not(None),
-                   unindexed(m.Demarche.status).in_(OPEN_VALUES))).all() if persons else []
+                   unindexed(m.Demarche.status).in_(OPEN_VALUES), m.Demarche.obsolete.is_(False))).all()
+            if persons else [])
         rows = sorted(((did, *persons[pid][:1], key, due, status, updated, *persons[pid][1:])
                        for did, pid, key, due, status, updated in found), key=lambda r: (r[3], r[1], r[2]))
         s.expunge(w)

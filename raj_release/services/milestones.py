@@ -11,13 +11,12 @@ from raj_release.domain.enums import Certainty, MilestoneKind, parse_code
 from raj_release.domain.milestones import Milestone
 from raj_release.domain.models import check_day, check_reason
 from raj_release.errors import RajError
-from raj_release.planning.scheduler import Plan
 from raj_release.reminders.messages import Move, Recipient, milestone_change_text, plan_moved_messages
 from raj_release.services import audit, outbox
 from raj_release.services.access import Viewer
 from raj_release.services.context import Context
 from raj_release.services.reminders import next_morning
-from raj_release.services.replan import bump, check_version, iso, load_person, replan, view_of
+from raj_release.services.replan import Replanned, bump, check_version, iso, load_person, replan, view_of
 from raj_release.services.views import PlanView
 from raj_release.store import models as m
 
@@ -70,7 +69,7 @@ def set_milestone(ctx: Context, ref: str, kind: str, *, date: dt.date, today: dt
 
 
 def _tell_binome(s: Session, ctx: Context, p: m.Person, kind: MilestoneKind, *, old_date: dt.date | None,
-                 new_date: dt.date, result: Plan, today: dt.date, reason: str | None, actor: str) -> None:
+                 new_date: dt.date, result: Replanned, today: dt.date, reason: str | None, actor: str) -> None:
     """One "your plan moved" message to each member of the binôme, through the outbox (same transaction).
 
     A sudden release (actual release today or earlier) is urgent: it goes out at once, even on a weekend.

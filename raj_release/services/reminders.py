@@ -57,7 +57,8 @@ def load_candidates(ctx: Context, today: dt.date) -> list[Candidate]:
                 m.Person.psy_id, d.partner_id, *raw)
          .join(m.Person, m.Person.id == d.person_id)
          .join(m.Organisation, m.Organisation.id == m.Person.organisation_id)
-         .where(d.status.in_(OPEN_VALUES), d.due <= horizon(ctx, today)))
+         .where(d.status.in_(OPEN_VALUES), d.due <= horizon(ctx, today), d.obsolete.is_(False),
+                m.Person.stage != "closed"))
     statuses = {s.value: s for s in Status}
     responsible = {k: t.responsible for k, t in templates.items()}
     with ctx.db.transaction() as s:

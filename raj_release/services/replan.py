@@ -4,6 +4,7 @@ change (a key date set, a démarche pinned or unpinned)."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session, selectinload
@@ -12,11 +13,11 @@ from raj_release.domain.demarches import FINAL_STATUSES
 from raj_release.domain.enums import MilestoneKind, Modality, Need, Procedure, Situation, Status
 from raj_release.domain.milestones import Milestone
 from raj_release.errors import Conflict, NotFound
-from raj_release.planning.scheduler import Current, Plan, PlannedDemarche, Subject, plan
+from raj_release.planning.scheduler import Change, Current, Plan, PlannedDemarche, Subject, plan
 from raj_release.services import audit
 from raj_release.services.access import Viewer, person_scope
 from raj_release.services.context import Context
-from raj_release.services.views import DemarcheState, PlanView, person_summary, plan_view
+from raj_release.services.views import DemarcheState, Outcome, PlanView, person_summary, plan_view
 from raj_release.store import models as m
 
 
@@ -68,30 +69,67 @@ def planned_fields(pd: PlannedDemarche) -> dict:
 
 def new_rows(person_id: int, demarches: list[PlannedDemarche], now: dt.datetime) -> list[dict]:
     """Rows to insert for démarches the plan did not have."""
-    return [dict(person_id=person_id, status=d.status.value, pinned=False, created_at=now, updated_at=now,
-                 **planned_fields(d)) for d in demarches]
+    return [dict(person_id=person_id, status=d.status.value, pinned=False, obsolete=False, created_at=now,
+                 updated_at=now, **planned_fields(d)) for d in demarches]
 
 
 def state_of_new(row: dict) -> DemarcheState:
     return DemarcheState(row["key"], row["status"], row["due"], row["start"], row["pinned"], row["provisional"],
-                         row["compressed"], row["late_vs_anchor"], row["anchor"], row["anchor_source"])
+                         row["compressed"], row["late_vs_anchor"], row["anchor"], row["anchor_source"],
+                         obsolete=row.get("obsolete", False))
 
 
 def iso(d: dt.date | None) -> str | None:
     return d.isoformat() if d else None
 
 
+@dataclass
+class Replanned:
+    """What `replan` did: the plan, and the démarches it made obsolete or un-marked (see `Outcome`)."""
+
+    plan: Plan
+    outcome: Outcome = field(default_factory=Outcome)
+
+    @property
+    def changes(self) -> list[Change]:
+        return self.plan.changes
+
+    @property
+    def mode(self) -> str:
+        return self.plan.mode
+
+
 def replan(s: Session, ctx: Context, p: m.Person, today: dt.date, *, actor: str,
-           reason: str | None) -> tuple[Plan, list[DemarcheState]]:
-    """Replan `p` and write what changed; returns the plan and the person's démarches as they now stand
-    (new ones are inserted in one statement and not read back)."""
+           reason: str | None) -> tuple[Replanned, list[DemarcheState]]:
+    """Replan `p` and write what changed; returns what it did and the person's démarches as they now stand
+    (new ones are inserted in one statement and not read back).
+
+    Open démarches the plan no longer holds (a need removed, a prévenu now condamné) are marked obsolete:
+    proposed for closing, never deleted; an obsolete one that applies again is un-marked. A pinned démarche
+    is the binôme's own decision (keeping an obsolete démarche pins it) and is never marked. A file whose
+    plan is not made yet (a request), or a closed one, is not planned."""
+    rows = {d.key: d for d in p.demarches}
+    states = {k: DemarcheState.of(r) for k, r in rows.items()}
+    if not p.planned or p.stage == "closed":
+        return Replanned(Plan(p.plan_mode, [], [], [], {})), list(states.values())
     current = {d.key: Current(Status(d.status), d.due, d.pinned, d.compressed) for d in p.demarches}
     result = plan(ctx.config.templates, subject_of(p), milestones_of(p), ctx.config.calendar, today, current,
                   ctx.config.policy)
     now = ctx.now()
-    rows = {d.key: d for d in p.demarches}
-    states = {k: DemarcheState.of(r) for k, r in rows.items()}
     added, updates = [], []
+    in_plan = {pd.key for pd in result.demarches}
+    gone, back = [], []
+    for key, row in rows.items():
+        if Status(row.status) in FINAL_STATUSES:
+            continue
+        if key not in in_plan and not row.obsolete and not row.pinned:
+            gone.append(row)
+        elif key in in_plan and row.obsolete:
+            back.append(row)
+    for row, flag in [*((r, True) for r in gone), *((r, False) for r in back)]:
+        row.obsolete = flag
+        row.updated_at = now
+        states[row.key].obsolete = flag
     for pd in result.demarches:
         row = rows.get(pd.key)
         if row is None:
@@ -133,8 +171,15 @@ def replan(s: Session, ctx: Context, p: m.Person, today: dt.date, *, actor: str,
         if dated or new:
             events.append(dict(actor=actor, action="plan.scheduled", entity="person", entity_key=p.ref,
                                person_id=p.id, new={"dated": dated, "added": new}, reason=reason))
+    events += [dict(actor=actor, action="demarche.obsolete" if r in gone else "demarche.applies",
+                    entity="demarche", entity_key=r.key, person_id=p.id, old={"obsolete": r not in gone},
+                    new={"obsolete": r in gone}, reason=reason) for r in (*gone, *back)]
     audit.record_many(s, ctx, events)
-    return result, list(states.values())
+    due_now = {pd.key: pd.due for pd in result.demarches}
+    outcome = Outcome(added=[(pd.key, None, pd.due) for pd in added],
+                      no_longer_applies=[(r.key, r.due, r.due) for r in gone],
+                      applies_again=[(r.key, r.due, due_now.get(r.key)) for r in back])
+    return Replanned(result, outcome), list(states.values())
 
 
 def organisation_code(s: Session, p) -> str:
@@ -142,9 +187,10 @@ def organisation_code(s: Session, p) -> str:
 
 
 def view_of(s: Session, ctx: Context, p: m.Person, today: dt.date, demarches: list | None = None,
-            result: Plan | None = None) -> PlanView:
+            result: Replanned | None = None, outcome: Outcome | None = None) -> PlanView:
     """The person's plan as shown; after a replan, `demarches` and `result` are what `replan` returned (the
-    view then lists what moved)."""
+    view then lists what moved, was added, no longer applies); `outcome` overrides the result's."""
     return plan_view(ctx, person_summary(p, organisation_code(s, p)), p.milestones,
                      p.demarches if demarches is None else demarches, p.plan_mode, today,
-                     changes=result.changes if result is not None else ())
+                     changes=result.changes if result is not None else (),
+                     outcome=outcome or (result.outcome if result is not None else None))

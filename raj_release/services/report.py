@@ -43,7 +43,8 @@ def overview(ctx: Context, today: dt.date) -> dict[str, OrgOverview]:
                 m.Person.prison, m.Demarche.key, m.Demarche.partner_id)
          .join(m.Person, m.Person.organisation_id == m.Organisation.id)
          .join(m.Demarche, m.Demarche.person_id == m.Person.id)
-         .where(m.Demarche.status.in_(OPEN_VALUES), m.Demarche.due < today))
+         .where(m.Demarche.status.in_(OPEN_VALUES), m.Demarche.due < today, m.Demarche.obsolete.is_(False),
+                m.Person.stage != "closed"))
     out: dict[str, OrgOverview] = {}
     persons: dict[str, set[int]] = defaultdict(set)
     with ctx.db.transaction() as s:

@@ -51,12 +51,25 @@ class DemarcheView(View):
     reason: str | None = Field(description="why it was cancelled, failed or reopened")
     partner: str | None = Field(description="the partner it waits on (on-hold)")
     overdue: bool
+    obsolete: bool = Field(default=False, description="open, but no longer applies after a change of what is "
+                                                      "known of the person: proposed for closing (or keeping)")
 
 
 class PersonSummary(View):
     ref: str
     name: str | None
-    prison: str
+    prison: str | None = Field(description="prison code; null for a request from outside (« hors établissement »)")
+    prison_since: dt.date | None = Field(default=None, description="the date of the last transfer")
+    stage: str = Field(default="followed", description="request, first-meetings, followed or closed")
+    origin: str = Field(default="prison", description="prison or outside")
+    source: str | None = Field(default=None, description="who made the request")
+    followed_on: dt.date | None = Field(default=None, description="the team meeting that validated the follow-up")
+    planned: bool = Field(default=True, description="the plan is made (a request's plan may wait)")
+    closed_on: dt.date | None = None
+    close_reason: str | None = None
+    not_met_reason: str | None = None
+    close_detail: str | None = None
+    close_to_service: str | None = None
     language: str
     interpreter: bool
     situation: str
@@ -86,9 +99,11 @@ class ReadinessView(View):
 
 
 class MoveView(View):
-    """A démarche whose due date a change moved (or dated for the first time: `old_due` null)."""
+    """A démarche whose due date a change moved (or dated for the first time: `old_due` null); in the other
+    lists of a change (added, no longer applies, ...), `old_due`/`new_due` are its date before and after."""
 
     key: str
+    label: str = Field(default="", description="the démarche's label in the person's language")
     old_due: dt.date | None
     new_due: dt.date | None
 
@@ -102,6 +117,13 @@ class PlanView(View):
     demarches: list[DemarcheView]
     readiness: list[ReadinessView]
     changes: list[MoveView] = Field(default_factory=list, description="what the change just made moved")
+    added: list[MoveView] = Field(default_factory=list, description="démarches the change added to the plan")
+    no_longer_applies: list[MoveView] = Field(
+        default_factory=list, description="open démarches the change made obsolete (proposed for closing)")
+    applies_again: list[MoveView] = Field(default_factory=list,
+                                          description="obsolete démarches that apply again after the change")
+    closed: list[MoveView] = Field(default_factory=list, description="open démarches a closure cancelled")
+    reopened: list[MoveView] = Field(default_factory=list, description="démarches a reopening planned again")
 
 
 @dataclass(slots=True)
@@ -121,11 +143,12 @@ class DemarcheState:
     anchor_source: str | None
     reason: str | None = None
     partner_id: str | None = None
+    obsolete: bool = False
 
     @classmethod
     def of(cls, row) -> DemarcheState:
         return cls(row.key, row.status, row.due, row.start, row.pinned, row.provisional, row.compressed,
-                   row.late_vs_anchor, row.anchor, row.anchor_source, row.reason, row.partner_id)
+                   row.late_vs_anchor, row.anchor, row.anchor_source, row.reason, row.partner_id, row.obsolete)
 
 
 _OPEN = frozenset(s.value for s in OPEN_STATUSES)
@@ -144,7 +167,8 @@ def demarche_view(ctx: Context, d, today: dt.date, language: str = "fr") -> Dema
         partner_type=t.partner_type if t else None, partner_types=list(t.partner_types) if t else [],
         pillar=t.pillar.value if t else "", in_detention=t.in_detention.value if t else "",
         reason=d.reason, partner=d.partner_id,
-        overdue=d.due is not None and d.due < today and d.status in _OPEN,
+        overdue=d.due is not None and d.due < today and d.status in _OPEN and not d.obsolete,
+        obsolete=bool(d.obsolete) and d.status in _OPEN,
     )
 
 
@@ -153,7 +177,10 @@ def person_summary(p, organisation: str) -> PersonSummary:
     return PersonSummary.model_construct(
         ref=p.ref, name=p.name, prison=p.prison, language=p.language, interpreter=p.interpreter,
         situation=p.situation, procedure=p.procedure, modality=p.modality, needs=list(p.needs), as_id=p.as_id,
-        psy_id=p.psy_id, organisation=organisation, version=p.version, compressed_at_creation=p.compressed_at_creation)
+        psy_id=p.psy_id, organisation=organisation, version=p.version, compressed_at_creation=p.compressed_at_creation,
+        prison_since=p.prison_since, stage=p.stage, origin=p.origin, source=p.source, followed_on=p.followed_on,
+        planned=p.planned, closed_on=p.closed_on, close_reason=p.close_reason, not_met_reason=p.not_met_reason,
+        close_detail=p.close_detail, close_to_service=p.close_to_service)
 
 
 def milestone_view(x) -> MilestoneView:
@@ -161,15 +188,34 @@ def milestone_view(x) -> MilestoneView:
                                          latest=x.latest, certainty=x.certainty, updated_by=x.updated_by)
 
 
-def moves(changes: Iterable[Change]) -> list[MoveView]:
+def moves(changes: Iterable[Change], label=lambda key: key) -> list[MoveView]:
     """What a replan moved, as shown after a change (the CLI's table, the page's box, the API's answer)."""
-    return [MoveView.model_construct(key=c.key, old_due=c.old_due, new_due=c.new_due) for c in changes]
+    return [MoveView.model_construct(key=c.key, label=label(c.key), old_due=c.old_due, new_due=c.new_due)
+            for c in changes]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a change did to the plan beyond moving dates: (key, due before, due after) of the démarches it
+    added, made obsolete, made apply again, closed with the file, reopened with it."""
+
+    added: Sequence[tuple[str, dt.date | None, dt.date | None]] = ()
+    no_longer_applies: Sequence[tuple[str, dt.date | None, dt.date | None]] = ()
+    applies_again: Sequence[tuple[str, dt.date | None, dt.date | None]] = ()
+    closed: Sequence[tuple[str, dt.date | None, dt.date | None]] = ()
+    reopened: Sequence[tuple[str, dt.date | None, dt.date | None]] = ()
 
 
 def plan_view(ctx: Context, person: PersonSummary, milestones: Sequence, demarches: Iterable, mode: str,
-              today: dt.date, changes: Iterable[Change] = ()) -> PlanView:
+              today: dt.date, changes: Iterable[Change] = (), outcome: Outcome | None = None) -> PlanView:
     """The plan as shown: `milestones` are milestone rows, `demarches` démarche rows or DemarcheStates."""
     order = {t.key: i for i, t in enumerate(ctx.config.templates.order)}
+    by_key = ctx.config.templates.by_key
+
+    def label(key: str) -> str:
+        t = by_key.get(key)
+        return t.label_in(person.language) if t else key
+
     rows = sorted(demarches, key=lambda d: (d.due or dt.date.max, order.get(d.key, 10**6)))
     views = [demarche_view(ctx, d, today, person.language) for d in rows]
     ms = sorted((milestone_view(x) for x in milestones), key=lambda x: x.date)
@@ -181,7 +227,15 @@ def plan_view(ctx: Context, person: PersonSummary, milestones: Sequence, demarch
                                        deadline)
     return PlanView.model_construct(
         person=person, as_of=today, mode=mode,
-        at_risk=at_risk((v.status, v.late_vs_anchor) for v in views),
+        at_risk=at_risk((v.status, v.late_vs_anchor) for v in views if not v.obsolete),
         milestones=ms, demarches=views,
         readiness=[ReadinessView.model_construct(pillar=r.pillar.value, done=r.done, total=r.total) for r in ready],
-        changes=moves(changes))
+        changes=moves(changes, label), **_outcome_lists(outcome, label))
+
+
+def _outcome_lists(outcome: Outcome | None, label) -> dict:
+    if outcome is None:
+        return {}
+    return {name: [MoveView.model_construct(key=k, label=label(k), old_due=a, new_due=b)
+                   for k, a, b in getattr(outcome, name)]
+            for name in ("added", "no_longer_applies", "applies_again", "closed", "reopened")}

@@ -62,21 +62,23 @@ def my_week(ctx: Context, v: Viewer, today: dt.date, milestone_days: int = 60) -
     templates = ctx.config.templates.by_key
     lang = v.language
     status = unindexed(m.Demarche.status)  # through the viewer's persons, not the (status, due) index
+    live = m.Person.stage != "closed"  # a closed file leaves the week; obsolete démarches wait to be settled
     q = (select(m.Person.ref, m.Person.as_id, m.Person.psy_id, m.Person.version, m.Demarche.key, m.Demarche.due,
                 m.Demarche.status, m.Demarche.partner_id)
          .join(m.Demarche, m.Demarche.person_id == m.Person.id)
-         .where(person_scope(v), status.in_(OPEN_VALUES),
+         .where(person_scope(v), live, status.in_(OPEN_VALUES), m.Demarche.obsolete.is_(False),
                 m.Demarche.due.is_not(None), m.Demarche.due <= week_end)
          .order_by(m.Demarche.due, m.Person.ref, m.Demarche.key))
     mq = (select(m.Person.ref, m.Milestone.kind, m.Milestone.date, m.Milestone.certainty)
           .join(m.Milestone, m.Milestone.person_id == m.Person.id)
-          .where(person_scope(v), m.Milestone.date >= today,
+          .where(person_scope(v), live, m.Milestone.date >= today,
                  m.Milestone.date <= today + dt.timedelta(days=milestone_days), m.Milestone.kind != "intake")
           .order_by(m.Milestone.date, m.Person.ref))
     hold_q = (select(m.Person.ref, m.Person.as_id, m.Person.psy_id, m.Person.version, m.Demarche.key,
                      m.Demarche.due, m.Demarche.status, m.Demarche.partner_id)
               .join(m.Demarche, m.Demarche.person_id == m.Person.id)
-              .where(person_scope(v), status == "on-hold", m.Demarche.due > week_end)
+              .where(person_scope(v), live, status == "on-hold", m.Demarche.obsolete.is_(False),
+                     m.Demarche.due > week_end)
               .order_by(m.Demarche.due, m.Person.ref))
     out = Week(today, week_end)
     with ctx.db.reading() as s:

@@ -526,7 +526,8 @@ def test_pinned_date_survives_a_milestone_change_and_unpin_gives_it_back(ctx, bi
     ta = {d.key: d for d in v.demarches}["tap_attest"]
     assert not ta.pinned and ta.due == dues(plan0)["tap_attest"]
     assert dues(v) == dues(plan0)  # back to the plan as it was before pinning
-    assert v.as_json()["changes"] == [{"key": "tap_attest", "old_due": "2027-08-30", "new_due": iso(dues(plan0)["tap_attest"])}]
+    assert v.as_json()["changes"] == [{"key": "tap_attest", "label": "Attestation de suivi signée AS + psy",
+                                       "old_due": "2027-08-30", "new_due": iso(dues(plan0)["tap_attest"])}]
     events = events_since(ctx, mark)
     assert events == [
         {"actor": "psy.test", "action": "demarche.unpinned", "entity": "demarche", "key": "tap_attest",

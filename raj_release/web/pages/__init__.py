@@ -151,6 +151,7 @@ from raj_release.web.pages import (  # noqa: E402
     dashboard,
     demarches,
     leaves,
+    lifecycle,
     milestones,
     partners,
     persons,
@@ -159,5 +160,5 @@ from raj_release.web.pages import (  # noqa: E402
 )
 
 router = APIRouter()
-for _concept in (accounts, week, persons, milestones, demarches, leaves, visits, dashboard, partners):
+for _concept in (accounts, week, persons, lifecycle, milestones, demarches, leaves, visits, dashboard, partners):
     router.include_router(_concept.router, include_in_schema=False)
