@@ -16,7 +16,7 @@ from raj_release.services import audit
 from raj_release.services.access import Viewer, person_scope
 from raj_release.services.context import Context
 from raj_release.services.partners import check_partner
-from raj_release.services.replan import bump, check_version, iso, load_person, replan, view_of
+from raj_release.services.replan import bump, calendar_of, check_version, iso, load_person, replan, view_of
 from raj_release.services.views import DemarcheView, PlanView, View, demarche_view
 from raj_release.store import models as m
 from raj_release.store.hints import unindexed
@@ -76,14 +76,14 @@ def set_status(ctx: Context, ref: str, key: str, status: str, *, today: dt.date,
 def pin_due(ctx: Context, ref: str, key: str, *, due: dt.date, today: dt.date, reason: str | None = None,
             actor: str = "system", viewer: Viewer | None = None, expected_version: int | None = None) -> PlanView:
     """Pin a démarche's due date by hand: replanning leaves it where it is; the others follow."""
-    cal = ctx.config.calendar
     check_day(due, "due")
     reason = check_reason(reason)
-    if not cal.is_working_day(due):
-        raise RajError(f"{due.isoformat()} is not a working day ({cal.closure_name(due)}); "
-                       f"pick one such as {cal.previous_working_day(due).isoformat()}", field="due")
     with ctx.db.transaction() as s:
         p = load_person(s, ref, viewer=viewer)
+        cal = calendar_of(s, ctx, p)  # the working days of the person's organisation
+        if not cal.is_working_day(due):
+            raise RajError(f"{due.isoformat()} is not a working day ({cal.closure_name(due)}); "
+                           f"pick one such as {cal.previous_working_day(due).isoformat()}", field="due")
         check_version(p, expected_version)
         row = find_demarche(p, key, ctx)
         if Status(row.status) in FINAL_STATUSES:

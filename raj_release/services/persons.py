@@ -102,7 +102,7 @@ def register_person(ctx: Context, *, ref: str, prison: str | None, as_id: str, p
         # The first plan is pure: compute it first, then write person, milestones, démarches and the audit
         # event with one statement each (registering 10,000 persons is a benchmark of its own).
         subject = Subject(needs=need_set, situation=sit, modality=mod, procedure=proc)
-        result = plan(ctx.config.templates, subject, {x.kind: x for x in known}, ctx.config.calendar, today,
+        result = plan(ctx.config.templates, subject, {x.kind: x for x in known}, ctx.config.calendar_for(found[as_id][1]), today,
                       {}, ctx.config.policy) if planned else None
         demarches = result.demarches if result is not None else []
         person_row = dict(ref=ref, organisation_id=as_w.organisation_id, name=name, prison=prison,

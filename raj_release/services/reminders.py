@@ -176,14 +176,25 @@ def load_contact_candidates(ctx: Context, today: dt.date) -> list[ContactCandida
     return [ContactCandidate(*row) for row in rows]
 
 
+def _per_organisation(candidates: Sequence) -> dict[str, list]:
+    out: dict[str, list] = defaultdict(list)
+    for c in candidates:
+        out[c.organisation].append(c)
+    return out
+
+
 def sweep(ctx: Context, today: dt.date, dry_run: bool = False, contact: bool = True) -> SweepResult:
     """Decide today's reminders; unless `dry_run`, enqueue them and record what was sent, atomically.
     `contact`: with the contact alert after release (the benchmark times the sweep without it too)."""
     cands = load_candidates(ctx, today)
-    dues = due_reminders(cands, today, ctx.config.calendar, ctx.config.reminder_policy)
+    # each organisation counts working days with its own closures (config/closures.yaml); recipients, partner
+    # messages and escalations are per organisation, so deciding per organisation groups the same way
+    dues = [d for org, group in _per_organisation(cands).items()
+            for d in due_reminders(group, today, ctx.config.calendar_for(org), ctx.config.reminder_policy)]
     policy = ctx.config.reminders.contact_after_release
     contacts = load_contact_candidates(ctx, today) if contact and policy.enabled else []
-    contact_dues = contact_reminders(contacts, today, ctx.config.calendar, policy)
+    contact_dues = [d for org, group in _per_organisation(contacts).items()
+                    for d in contact_reminders(group, today, ctx.config.calendar_for(org), policy)]
     with ctx.db.transaction() as s:
         directory = _directory(ctx, s)
         messages = build_messages(dues, today, directory)

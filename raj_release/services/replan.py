@@ -113,7 +113,7 @@ def replan(s: Session, ctx: Context, p: m.Person, today: dt.date, *, actor: str,
     if not p.planned or p.stage == "closed":
         return Replanned(Plan(p.plan_mode, [], [], [], {})), list(states.values())
     current = {d.key: Current(Status(d.status), d.due, d.pinned, d.compressed) for d in p.demarches}
-    result = plan(ctx.config.templates, subject_of(p), milestones_of(p), ctx.config.calendar, today, current,
+    result = plan(ctx.config.templates, subject_of(p), milestones_of(p), calendar_of(s, ctx, p), today, current,
                   ctx.config.policy)
     now = ctx.now()
     added, updates = [], []
@@ -180,6 +180,11 @@ def replan(s: Session, ctx: Context, p: m.Person, today: dt.date, *, actor: str,
                       no_longer_applies=[(r.key, r.due, r.due) for r in gone],
                       applies_again=[(r.key, r.due, due_now.get(r.key)) for r in back])
     return Replanned(result, outcome), list(states.values())
+
+
+def calendar_of(s: Session, ctx: Context, p: m.Person):
+    """The working days of the person's organisation (its own closures, config/closures.yaml)."""
+    return ctx.config.calendar_for(organisation_code(s, p) if ctx.config.organisation_calendars else None)
 
 
 def organisation_code(s: Session, p) -> str:

@@ -765,3 +765,22 @@ def test_a_demarche_waits_only_on_a_partner_of_its_own_types(ctx, binome):
 def test_dates_outside_the_accepted_range_are_refused(ctx, binome, call, field):
     new_person(ctx, binome, "P-001")
     expect_refused(ctx, RajError, f"{field}: ", call, ctx)
+
+
+def test_an_organisations_own_closures_move_its_plans_only(ctx, binome):
+    """closures.yaml `organisations:` (DOMAIN.md §8.6: 11 July closes a Flemish body, not a COCOF service)."""
+    import dataclasses
+
+    from raj_release.planning.calendar import WorkingCalendar
+
+    first = new_person(ctx, binome, "P-CAL-1")
+    tap_file = next(d for d in first.demarches if d.key == "tap_file")
+    org = first.person.organisation
+    shared = ctx.config.calendar
+    own = WorkingCalendar(closures={**shared._closures, tap_file.due: "Teamdag"}, recurring=shared._recurring[1:])
+    closed = dataclasses.replace(ctx, config=dataclasses.replace(ctx.config, organisation_calendars={org: own}))
+    second = new_person(closed, binome, "P-CAL-2")
+    moved = next(d for d in second.demarches if d.key == "tap_file")
+    assert moved.due == own.previous_working_day(tap_file.due) < tap_file.due
+    other = dataclasses.replace(ctx, config=dataclasses.replace(ctx.config, organisation_calendars={"x": own}))
+    assert next(d for d in new_person(other, binome, "P-CAL-3").demarches if d.key == "tap_file").due == tap_file.due
