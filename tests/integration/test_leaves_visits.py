@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
+from raj_release.config import load_config
 from raj_release.domain import Milestone, MilestoneKind
 from raj_release.errors import NotFound, RajError
 from raj_release.services.access import load_viewer
@@ -23,6 +24,7 @@ from raj_release.services.reminders import sweep
 from raj_release.services.visits import add_visit, set_outcome, visits_of
 from raj_release.services.week import my_week
 from raj_release.services.workers import register_worker
+from raj_release.settings import PROJECT_ROOT
 from raj_release.store import models as m
 
 with warnings.catch_warnings():
@@ -115,6 +117,24 @@ def test_a_leave_is_not_a_release_j_anchored_demarches_keep_their_dates(people):
 def test_adding_any_leave_changes_no_due_date(people, kind, start, length):
     before = dues(people, "P-B")
     add_leave(people, "P-B", kind=kind, start=start, end=start + dt.timedelta(days=length), today=TODAY)
+    assert dues(people, "P-B") == before
+
+
+PRISON_CODES = sorted(load_config(PROJECT_ROOT / "config").prisons)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(prison=st.sampled_from(PRISON_CODES), on=st.dates(D(2026, 1, 1), D(2028, 12, 31)))
+def test_a_transfer_to_any_prison_changes_no_due_date(people, prison, on):
+    """A transfer changes the competent CPAS (prisons.yaml), never when the démarches are due."""
+    from raj_release.errors import RajError as Refused
+    from raj_release.services.lifecycle import transfer_person
+
+    before = dues(people, "P-B")
+    try:
+        transfer_person(people, "P-B", prison=prison, date=on, today=TODAY, actor="as.b")
+    except Refused as e:  # the prison the person is already in
+        assert e.field == "prison", e
     assert dues(people, "P-B") == before
 
 
