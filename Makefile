@@ -62,6 +62,8 @@ bench: install-dev
 	$(BIN)/python bench/bench_sweep.py
 	$(BIN)/python bench/bench_web.py
 	$(BIN)/python bench/bench_login.py
+	$(BIN)/python bench/bench_register.py
+	$(BIN)/python bench/bench_persons.py
 
 clean:
 	rm -rf $(VENV) var/*.db var/*.db-wal var/*.db-shm

@@ -65,7 +65,8 @@ def server(tmp_path):
     for who in ("as.dupont", "coord.martin"):
         raj("user", "set-password", who, "--password-stdin", stdin=PASSWORD + "\n")
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "raj_release.cli", "web", "--port", str(port)], env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "raj_release.cli", "web", "--port", str(port), "--today", DAY],
+                            env=env,
                             cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     base = f"http://127.0.0.1:{port}"
@@ -163,3 +164,115 @@ def test_the_served_workspace_names_no_server_and_docs_run_offline(server):
             assert not [x for x in problems if "Content Security Policy" in x], problems
         finally:
             browser.close()
+
+
+def _shots(page, name: str) -> None:
+    """The page at 1366 and 390 px wide (a phone), full length."""
+    for width in (1366, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+    page.set_viewport_size({"width": 1366, "height": 900})
+
+
+def _submit(page, form: str, button: str = "button[type=submit]") -> None:
+    with page.expect_navigation():
+        page.locator(form).locator(button).first.click()
+
+
+def test_a_file_from_registration_to_closure_in_the_browser(server):
+    """Issue 10 as a worker would live it: register a person with a hearing, find them in the file active,
+    change their needs and transfer them, record a meeting not held (strike), mark a démarche done, record a
+    congé, then the release, then close the file; a coordinator sees the caseloads."""
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    ref = "BR-2026-001"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+            _login(page, server, "as.dupont")
+            # register: a hearing in ten weeks, housing and income
+            page.goto(f"{server}/persons/new")
+            _shots(page, "file-register")
+            page.fill("#person-new input[name=ref]", ref)
+            page.select_option("#person-new select[name=prison]", "haren")
+            page.select_option("#person-new select[name=modality]", "lc")
+            for need in ("housing", "income"):
+                page.check(f"#person-new input[name=needs][value={need}]")
+            page.select_option("#person-new select[name=as_id]", "as.dupont")
+            page.select_option("#person-new select[name=psy_id]", "psy.lambert")
+            page.fill("#person-new input[name=hearing]", "2027-02-01")
+            _submit(page, "#person-new")
+            assert page.url.startswith(f"{server}/persons/{ref}")
+            assert page.locator('#demarches tr[data-key="housing_apply"]').count() == 1
+            _shots(page, "file-plan-registered")
+            # find them in the file active
+            page.goto(f"{server}/persons?search=br-2026")
+            assert page.locator(f'a[href="/persons/{ref}"]').count() >= 1
+            _shots(page, "file-active")
+            page.click(f'a[href="/persons/{ref}"]')
+            page.wait_for_load_state()
+            # change the needs (add a cure) and transfer to Saint-Gilles
+            page.check("#edit input[name=needs][value=cure]")
+            _submit(page, "#edit")
+            assert page.locator('#demarches tr[data-key="cure_apply"]').count() == 1
+            assert page.locator("#done").count() == 1  # what the change did
+            page.select_option("#transfer select[name=prison]", "saint-gilles")
+            page.fill("#transfer input[name=date]", DAY)
+            _submit(page, "#transfer")
+            assert "Saint-Gilles" in page.text_content("#facts")
+            _shots(page, "file-plan-changed")
+            # a meeting that did not take place: a strike
+            page.fill("#visits form.row input[name=day]", DAY)
+            page.select_option("#visits form.row select[name=place]", "prison")
+            page.select_option("#visits form.row select[name=outcome]", "not-held")
+            page.select_option("#visits form.row select[name=reason]", "strike")
+            _submit(page, "#visits form.row")
+            assert "grève" in page.text_content("#visits")
+            # mark a démarche of this week done, from my week
+            page.goto(f"{server}/week")
+            row = page.locator(f'tr[data-ref="{ref}"]').first
+            key = row.get_attribute("data-key")
+            with page.expect_navigation():
+                row.locator("button[name=done]").click()
+            page.goto(f"{server}/persons/{ref}")
+            assert "faite" in page.text_content(f'#demarches tr[data-key="{key}"]')
+            # a congé pénitentiaire: a leave, not a release
+            page.select_option("#leaves form.row select[name=kind]", "cp")
+            page.fill("#leaves form.row input[name=start]", "2026-11-27")
+            page.fill("#leaves form.row input[name=end]", "2026-11-30")
+            _submit(page, "#leaves form.row")
+            assert "congé pénitentiaire" in page.text_content("#leaves")
+            assert "actual_release" not in page.text_content("#milestones")
+            # then the release
+            page.select_option("#milestones form select[name=kind]", "actual_release")
+            page.fill("#milestones form input[name=date]", DAY)
+            _submit(page, "#milestones form")
+            assert page.locator('#demarches tr[data-key="ris_request"]').count() == 1
+            _shots(page, "file-plan-released")
+            # close the file: the démarches still open are listed first, then closed with it
+            page.click(f'a[href="/persons/{ref}/close"]')
+            page.wait_for_load_state()
+            _shots(page, "file-close")
+            page.select_option("#close select[name=reason]", "finished")
+            _submit(page, "#close")
+            assert page.locator("#closed").count() == 1
+            _shots(page, "file-plan-closed")
+            page.goto(f"{server}/persons?search=br-2026")
+            assert page.locator(f'a[href="/persons/{ref}"]').count() == 0  # a closed file leaves the list
+
+            coord = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+            _login(coord, server, "coord.martin")
+            coord.goto(f"{server}/persons?closed=1&search=br-2026")
+            assert coord.locator(f'a[href="/persons/{ref}"]').count() >= 1  # coordinators still find it
+            coord.goto(f"{server}{CASELOADS}")
+            assert coord.locator("#caseloads").count() == 1
+            assert "Amélie Dupont" in coord.text_content("#caseloads")
+            _shots(coord, "caseloads")
+        finally:
+            browser.close()
+    for name in ("file-register", "file-active", "file-plan-changed", "file-plan-released", "file-close",
+                 "caseloads"):
+        for width in (1366, 390):
+            assert (SHOTS / f"{name}-{width}.png").stat().st_size > 1000
