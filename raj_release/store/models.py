@@ -60,6 +60,9 @@ class Person(Base):
     # the contact alert after release (no meeting held): the last reminder and escalation points enqueued
     last_contact_point: Mapped[dt.date | None] = mapped_column(Date)
     last_contact_escalation: Mapped[dt.date | None] = mapped_column(Date)
+    # the earliest due date of the open démarches that still apply (None: none dated): kept by the database
+    # (triggers on démarche, migration 0008) whoever writes démarches; never written by the application
+    first_due: Mapped[dt.date | None] = mapped_column(Date)
     language: Mapped[str] = mapped_column(String(2))
     interpreter: Mapped[bool] = mapped_column(Boolean, default=False)
     situation: Mapped[str] = mapped_column(String(20))

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from raj_release.web.api import accounts, dashboard, demarches, milestones, persons, week
+from raj_release.web.api import accounts, caseload, dashboard, demarches, milestones, persons, week
 from raj_release.web.api.deps import AsOf, Ctx, Me, Unauthorized, context, today, viewer
 
 __all__ = ["AsOf", "Ctx", "Me", "Unauthorized", "context", "router", "today", "viewer"]
 
 router = APIRouter(prefix="/api", tags=["api"])
-for _concept in (accounts, persons, demarches, milestones, week, dashboard):
+for _concept in (accounts, caseload, persons, demarches, milestones, week, dashboard):
     router.include_router(_concept.router)

@@ -1,20 +1,14 @@
-"""/api/persons: the file active in one's scope, and a person's plan (the read is audited)."""
+"""/api/persons/{ref}/plan: a person's plan (the read is audited); the file active: api/caseload.py."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from raj_release.services.persons import PersonRow, list_persons, show_plan
+from raj_release.services.persons import show_plan
 from raj_release.services.views import PlanView
 from raj_release.web.api.deps import AsOf, Ctx, Me, today
 
 router = APIRouter()
-
-
-@router.get("/persons", summary="The persons one may see, with their open and overdue démarches",
-            response_model=list[PersonRow])
-def persons(ctx: Ctx, v: Me, as_of: AsOf = None) -> list[PersonRow]:
-    return list_persons(ctx, today=today(ctx, as_of), viewer=v)
 
 
 @router.get("/persons/{ref}/plan", summary="A person's plan de reclassement (the read is audited)",

@@ -146,8 +146,17 @@ def refused(request: Request, e: RajError, back: Callable[[str], Response] | Non
 
 # The concept modules import the helpers above from this package, so they are imported once those exist:
 # a cycle at import time only (pages -> pages.week -> pages), and this is its one place.
-from raj_release.web.pages import accounts, dashboard, demarches, milestones, partners, persons, week  # noqa: E402
+from raj_release.web.pages import (  # noqa: E402
+    accounts,
+    caseload,
+    dashboard,
+    demarches,
+    milestones,
+    partners,
+    persons,
+    week,
+)
 
 router = APIRouter()
-for _concept in (accounts, week, persons, milestones, demarches, dashboard, partners):
+for _concept in (accounts, week, caseload, persons, milestones, demarches, dashboard, partners):
     router.include_router(_concept.router, include_in_schema=False)
