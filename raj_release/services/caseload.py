@@ -139,12 +139,14 @@ def list_persons(ctx: Context, *, today: dt.date, viewer: Viewer | None = None, 
             where.append(P.situation == situation)
         if overdue:
             where.append(P.first_due < today)
-        if hearing_within is not None:
-            where.append(hearing.date.between(today, today + dt.timedelta(days=hearing_within)))
+        if hearing_within is not None:  # from the hearings of those days (milestone.date's index), not 30,000 files
+            soon = m.Milestone.date.between(today, today + dt.timedelta(days=hearing_within))
+            where.append(P.id.in_(select(m.Milestone.person_id).where(
+                m.Milestone.kind == MilestoneKind.TAP_HEARING.value, soon)))
 
         def base(*cols):
             q = select(*cols).select_from(P)
-            if hearing_within is not None or sort == "hearing":
+            if sort == "hearing":
                 q = q.outerjoin(hearing, joined)
             return q.where(*where)
 
