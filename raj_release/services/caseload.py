@@ -30,6 +30,7 @@ from raj_release.services.access import Viewer, person_scope
 from raj_release.services.context import Context
 from raj_release.services.views import View
 from raj_release.store import models as m
+from raj_release.store.hints import contains_any_case
 
 SORTS = ("next-due", "overdue", "hearing", "ref")
 PER_PAGE = 50
@@ -130,7 +131,7 @@ def list_persons(ctx: Context, *, today: dt.date, viewer: Viewer | None = None, 
         if worker:
             where.append((P.as_id == worker) | (P.psy_id == worker))
         if search and search.strip():
-            where.append(P.ref.icontains(search.strip(), autoescape=True))
+            where.append(contains_any_case(P.ref, search.strip()))
         if prison == OUTSIDE:
             where.append(P.prison.is_(None))
         elif prison:
