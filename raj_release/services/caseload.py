@@ -163,15 +163,15 @@ def list_persons(ctx: Context, *, today: dt.date, viewer: Viewer | None = None, 
         pages = max(1, -(-total // per_page))
         page = min(page, pages)
         if sort == "next-due":
-            order = (P.first_due.is_(None), P.first_due, P.ref)
+            order = (P.first_due.asc().nulls_last(), P.ref)  # PostgreSQL: the index's own order
         elif sort == "hearing":
-            order = (hearing.date.is_(None), hearing.date, P.ref)
+            order = (hearing.date.asc().nulls_last(), P.ref)
         elif sort == "overdue":
             d = aliased(m.Demarche)
             late = (select(func.count()).where(d.person_id == P.id, _open(d), d.due < today)
                     .correlate(P).scalar_subquery())
             # only the files with overdue démarches have any to count
-            order = (case((P.first_due < today, late), else_=0).desc(), P.first_due, P.ref)
+            order = (case((P.first_due < today, late), else_=0).desc(), P.first_due.asc().nulls_last(), P.ref)
         else:
             order = (P.ref,)
         ids = list(s.scalars(base(P.id).order_by(*order).limit(per_page).offset((page - 1) * per_page)))

@@ -40,7 +40,7 @@ class Worker(Base):
 class Person(Base):
     __tablename__ = "person"
     # the file active's counts, filters and sorts, read from the index alone (migration 0008)
-    __table_args__ = (Index("ix_person_file_active", "organisation_id", "stage", "first_due", "ref", "prison",
+    __table_args__ = (Index("ix_person_file_active", "organisation_id", "first_due", "ref", "stage", "prison",
                             "situation", "as_id", "psy_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ref: Mapped[str] = mapped_column(String(40), unique=True)

@@ -5,10 +5,11 @@ replanning, a status change, a pin, a closure, a bulk load — without one of th
 The file active sorts and filters 30,000 persons on it (next due, "with overdue démarches": first_due before
 today) without aggregating their million démarches on every page.
 
-ix_person_file_active holds every column the file active filters, counts and sorts on (organisation, stage,
-first_due, reference, prison, situation, binôme): its counts and its page of ids are read from the index
-alone, a few MB for 30,000 persons, instead of the persons' rows (a narrower index would make SQLite look
-the rows up in its order, scattered).
+ix_person_file_active holds every column the file active filters, counts and sorts on (organisation,
+first_due, reference, stage, prison, situation, binôme): on SQLite its counts and its page of ids are read
+from the index alone, a few MB for 30,000 persons, instead of the persons' rows (a narrower index would make
+SQLite look the rows up in its order, scattered); PostgreSQL reads the first page of "next due first" in
+the index's order and stops after 50 rows.
 
 "Open" is domain/demarches.py OPEN_VALUES; a démarche that no longer applies (obsolete) does not count.
 
@@ -89,7 +90,7 @@ POSTGRESQL_TRIGGERS = (
 def upgrade() -> None:
     with op.batch_alter_table('person', schema=None) as batch_op:
         batch_op.add_column(sa.Column('first_due', sa.Date(), nullable=True))
-        batch_op.create_index('ix_person_file_active', ['organisation_id', 'stage', 'first_due', 'ref', 'prison',
+        batch_op.create_index('ix_person_file_active', ['organisation_id', 'first_due', 'ref', 'stage', 'prison',
                                                         'situation', 'as_id', 'psy_id'], unique=False)
     op.execute(f"UPDATE person SET first_due = {FIRST_DUE.format(pid='person.id')}")
     dialect = op.get_bind().dialect.name
