@@ -146,7 +146,9 @@ def load_postgresql(db: Path, url: str) -> str:
             pg.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
                        if table != "worker" else "SELECT 1")
         pg.commit()
-        pg.execute("ANALYZE")
+    with psycopg.connect(plain, autocommit=True) as pg:  # what autovacuum would do in a while: statistics, and
+        pg.execute(f'SET search_path = "{schema}"')     # the visibility map that index-only scans need
+        pg.execute("VACUUM ANALYZE")
     src.close()
     print(f"copied into PostgreSQL schema {schema} in {time.perf_counter() - t:.0f} s", flush=True)
     return target

@@ -145,9 +145,9 @@ def list_persons(ctx: Context, *, today: dt.date, viewer: Viewer | None = None, 
             where.append(P.id.in_(select(m.Milestone.person_id).where(
                 m.Milestone.kind == MilestoneKind.TAP_HEARING.value, soon)))
 
-        def base(*cols):
+        def base(*cols, by_hearing: bool = False):
             q = select(*cols).select_from(P)
-            if sort == "hearing":
+            if by_hearing:
                 q = q.outerjoin(hearing, joined)
             return q.where(*where)
 
@@ -174,7 +174,7 @@ def list_persons(ctx: Context, *, today: dt.date, viewer: Viewer | None = None, 
             order = (case((P.first_due < today, late), else_=0).desc(), P.first_due.asc().nulls_last(), P.ref)
         else:
             order = (P.ref,)
-        ids = list(s.scalars(base(P.id).order_by(*order).limit(per_page).offset((page - 1) * per_page)))
+        ids = list(s.scalars(base(P.id, by_hearing=sort == "hearing").order_by(*order).limit(per_page).offset((page - 1) * per_page)))
         rows = _rows(s, ids, today)
     return PersonList.model_construct(rows=rows, total=total, counts={k.value: n for k, n in counts.items()},
                                       page=page, pages=pages, per_page=per_page, sort=sort)

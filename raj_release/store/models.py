@@ -41,7 +41,7 @@ class Person(Base):
     __tablename__ = "person"
     # the file active's counts, filters and sorts, read from the index alone (migration 0008)
     __table_args__ = (Index("ix_person_file_active", "organisation_id", "first_due", "ref", "stage", "prison",
-                            "situation", "as_id", "psy_id"),)
+                            "situation", "as_id", "psy_id", "id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ref: Mapped[str] = mapped_column(String(40), unique=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
