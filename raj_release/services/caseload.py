@@ -37,7 +37,8 @@ PER_PAGE = 50
 MAX_PER_PAGE = 500
 MAX_HEARING_DAYS = 3650
 CASELOAD_HEARING_DAYS = 60
-OUTSIDE = "outside"  # the prison filter's word for a request from outside (no prison)
+OUTSIDE = "outside"
+SEARCH_IN_ONE_PASS = 1000  # a search finding at most this many files is counted and paged from one query  # the prison filter's word for a request from outside (no prison)
 
 
 class PersonRow(View):
@@ -151,17 +152,6 @@ def list_persons(ctx: Context, *, today: dt.date, viewer: Viewer | None = None, 
                 q = q.outerjoin(hearing, joined)
             return q.where(*where)
 
-        counts = {k: 0 for k in Stage} | {Stage(k): n for k, n in s.execute(
-            base(P.stage, func.count()).group_by(P.stage)).all()}
-        if st is not None:
-            total = counts[st]
-            where.append(P.stage == st.value)
-        else:
-            total = sum(n for k, n in counts.items() if closed or k is not Stage.CLOSED)
-            if not closed:
-                where.append(P.stage != Stage.CLOSED.value)
-        pages = max(1, -(-total // per_page))
-        page = min(page, pages)
         if sort == "next-due":
             order = (P.first_due.asc().nulls_last(), P.ref)  # PostgreSQL: the index's own order
         elif sort == "hearing":
@@ -174,7 +164,38 @@ def list_persons(ctx: Context, *, today: dt.date, viewer: Viewer | None = None, 
             order = (case((P.first_due < today, late), else_=0).desc(), P.first_due.asc().nulls_last(), P.ref)
         else:
             order = (P.ref,)
-        ids = list(s.scalars(base(P.id, by_hearing=sort == "hearing").order_by(*order).limit(per_page).offset((page - 1) * per_page)))
+
+        def shown(stage_: str) -> bool:
+            return stage_ == st.value if st is not None else closed or stage_ != Stage.CLOSED.value
+
+        counts = dict.fromkeys(Stage, 0)
+        found = None
+        if search and search.strip():
+            # a search finds few files: one pass gives them all in order, counted and paged here (a search
+            # that finds thousands is counted and paged by the database, as the whole list is)
+            found = s.execute(base(P.id, P.stage, by_hearing=sort == "hearing").order_by(*order)
+                              .limit(SEARCH_IN_ONE_PASS + 1)).all()
+            if len(found) > SEARCH_IN_ONE_PASS:
+                found = None
+        if found is not None:
+            for _pid, stage_ in found:
+                counts[Stage(stage_)] += 1
+            matching = [pid for pid, stage_ in found if shown(stage_)]
+            total = len(matching)
+            pages = max(1, -(-total // per_page))
+            page = min(page, pages)
+            ids = matching[(page - 1) * per_page:page * per_page]
+        else:
+            counts |= {Stage(k): n for k, n in s.execute(base(P.stage, func.count()).group_by(P.stage)).all()}
+            total = sum(n for k, n in counts.items() if shown(k.value))
+            if st is not None:
+                where.append(P.stage == st.value)
+            elif not closed:
+                where.append(P.stage != Stage.CLOSED.value)
+            pages = max(1, -(-total // per_page))
+            page = min(page, pages)
+            ids = list(s.scalars(base(P.id, by_hearing=sort == "hearing").order_by(*order)
+                                 .limit(per_page).offset((page - 1) * per_page)))
         rows = _rows(s, ids, today)
     return PersonList.model_construct(rows=rows, total=total, counts={k.value: n for k, n in counts.items()},
                                       page=page, pages=pages, per_page=per_page, sort=sort)

@@ -356,3 +356,19 @@ def test_persons_page_in_dutch(web):
     assert "Actieve dossiers" in html and "Gevangenis van Sint-Gillis" in table and "buiten" in table.lower()
     assert "Bea Sociale + Bram Psycholoog" in html
     assert web.get("/dashboard").status_code == 403
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(closed=True), dict(stage="request"), dict(stage="closed"),
+                                dict(sort="ref", per_page=2, page=2), dict(sort="hearing"), dict(sort="overdue"),
+                                dict(per_page=1, page=9)])
+def test_a_search_counted_in_one_pass_or_by_the_database_agrees(office, monkeypatch, kw):
+    """A search finding few files is counted and paged from one query, one finding many like the whole list:
+    both ways give the same answer."""
+    import raj_release.services.caseload as caseload
+
+    coord = viewer(office, "coord")
+    one_pass = list_persons(office, today=LATER, viewer=coord, search="p-", **kw)
+    monkeypatch.setattr(caseload, "SEARCH_IN_ONE_PASS", 1)
+    by_database = list_persons(office, today=LATER, viewer=coord, search="p-", **kw)
+    assert one_pass.as_json() == by_database.as_json()
+    assert one_pass.total == len(one_pass.rows) or one_pass.pages > 1
