@@ -240,7 +240,8 @@ def build_database(path: Path, persons: int, seed: int, config) -> dict:
         created = _ts(dt.datetime.combine(p.intake, dt.time(9, 0), dt.UTC))
         person_rows.append((pid, p.ref, org_id, None, p.prison, p.language, 0, p.situation, p.procedure, p.modality,
                             json.dumps(sorted(p.needs)), as_id, psy_id, result.mode,
-                            int(any(d.compressed for d in result.demarches)), 1, created, created))
+                            int(any(d.compressed for d in result.demarches)), 1, created, created,
+                            "followed", "prison", 1))
         for m in p.milestones:
             mid += 1
             milestone_rows.append((mid, pid, m.kind, m.date.isoformat(), m.earliest and m.earliest.isoformat(),
@@ -266,7 +267,7 @@ def build_database(path: Path, persons: int, seed: int, config) -> dict:
                 did, pid, d.key, status, d.due and d.due.isoformat(), d.start and d.start.isoformat(),
                 d.target and d.target.isoformat(), d.anchor.value if d.anchor else None, d.anchor_source,
                 int(d.provisional), int(d.compressed), int(d.late_vs_anchor), 0, reason, partner, created,
-                created, completed))
+                created, completed, 0))
     t_plan = pc() - t1
 
     # one transaction of executemany
@@ -278,13 +279,13 @@ def build_database(path: Path, persons: int, seed: int, config) -> dict:
     con.execute("BEGIN IMMEDIATE")
     con.executemany("INSERT INTO person (id, ref, organisation_id, name, prison, language, interpreter, situation, "
                     "procedure, modality, needs, as_id, psy_id, plan_mode, compressed_at_creation, version, "
-                    "created_at, updated_at, stage, origin, planned) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,'followed','prison',1)", person_rows)
+                    "created_at, updated_at, stage, origin, planned) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    person_rows)
     con.executemany("INSERT INTO milestone (id, person_id, kind, date, earliest, latest, certainty, updated_at, "
                     "updated_by) VALUES (?,?,?,?,?,?,?,?,?)", milestone_rows)
     con.executemany("INSERT INTO demarche (id, person_id, key, status, due, start, target, anchor, anchor_source, "
                     "provisional, compressed, late_vs_anchor, pinned, reason, partner_id, created_at, updated_at, "
-                    "completed_at, obsolete) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0)", demarche_rows)
+                    "completed_at, obsolete) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", demarche_rows)
     release_rows, visit_rows = released_and_met(person_rows, mid, random.Random(seed + 13))
     con.executemany("INSERT INTO milestone (id, person_id, kind, date, earliest, latest, certainty, updated_at, "
                     "updated_by) VALUES (?,?,?,?,?,?,?,?,?)", release_rows)

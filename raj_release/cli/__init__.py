@@ -63,7 +63,7 @@ def _root(actor: Annotated[str | None, typer.Option(
 
 def _wire() -> None:
     """The command tree, in the order `raj --help` lists it."""
-    for name, command in (("init", ops.init), ("plan", persons.plan), ("overdue", demarches.overdue),
+    for name, command in (("init", ops.init), ("plan", persons.plan), ("caseload", persons.caseload), ("overdue", demarches.overdue),
                           ("remind", reminders.remind), ("deliver", reminders.deliver),
                           ("outbox", reminders.outbox), ("demo", demo.demo), ("demo-sweep", demo.demo_sweep),
                           ("demo-accounts", demo.demo_accounts),

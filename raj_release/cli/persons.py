@@ -1,4 +1,4 @@
-"""`raj person add`, `raj person list` and `raj plan`."""
+"""`raj person add`, `raj person list`, `raj caseload` and `raj plan`."""
 
 from __future__ import annotations
 
@@ -63,15 +63,53 @@ def person_add(
     render.plan(view)
 
 
-def person_list(today: TodayOpt = None, as_json: JsonOpt = False) -> None:
-    """List persons with their open and overdue démarches."""
-    from raj_release.services.persons import list_persons  # at call time: the services would slow raj --help
+@shell.words(stage="--stage", search="--search", sort="--sort", hearing_within="--hearing-within",
+             organisation="--organisation", worker="--worker", page="--page", per_page="--per-page")
+def person_list(
+    stage: Annotated[str | None, typer.Option("--stage", help="request, first-meetings, followed or closed.")] = None,
+    search: Annotated[str | None, typer.Option("--search", help="Part of the reference (any case).")] = None,
+    closed: Annotated[bool, typer.Option("--closed", help="List closed files with the others.")] = False,
+    prison: Annotated[str | None, typer.Option("--prison", help="Prison code, or 'outside'.")] = None,
+    situation: Annotated[str | None, typer.Option("--situation", help="condamne or prevenu.")] = None,
+    worker: Annotated[str | None, typer.Option("--worker", help="Files of this worker's binômes.")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only files with overdue démarches.")] = False,
+    hearing_within: Annotated[int | None, typer.Option("--hearing-within", metavar="N",
+                                                       help="Only files with a hearing within N days.")] = None,
+    sort: Annotated[str, typer.Option("--sort", help="next-due, overdue, hearing or ref.")] = "next-due",
+    organisation: Annotated[str | None, typer.Option("--organisation", "--org",
+                                                     help="One organisation's files (default: all).")] = None,
+    page: Annotated[int, typer.Option("--page", help="Page number.")] = 1,
+    per_page: Annotated[int, typer.Option("--per-page", help="Rows a page.")] = 50,
+    today: TodayOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The file active: persons with their stage, open and overdue démarches, next due date and hearing."""
+    from raj_release.services.caseload import list_persons  # at call time: the services would slow raj --help
 
     ctx = shell.context()
-    rows = list_persons(ctx, today=shell.today(ctx, today))
+    result = list_persons(ctx, today=shell.today(ctx, today), organisation=organisation, search=search, stage=stage,
+                          prison=prison, situation=situation, worker=worker, overdue=overdue,
+                          hearing_within=hearing_within, closed=closed, sort=sort, page=page, per_page=per_page)
+    if as_json:
+        return shell.print_json(result.as_json())
+    render.persons(result)
+
+
+@shell.words(organisation="--organisation")
+def caseload(
+    organisation: Annotated[str | None, typer.Option("--organisation", "--org",
+                                                     help="One organisation (default: every one).")] = None,
+    today: TodayOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Each worker's caseload: open files, their overdue démarches, hearings within 60 days."""
+    from raj_release.services.caseload import caseloads  # at call time: the services would slow raj --help
+
+    ctx = shell.context()
+    rows = caseloads(ctx, today=shell.today(ctx, today), organisation=organisation)
     if as_json:
         return shell.print_json([r.as_json() for r in rows])
-    render.persons(rows)
+    render.caseloads(rows)
 
 
 def plan(ref: Annotated[str, typer.Argument(metavar="REF")], today: TodayOpt = None,

@@ -13,15 +13,15 @@ from rich.console import Console
 from rich.table import Table
 
 from raj_release.cli.shell import LANG
-from raj_release.domain.enums import OutboxStatus, Status
+from raj_release.domain.enums import OutboxStatus, Stage, Status
 from raj_release.i18n import format_date, label, tr
 
 if TYPE_CHECKING:
     from raj_release.reminders.messages import Message
     from raj_release.services.auth import TokenInfo
+    from raj_release.services.caseload import CaseloadRow, PersonList
     from raj_release.services.demarches import OverdueRow
     from raj_release.services.outbox import OutboxRow
-    from raj_release.services.persons import PersonRow
     from raj_release.services.views import PlanView
     from raj_release.services.workers import WorkerView
 
@@ -113,12 +113,26 @@ def workers(rows: Iterable[WorkerView]) -> None:
     out.print(t)
 
 
-def persons(rows: Iterable[PersonRow]) -> None:
-    t = Table(tr(LANG, "Ref."), tr(LANG, "Prison"), tr(LANG, "Situation"), tr(LANG, "AS"), tr(LANG, "Psy"),
-              tr(LANG, "Open"), tr(LANG, "Overdue"), tr(LANG, "Next due date"), title=tr(LANG, "Caseload"))
+def persons(result: PersonList) -> None:
+    counts = ", ".join(f"{label(Stage(k), LANG)} {n}" for k, n in result.counts.items())
+    t = Table(tr(LANG, "Ref."), tr(LANG, "Stage"), tr(LANG, "Prison"), tr(LANG, "Situation"), tr(LANG, "AS"),
+              tr(LANG, "Psy"), tr(LANG, "Open"), tr(LANG, "Overdue"), tr(LANG, "Next due date"), tr(LANG, "Hearing"),
+              title=tr(LANG, "File active: {n} files (page {page}/{pages})").format(
+                  n=result.total, page=result.page, pages=result.pages),
+              caption=counts)
+    for r in result.rows:
+        t.add_row(r.ref, label(r.stage, LANG), r.prison or "—", label(r.situation, LANG, "Situation"), r.as_name,
+                  r.psy_name, str(r.open), f"[red]{r.overdue}[/red]" if r.overdue else "0", date(r.next_due),
+                  date(r.hearing))
+    out.print(t)
+
+
+def caseloads(rows: Sequence[CaseloadRow]) -> None:
+    t = Table(tr(LANG, "Organisation"), tr(LANG, "ID"), tr(LANG, "Name"), tr(LANG, "Role"), tr(LANG, "Open files"),
+              tr(LANG, "Overdue"), tr(LANG, "Hearings within 60 days"), title=tr(LANG, "Caseloads"))
     for r in rows:
-        t.add_row(r.ref, r.prison, r.situation, r.as_id, r.psy_id, str(r.open),
-                  f"[red]{r.overdue}[/red]" if r.overdue else "0", date(r.next_due))
+        t.add_row(r.organisation, r.worker, r.name, r.role.value, str(r.open_files),
+                  f"[red]{r.overdue}[/red]" if r.overdue else "0", str(r.hearings))
     out.print(t)
 
 

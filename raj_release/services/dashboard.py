@@ -50,7 +50,7 @@ class Dashboard:
 
 
 def _top(counter: Counter) -> list[tuple[str, int]]:
-    return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
+    return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0] or ""))  # no prison: a request from outside
 
 
 def dashboard(ctx: Context, v: Viewer, *, today: dt.date, filters: dict[str, str] | None = None,

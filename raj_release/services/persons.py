@@ -1,4 +1,5 @@
-"""Persons followed by a binôme: registering one with their first plan, the file active, a person's plan."""
+"""Persons followed by a binôme: registering one with their first plan, a person's plan (the file active:
+services/caseload.py)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,8 @@ import re
 from collections.abc import Iterable
 from types import SimpleNamespace
 
-from pydantic import Field
-from sqlalchemy import case, func, insert, select
+from sqlalchemy import insert, select
 
-from raj_release.domain.demarches import OPEN_VALUES
 from raj_release.domain.enums import (
     Language,
     MilestoneKind,
@@ -29,10 +28,10 @@ from raj_release.domain.models import REF_PATTERN, check_day
 from raj_release.errors import Conflict, Forbidden, NotFound, RajError
 from raj_release.planning.scheduler import Subject, plan
 from raj_release.services import audit
-from raj_release.services.access import Viewer, person_scope
+from raj_release.services.access import Viewer
 from raj_release.services.context import Context
 from raj_release.services.replan import iso, load_person, new_rows, state_of_new, view_of
-from raj_release.services.views import PlanView, View, person_summary, plan_view
+from raj_release.services.views import PlanView, person_summary, plan_view
 from raj_release.store import models as m
 
 
@@ -171,32 +170,3 @@ def show_plan(ctx: Context, ref: str, *, today: dt.date, viewer: Viewer | None =
         if viewer is not None:
             audit.record(s, ctx, viewer.id, "person.read", "person", ref, person_id=p.id)
         return view_of(s, ctx, p, today)
-
-
-class PersonRow(View):
-    """A line of the file active."""
-
-    ref: str
-    prison: str
-    situation: str
-    as_id: str = Field(serialization_alias="as")
-    psy_id: str = Field(serialization_alias="psy")
-    open: int = Field(description="open démarches")
-    overdue: int = Field(description="open démarches due before today")
-    next_due: dt.date | None = Field(description="the next due date from today on")
-
-
-def list_persons(ctx: Context, *, today: dt.date, viewer: Viewer | None = None) -> list[PersonRow]:
-    """The persons (in one's scope, with a viewer), with their open and overdue démarches and the next due."""
-    open_ = m.Demarche.status.in_(OPEN_VALUES)
-    q = (select(m.Person.ref, m.Person.prison, m.Person.situation, m.Person.as_id, m.Person.psy_id,
-                func.count(case((open_, 1))),
-                func.count(case((open_ & (m.Demarche.due < today), 1))),
-                func.min(case((open_ & (m.Demarche.due >= today), m.Demarche.due))))
-         .outerjoin(m.Demarche, m.Demarche.person_id == m.Person.id)
-         .group_by(m.Person.id).order_by(m.Person.ref))
-    if viewer is not None:
-        q = q.where(person_scope(viewer))
-    with ctx.db.reading() as s:
-        return [PersonRow.model_construct(ref=r[0], prison=r[1], situation=r[2], as_id=r[3], psy_id=r[4], open=r[5],
-                                          overdue=r[6], next_due=r[7]) for r in s.execute(q).all()]

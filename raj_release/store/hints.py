@@ -13,8 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import String, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.sqltypes import NullType
 from sqlalchemy.sql.visitors import InternalTraversal
 
 
@@ -42,3 +44,36 @@ def _unary_plus(element: Unindexed, compiler, **kw) -> str:
 def unindexed(column) -> ColumnElement[Any]:
     """`column`, with its value, as SQLite may not look it up in an index."""
     return Unindexed(column)
+
+
+class _ContainsAnyCase(ColumnElement[bool]):
+    inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement),
+                           ("pattern", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column: ColumnElement[Any], pattern: ColumnElement[Any]) -> None:
+        self.column = column
+        self.pattern = pattern
+        self.type = NullType()  # a condition as it is: Boolean would make SQLite write "... = 1"
+
+
+@compiles(_ContainsAnyCase)
+def _ilike(element: _ContainsAnyCase, compiler, **kw) -> str:
+    # the "C" collation: the texts compared are ASCII codes, and ILIKE under a locale's collation costs
+    # twice as much (36 ms instead of 20 over 33,000 references)
+    return (f'{compiler.process(element.column, **kw)} COLLATE "C" ILIKE {compiler.process(element.pattern, **kw)} '
+            "ESCAPE '/'")
+
+
+@compiles(_ContainsAnyCase, "sqlite")
+def _like(element: _ContainsAnyCase, compiler, **kw) -> str:
+    # SQLite's LIKE ignores the case of ASCII letters already; lower() on both sides (what SQLAlchemy's
+    # ilike writes) costs a function call per row and doubles the time over 30,000 references
+    return f"{compiler.process(element.column, **kw)} LIKE {compiler.process(element.pattern, **kw)} ESCAPE '/'"
+
+
+def contains_any_case(column, text: str) -> ColumnElement[bool]:
+    """`column` holds `text` (taken literally: `%` and `_` are not wildcards), whatever the case of its ASCII
+    letters: ILIKE on PostgreSQL, SQLite's own LIKE. For columns of ASCII codes (a reference)."""
+    escaped = text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return _ContainsAnyCase(column, literal(f"%{escaped}%", String()))

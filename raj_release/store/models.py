@@ -39,6 +39,9 @@ class Worker(Base):
 
 class Person(Base):
     __tablename__ = "person"
+    # the file active's counts, filters and sorts, read from the index alone (migration 0008)
+    __table_args__ = (Index("ix_person_file_active", "organisation_id", "first_due", "ref", "stage", "prison",
+                            "situation", "as_id", "psy_id", "id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ref: Mapped[str] = mapped_column(String(40), unique=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
@@ -60,6 +63,9 @@ class Person(Base):
     # the contact alert after release (no meeting held): the last reminder and escalation points enqueued
     last_contact_point: Mapped[dt.date | None] = mapped_column(Date)
     last_contact_escalation: Mapped[dt.date | None] = mapped_column(Date)
+    # the earliest due date of the open démarches that still apply (None: none dated): kept by the database
+    # (triggers on démarche, migration 0008) whoever writes démarches; never written by the application
+    first_due: Mapped[dt.date | None] = mapped_column(Date)
     language: Mapped[str] = mapped_column(String(2))
     interpreter: Mapped[bool] = mapped_column(Boolean, default=False)
     situation: Mapped[str] = mapped_column(String(20))

@@ -266,7 +266,7 @@ def test_a_file_from_registration_to_closure_in_the_browser(server):
             _login(coord, server, "coord.martin")
             coord.goto(f"{server}/persons?closed=1&search=br-2026")
             assert coord.locator(f'a[href="/persons/{ref}"]').count() >= 1  # coordinators still find it
-            coord.goto(f"{server}{CASELOADS}")
+            coord.goto(f"{server}/dashboard")
             assert coord.locator("#caseloads").count() == 1
             assert "Amélie Dupont" in coord.text_content("#caseloads")
             _shots(coord, "caseloads")
@@ -276,3 +276,39 @@ def test_a_file_from_registration_to_closure_in_the_browser(server):
                  "caseloads"):
         for width in (1366, 390):
             assert (SHOTS / f"{name}-{width}.png").stat().st_size > 1000
+
+
+def test_the_file_active_at_1366_and_390_px(server):
+    """/persons as a coordinator: a search through the form keeps it in the URL, the clear link brings the
+    whole list back, and at 390 px the page does not overflow (the table scrolls in its own box)."""
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        try:
+            for width in (1366, 390):
+                page = browser.new_context(viewport={"width": width, "height": 900}).new_page()
+                _login(page, server, "coord.martin")
+                page.click("nav a[href='/persons']")
+                page.wait_for_url(f"{server}/persons")
+                everyone = page.locator("#persons tbody tr").count()
+                assert everyone > 1
+                page.fill("input[name=search]", "demo-02")
+                page.click("form.filters button[type=submit]")
+                page.wait_for_url(re.compile(r".*/persons\?.*search=demo-02"))
+                assert page.locator("#persons tbody tr").count() == 1
+                assert page.locator("#persons a[href='/persons/DEMO-02']").count() == 1
+                page.screenshot(path=str(SHOTS / f"persons-search-{width}.png"), full_page=True)
+                page.click("#clear")
+                page.wait_for_url(f"{server}/persons")
+                assert page.locator("#persons tbody tr").count() == everyone
+                page.screenshot(path=str(SHOTS / f"persons-{width}.png"), full_page=True)
+                overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+                assert overflow <= 0, f"{width} px: the page is {overflow} px too wide"
+                page.goto(f"{server}/dashboard?as_of={DAY}")
+                assert page.locator("#caseloads tbody tr").count() >= 2
+                page.locator("#caseloads").screenshot(path=str(SHOTS / f"caseloads-{width}.png"))
+        finally:
+            browser.close()
+    assert all((SHOTS / f"persons-{w}.png").stat().st_size > 1000 for w in (1366, 390))

@@ -149,12 +149,13 @@ def test_overdue_json(base):
 
 
 def test_person_list_json(base):
-    rows = as_json(raj(base["db"], "person", "list", "--json", "--today", "2027-03-01"))
-    assert len(rows) == 1 and rows[0]["ref"] == REF
+    listed = as_json(raj(base["db"], "person", "list", "--json", "--today", "2027-03-01"))
+    rows = listed["rows"]
+    assert len(rows) == 1 and rows[0]["ref"] == REF and listed["total"] == 1
     plan = base["hearing"]["demarches"]
     assert rows[0]["open"] == len(plan)
     assert rows[0]["overdue"] == sum(d["due"] < "2027-03-01" for d in plan)
-    assert rows[0]["next_due"] == min(d["due"] for d in plan if d["due"] >= "2027-03-01")
+    assert rows[0]["next_due"] == min(d["due"] for d in plan if d["due"])  # the earliest open one, overdue or not
 
 
 def test_demarche_set_pin_unpin_and_replan(fresh):

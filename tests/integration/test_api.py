@@ -71,7 +71,7 @@ def test_plan_read_matrix(api, who):
         else:
             assert r.status_code == 404, (who, ref, r.text)
             assert r.json() == {"detail": f"person '{ref}' not found"}  # the same for hidden and missing
-    refs = {p["ref"] for p in get(api, who, f"/api/persons?as_of={TODAY}").json()}
+    refs = {p["ref"] for p in get(api, who, f"/api/persons?as_of={TODAY}").json()["rows"]}
     assert refs == MATRIX[who]
     overdue = get(api, who, "/api/overdue?as_of=2027-06-01").json()
     assert {r["person"] for r in overdue} <= MATRIX[who]

@@ -11,11 +11,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from raj_release.web.api import accounts, dashboard, demarches, leaves, lifecycle, milestones, persons, visits, week
+from raj_release.web.api import (
+    accounts,
+    caseload,
+    dashboard,
+    demarches,
+    leaves,
+    lifecycle,
+    milestones,
+    persons,
+    visits,
+    week,
+)
 from raj_release.web.api.deps import AsOf, Ctx, Me, Unauthorized, context, today, viewer
 
 __all__ = ["AsOf", "Ctx", "Me", "Unauthorized", "context", "router", "today", "viewer"]
 
 router = APIRouter(prefix="/api", tags=["api"])
-for _concept in (accounts, persons, lifecycle, demarches, milestones, leaves, visits, week, dashboard):
+for _concept in (accounts, caseload, persons, lifecycle, demarches, milestones, leaves, visits, week, dashboard):
     router.include_router(_concept.router)

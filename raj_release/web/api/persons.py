@@ -1,4 +1,4 @@
-"""/api/persons: the file active in one's scope, and a person's plan (the read is audited)."""
+"""/api/persons/{ref}/plan: a person's plan (the read is audited); the file active: api/caseload.py."""
 
 from __future__ import annotations
 
@@ -9,17 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from raj_release.domain.enums import Certainty, Language, MilestoneKind, Modality, Need, Procedure, Situation, Source
 from raj_release.domain.milestones import Milestone
-from raj_release.services.persons import PersonRow, list_persons, register_person, show_plan
+from raj_release.services.persons import register_person, show_plan
 from raj_release.services.views import PlanView
 from raj_release.web.api.deps import AsOf, Ctx, Day, Me, today
 
 router = APIRouter()
-
-
-@router.get("/persons", summary="The persons one may see, with their open and overdue démarches",
-            response_model=list[PersonRow])
-def persons(ctx: Ctx, v: Me, as_of: AsOf = None) -> list[PersonRow]:
-    return list_persons(ctx, today=today(ctx, as_of), viewer=v)
 
 
 @router.get("/persons/{ref}/plan", summary="A person's plan de reclassement (the read is audited)",

@@ -148,6 +148,7 @@ def refused(request: Request, e: RajError, back: Callable[[str], Response] | Non
 # a cycle at import time only (pages -> pages.week -> pages), and this is its one place.
 from raj_release.web.pages import (  # noqa: E402
     accounts,
+    caseload,
     dashboard,
     demarches,
     leaves,
@@ -160,5 +161,5 @@ from raj_release.web.pages import (  # noqa: E402
 )
 
 router = APIRouter()
-for _concept in (accounts, week, persons, lifecycle, milestones, demarches, leaves, visits, dashboard, partners):
+for _concept in (accounts, week, caseload, persons, lifecycle, milestones, demarches, leaves, visits, dashboard, partners):
     router.include_router(_concept.router, include_in_schema=False)

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from raj_release import i18n
 from raj_release.errors import Forbidden, RajError
+from raj_release.services.caseload import caseloads
 from raj_release.services.dashboard import FILTERS, dashboard
 from raj_release.web import charts
 from raj_release.web.pages import ctx_of, error_page, lang_of, page_of, render, signed_in, today_of
@@ -24,6 +25,7 @@ def dashboard_page(request: Request) -> Response:
     filters = {k: request.query_params[k] for k in FILTERS if request.query_params.get(k)}
     try:
         dash = dashboard(ctx, v, today=today_of(request), filters=filters, page=page_of(request))
+        loads = caseloads(ctx, v, today=dash.today)
     except Forbidden:
         return error_page(request, v, data, 403, i18n.tr(lang, "For coordinators only."))
     except RajError as e:
@@ -37,7 +39,7 @@ def dashboard_page(request: Request) -> Response:
 
     templates = ctx.config.templates.by_key
     partners = ctx.config.partners
-    return render(request, "dashboard.html", me=v, csrf=data["c"], title=i18n.tr(lang, "Dashboard"), dash=dash,
+    return render(request, "dashboard.html", me=v, csrf=data["c"], title=i18n.tr(lang, "Dashboard"), dash=dash, caseloads=loads,
                   as_of=as_of, link=link, ident=lambda x: x,
                   demarche_label=lambda k: templates[k].label_in(lang) if k in templates else k,
                   partner_label=lambda k: partners[k].name if k in partners else k,
