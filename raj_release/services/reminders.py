@@ -211,48 +211,37 @@ COLUMNS = {"as": "last_as_point", "psy": "last_psy_point", "escalation": "last_e
            "partner": "last_partner_point"}
 
 
-def _record_points(s, messages: Sequence[Message]) -> None:
-    """Set each démarche's last point sent, per audience, with one executemany per audience."""
-    best: dict[str, dict[int, dt.date]] = {k: {} for k in COLUMNS}
+def _record(s, messages: Sequence[Message], table, columns: dict[str, str], *, contact: bool) -> None:
+    """Set each row's last point sent, per audience (the latest of the messages), with one executemany per
+    audience; a point never goes back. The démarches' points come from the reminders, the persons' from the
+    contact alerts."""
+    best: dict[str, dict[int, dt.date]] = {k: {} for k in columns}
     for msg in messages:
-        if msg.kind == "contact":
+        if (msg.kind == "contact") is not contact:
             continue
         for audience, points in msg.points.items():
-            for did, p in points.items():
-                if did not in best[audience] or p > best[audience][did]:
-                    best[audience][did] = p
-    table = m.Demarche.__table__
+            for rid, p in points.items():
+                if rid not in best[audience] or p > best[audience][rid]:
+                    best[audience][rid] = p
     for audience, points in best.items():
         if not points:
             continue
-        col = table.c[COLUMNS[audience]]
-        stmt = (update(table).where(table.c.id == bindparam("did"))
+        col = table.c[columns[audience]]
+        stmt = (update(table).where(table.c.id == bindparam("rid"))
                 .where((col.is_(None)) | (col < bindparam("point"))).values({col: bindparam("point")}))
-        s.connection().execute(stmt, [{"did": d, "point": p} for d, p in points.items()])
+        s.connection().execute(stmt, [{"rid": r, "point": p} for r, p in points.items()])
 
 
 CONTACT_COLUMNS = {"contact": "last_contact_point", "contact_escalation": "last_contact_escalation"}
 
 
+def _record_points(s, messages: Sequence[Message]) -> None:
+    _record(s, messages, m.Demarche.__table__, COLUMNS, contact=False)
+
+
 def _record_contact_points(s, messages: Sequence[Message]) -> None:
-    """Set each released person's last contact point (and escalation) sent: the same silence is not
-    signalled twice."""
-    best: dict[str, dict[int, dt.date]] = {k: {} for k in CONTACT_COLUMNS}
-    for msg in messages:
-        if msg.kind != "contact":
-            continue
-        for audience, points in msg.points.items():
-            for pid, p in points.items():
-                if pid not in best[audience] or p > best[audience][pid]:
-                    best[audience][pid] = p
-    table = m.Person.__table__
-    for audience, points in best.items():
-        if not points:
-            continue
-        col = table.c[CONTACT_COLUMNS[audience]]
-        stmt = (update(table).where(table.c.id == bindparam("pid"))
-                .where((col.is_(None)) | (col < bindparam("point"))).values({col: bindparam("point")}))
-        s.connection().execute(stmt, [{"pid": pid, "point": p} for pid, p in points.items()])
+    """The same silence after release is not signalled twice."""
+    _record(s, messages, m.Person.__table__, CONTACT_COLUMNS, contact=True)
 
 
 def next_morning(ctx: Context, when: dt.datetime, hour: int = 7, minute: int = 30) -> dt.datetime:
