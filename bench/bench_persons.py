@@ -32,7 +32,6 @@ import sqlite3
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -40,7 +39,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_sweep  # noqa: E402
-from _server import raj_web  # noqa: E402
+from _server import copy_for_web, raj_web  # noqa: E402
 from bench_web import p95, timed  # noqa: E402
 
 DAY = "2026-11-23"
@@ -200,17 +199,8 @@ def main(argv=None) -> int:
         print(f"building {path.name} ...", flush=True)
         bench_sweep.build_database(path, args.persons, args.seed, config)
 
-    work = Path(tempfile.mkdtemp(prefix="raj-bench-persons-"))
+    work, env, raj = copy_for_web(path, "persons")
     db = work / "persons.db"
-    for suffix in ("", "-wal", "-shm"):
-        if Path(f"{path}{suffix}").exists():
-            shutil.copy2(f"{path}{suffix}", f"{db}{suffix}")
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("RAJ_")},
-           "RAJ_DATABASE_URL": f"sqlite:///{db}", "RAJ_SECRET_KEY": "bench"}
-
-    def raj(*a, stdin=None):
-        return subprocess.run([sys.executable, "-m", "raj_release.cli", *a], env=env, cwd=work, check=True,
-                              capture_output=True, text=True, input=stdin)
 
     try:
         raj("init")  # brings the copy to the newest schema if the cache is older

@@ -14,14 +14,11 @@ run through the same server: the login page (a template, no database).
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -29,7 +26,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_sweep  # noqa: E402
-from _server import raj_web  # noqa: E402
+from _server import copy_for_web, raj_web  # noqa: E402
 
 DAY = "2026-11-23"
 PASSWORD = "une phrase assez longue"
@@ -64,17 +61,7 @@ def main(argv=None) -> int:
                              "ORDER BY id LIMIT 1", (org,)).fetchone()[0]
     print(f"database: {n_dem:,} démarches; binôme {as_id} + {psy_id}")
 
-    work = Path(tempfile.mkdtemp(prefix="raj-bench-register-"))
-    db = work / "register.db"
-    for suffix in ("", "-wal", "-shm"):
-        if Path(f"{path}{suffix}").exists():
-            shutil.copy2(f"{path}{suffix}", f"{db}{suffix}")
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("RAJ_")},
-           "RAJ_DATABASE_URL": f"sqlite:///{db}", "RAJ_SECRET_KEY": "bench"}
-
-    def raj(*a, stdin=None):
-        return subprocess.run([sys.executable, "-m", "raj_release.cli", *a], env=env, cwd=work, check=True,
-                              capture_output=True, text=True, input=stdin)
+    work, env, raj = copy_for_web(path, "register")
 
     try:
         raj("init")  # brings the copy to the newest schema if the cache is older

@@ -18,14 +18,11 @@ own process on a copy of it; an httpx client on loopback logs in and times, each
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -33,7 +30,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_sweep  # noqa: E402
-from _server import raj_web  # noqa: E402
+from _server import copy_for_web, raj_web  # noqa: E402
 
 DAY = "2026-11-23"
 PASSWORD = "une phrase assez longue"
@@ -102,17 +99,8 @@ def main(argv=None) -> int:
     print(f"database: {n_dem:,} démarches, {n_org} organisations; worker {worker} (at most {n_open} open "
           f"démarches as AS), coordinator {coord}")
 
-    work = Path(tempfile.mkdtemp(prefix="raj-bench-web-"))
+    work, env, raj = copy_for_web(path, "web")
     db = work / "web.db"
-    for suffix in ("", "-wal", "-shm"):
-        if Path(f"{path}{suffix}").exists():
-            shutil.copy2(f"{path}{suffix}", f"{db}{suffix}")
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("RAJ_")},
-           "RAJ_DATABASE_URL": f"sqlite:///{db}", "RAJ_SECRET_KEY": "bench"}
-
-    def raj(*a, stdin=None):
-        return subprocess.run([sys.executable, "-m", "raj_release.cli", *a], env=env, cwd=work, check=True,
-                              capture_output=True, text=True, input=stdin)
 
     raj("init")  # brings the copy to the newest schema if the cache is older
     for w in (worker, coord):
