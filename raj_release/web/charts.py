@@ -12,7 +12,6 @@ attributes (fill, stroke), sizes and hover are classes of raj.css (`/* timeline 
 from __future__ import annotations
 
 import datetime as dt
-import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
@@ -28,7 +27,7 @@ MARK_STYLE = {"hearing": ("#20446b", "6 3"), "release": ("#1f6f5c", "2 3")}
 LEAVE_FILL, LEAVE_LINE, LEAVE_TEXT = "#f1dff0", "#c99bc5", "#6b2a66"
 # the picture's own units (viewBox): it is drawn at the width of the page (raj.css scales it)
 W, LABEL_X, X0, X1 = 1000, 8, 300, 984
-WRAP = 38  # characters per label line in the 290 units of the label column at 13 units a letter
+WRAP = X0 - LABEL_X - 12  # the width of a label line, in units (letters 13 high)
 LINE, PAD, HEAD = 15, 5, 22
 
 
@@ -182,7 +181,7 @@ def timeline(bars: Sequence[Bar], marks: Sequence[Mark], today: dt.date,
     for j, (name, first, last) in enumerate(bands):
         ly = 8 + LINE * (len(flags) + j) + 11
         x0, x1 = x(first), x(last + one)  # the last day is a whole day outside
-        end = x0 > X0 + (X1 - X0) * 0.7
+        end = _ends_left(x0, f"{name} 00/00–00/00/0000")
         out.append(f'<g class="leave"><title>{escape(name)}: {_d(first)} – {_d(last)}</title>'
                    f'<rect x="{x0:.1f}" y="{ly + 3}" width="{max(x1 - x0, 3):.1f}" height="{bottom - ly - 3}" '
                    f'fill="url(#timeline-hatch)" fill-opacity="0.75" stroke="{LEAVE_LINE}"/>'
@@ -197,7 +196,7 @@ def timeline(bars: Sequence[Bar], marks: Sequence[Mark], today: dt.date,
             out.append(_bar(item, ry, h, x, lang))  # type: ignore[arg-type]
     for i, (name, d, colour, dash) in enumerate(flags):
         ly = 8 + LINE * i + 11
-        end = x(d) > X0 + (X1 - X0) * 0.7
+        end = _ends_left(x(d), f"{name} 00/00/0000")
         dashes = f' stroke-dasharray="{dash}"' if dash else ""
         out.append(f'<g class="mark"><line x1="{x(d):.1f}" y1="{ly + 3}" x2="{x(d):.1f}" y2="{bottom}" '
                    f'stroke="{colour}" stroke-width="2"{dashes}/><text x="{(x(d) - 4 if end else x(d) + 4):.1f}" '
@@ -208,8 +207,44 @@ def timeline(bars: Sequence[Bar], marks: Sequence[Mark], today: dt.date,
             f'{_legend(marks, bands, lang)}{_list(bars, lang)}</figure>')
 
 
+def _ends_left(at: float, words: str) -> bool:
+    """Whether the words written from `at` would run past the picture's right edge (then they end at `at`):
+    7.4 units a letter of 13 (bold) is a wide estimate."""
+    return (at + 4 + 7.4 * len(words) > W and at - 4 - 7.4 * len(words) >= 0) or at > X0 + (X1 - X0) * 0.7
+
+
+def _width(words: str, size: float = 13) -> float:
+    """A generous estimate of how wide `words` are written (DejaVu Sans, the widest of the usual sans fonts,
+    in em: the browser measures nothing for us, there is no script)."""
+    em = 0.0
+    for c in words:
+        if c in " ilj'.,:;|!·":
+            em += 0.32
+        elif c in "ftrI()/-[]":
+            em += 0.40
+        elif c in "mwMW@%":
+            em += 0.95
+        elif c.isupper() or c.isdigit():
+            em += 0.72
+        else:
+            em += 0.62
+    return em * size
+
+
 def _lines(label: str) -> list[str]:
-    return textwrap.wrap(label, WRAP, break_on_hyphens=False) or [""]
+    """The label over as many lines as it needs to fit the label column (a word longer than a line is cut
+    between letters, never dropped)."""
+    lines: list[str] = []
+    for word in label.split():
+        while _width(word) > WRAP:  # a word wider than the column: as much of it as fits
+            cut = max(n for n in range(1, len(word) + 1) if _width(word[:n]) <= WRAP or n == 1)
+            lines.append(word[:cut])
+            word = word[cut:]
+        if lines and _width(f"{lines[-1]} {word}") <= WRAP:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines or [""]
 
 
 def _when(b: Bar, lang: str) -> str:

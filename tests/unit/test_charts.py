@@ -97,6 +97,16 @@ def test_lines_for_today_the_hearing_and_the_release_at_their_dates():
     assert len(dashes) == 2  # a hearing and a release read apart without their words
 
 
+def test_a_long_mark_label_ends_at_its_line_rather_than_past_the_edge():
+    marks = [charts.Mark("zitting SURB / beslissing strafuitvoeringsrechter", D(2026, 12, 20), "hearing")]
+    svg = svg_of(render("nl", marks=marks, bands=[]))
+    [g] = [g for g in classed(svg, f"{SVG}g", "mark") if "zitting" in text(g)]
+    line, words = g.find(f"{SVG}line"), g.find(f"{SVG}text")
+    assert words.get("text-anchor") == "end" and float(words.get("x")) < float(line.get("x1"))
+    [today] = [g for g in classed(svg, f"{SVG}g", "mark") if "vandaag" in text(g)]
+    assert today.find(f"{SVG}text").get("text-anchor") == "start"  # a short one stays on the right of its line
+
+
 def test_a_leave_is_a_hatched_band_named_by_its_kind():
     svg = svg_of(render())
     [g] = classed(svg, f"{SVG}g", "leave")
@@ -124,7 +134,7 @@ def test_every_label_is_whole_in_the_picture_its_tooltip_and_the_list():
         assert b.label in drawn, b.label  # wrapped over lines, never cut
         assert drawn[b.label].find(f"{SVG}title").text.startswith(b.label + " — ")
     long_lines = [t for t in drawn[LONG].iter(f"{SVG}tspan")]
-    assert len(long_lines) >= 3 and all(len(text(t)) <= charts.WRAP for t in long_lines)
+    assert len(long_lines) >= 3 and all(charts._width(text(t)) <= charts.WRAP for t in long_lines)
     tip = drawn[LONG].find(f"{SVG}title").text
     assert tip.endswith("02/11/2026 → 15/12/2026 — prévue, en retard, délai raccourci")
     [details] = classed(root, "details", "timeline-list")
@@ -132,6 +142,13 @@ def test_every_label_is_whole_in_the_picture_its_tooltip_and_the_list():
     items = [text(li) for li in details.iter("li") if li.find("span") is not None]
     assert len(items) == len(BARS) and all(any(i.startswith(b.label + " — ") for i in items) for b in BARS)
     assert "Sans date encore — sans date — prévue" in items
+
+
+def test_a_word_wider_than_the_label_column_is_split_not_lost():
+    word = "Réaffiliation" * 6
+    lines = charts._lines(f"Mutuelle {word} urgente")
+    assert "".join(lines).replace(" ", "") == f"Mutuelle{word}urgente"
+    assert len(lines) >= 3 and all(charts._width(line) <= charts.WRAP for line in lines)
 
 
 def test_the_legend_names_every_colour_and_line():
