@@ -114,9 +114,11 @@ def plan_page(request: Request, ref: str) -> Response:
     by_pillar: dict[str, list] = {}
     for d in view.demarches:
         by_pillar.setdefault(d.pillar, []).append(d)
-    marks = [(i18n.label(ms.kind, lang), ms.date) for ms in view.milestones if ms.kind in TIMELINE_KINDS]
-    picture = charts.timeline([charts.Bar(d.label, d.pillar, d.start, d.due, d.status, d.overdue)
-                               for d in view.demarches], marks, today, bands=leaves.leave_bands(extras, lang))
+    marks = [charts.Mark(i18n.label(ms.kind, lang), ms.date, "hearing" if ms.kind == MilestoneKind.TAP_HEARING
+                         else "release") for ms in view.milestones if ms.kind in TIMELINE_KINDS]
+    picture = charts.timeline([charts.Bar(d.label, d.pillar, d.start, d.due, d.status, d.overdue, d.compressed)
+                               for d in view.demarches], marks, today, bands=leaves.leave_bands(extras, lang),
+                              lang=lang)
     events_of: dict[str, list] = {}
     for e in history:
         if e.action.startswith("demarche."):
