@@ -69,20 +69,19 @@ OTHER = PersonFile(102, "AF-2026-102", "Zoë Van Acker", ("income",), "condamne"
 PERSONS = {p.id: p for p in (PERSON, OTHER)}
 
 WORKERS = {
-    "as.fr": Recipient("as.fr", "Amélie Dupont", "fr", "as"),
-    "psy.nl": Recipient("psy.nl", "Pieter Janssens", "nl", "psy"),
-    "as.nl": Recipient("as.nl", "Els Peeters", "nl", "as"),
-    "psy.fr": Recipient("psy.fr", "Chloé Lambert", "fr", "psy"),
+    "as.fr": Recipient("as.fr", "Amélie Dupont", "fr", "as", "02 555 01 01"),
+    "psy.nl": Recipient("psy.nl", "Pieter Janssens", "nl", "psy", "pieter.janssens@example.org"),
+    "as.nl": Recipient("as.nl", "Els Peeters", "nl", "as", "02 555 01 03"),
+    "psy.fr": Recipient("psy.fr", "Chloé Lambert", "fr", "psy", "02 555 01 04"),
 }
-CONTACTS = {"as.fr": "02 555 01 01", "psy.nl": "pieter.janssens@example.org", "as.nl": "02 555 01 03",
-            "psy.fr": "02 555 01 04"}
 COORDINATORS = {"org-a": [Recipient("coord.fr", "Claire Coord", "fr"), Recipient("coord.nl", "Koen Coord", "nl")]}
 
 
 def make_directory(partners: dict[str, Recipient] | None = None, identify: dict[str, str] | None = None,
-                   escalate_after: int = 5) -> Directory:
-    """A Directory as the service fills it: the partner gets the reference or the initials, and the binôme's
-    names and contacts; the person's file is at hand but nothing else of it is passed on."""
+                   escalate_after: int = 5, public_url: str | None = None) -> Directory:
+    """A Directory as the service fills it: the partner gets the reference or the initials, and the
+    responsible workers' names and contacts; the person's file is at hand but nothing else of it is passed
+    on."""
     partners = partners or {}
     identify = identify or {}
 
@@ -92,13 +91,10 @@ def make_directory(partners: dict[str, Recipient] | None = None, identify: dict[
             return "".join(part[0].upper() + "." for part in p.name.split())
         return p.ref
 
-    def contact(i: Item) -> str:
-        return ", ".join(f"{WORKERS[w].name} ({CONTACTS[w]})" for w in (i.candidate.as_id, i.candidate.psy_id))
-
     return Directory(organisation_name=lambda code: ORG_NAME if code == "org-a" else code,
                      worker=WORKERS.get, coordinators=lambda code: COORDINATORS.get(code, []),
-                     partner=partners.get, label=label, partner_person=partner_person, binome_contact=contact,
-                     escalate_after=escalate_after)
+                     partner=partners.get, label=label, partner_person=partner_person,
+                     escalate_after=escalate_after, public_url=public_url)
 
 
 def cand(did: int, key: str, due: D, person: PersonFile = PERSON, as_id: str = "as.fr", psy_id: str = "psy.nl",
@@ -136,7 +132,7 @@ def test_digest_in_french():
     assert msg.subject == "4 démarches à suivre — 10/02/2027"
     body = msg.body
     assert body.startswith("Bonjour Amélie Dupont,")
-    heads = [body.index(h) for h in ("**En retard**", "**Pour aujourd'hui**", "**Bientôt**")]
+    heads = [body.index(h) for h in ("\nEn retard (1)\n", "\nPour aujourd'hui (1)\n", "\nBientôt (2)\n")]
     assert heads == sorted(heads)
     over, today, soon = body[heads[0]:heads[1]], body[heads[1]:heads[2]], body[heads[2]:]
     assert f"- 05/02/2027 · AF-2026-101 · {label('intake_fiche', 'fr')} (en retard de 3 jours ouvrables)" in over
@@ -161,7 +157,7 @@ def test_digest_in_dutch():
     assert msg.subject == "4 stappen op te volgen — 10/02/2027"
     body = msg.body
     assert body.startswith("Dag Pieter Janssens,")
-    heads = [body.index(h) for h in ("**Te laat**", "**Vandaag**", "**Binnenkort**")]
+    heads = [body.index(h) for h in ("\nTe laat (1)\n", "\nVandaag (1)\n", "\nBinnenkort (2)\n")]
     assert heads == sorted(heads)
     assert f"- 05/02/2027 · AF-2026-101 · {label('intake_fiche', 'nl')} (3 werkdagen te laat)" in body
     assert f"- 10/02/2027 · AF-2026-101 · {label('domicile_fix', 'nl')} — wacht op een partner" in body
@@ -184,10 +180,10 @@ def test_language_is_the_recipients_not_the_persons():
 def test_only_the_sections_that_have_items():
     [msg] = digest_for("as.fr", "as", items=(item(C_SOON1, "soon", 1),))
     assert msg.subject == "1 démarche à suivre — 10/02/2027"
-    assert "**Bientôt**" in msg.body and "En retard" not in msg.body and "Pour aujourd'hui" not in msg.body
+    assert "\nBientôt (1)\n" in msg.body and "En retard" not in msg.body and "Pour aujourd'hui" not in msg.body
     [msg] = digest_for("psy.nl", "psy", items=(item(C_OVER, "overdue", 1),))
     assert msg.subject == "1 stap op te volgen — 10/02/2027"
-    assert "**Te laat**" in msg.body and "(1 werkdag te laat)" in msg.body and "Binnenkort" not in msg.body
+    assert "\nTe laat (1)\n" in msg.body and "(1 werkdag te laat)" in msg.body and "Binnenkort" not in msg.body
 
 
 def test_unknown_worker_gets_no_message():
@@ -200,12 +196,14 @@ def test_escalation_to_each_coordinator_in_their_language():
     assert [(m.recipient, m.role, m.kind, m.language) for m in msgs] == [
         ("coord.fr", "coordinator", "escalation", "fr"), ("coord.nl", "coordinator", "escalation", "nl")]
     fr, nl = msgs
-    assert fr.subject == "Escalade: 1 démarche en retard — 10/02/2027"
+    assert fr.subject == "Signalement à la coordination: 1 démarche en retard — 10/02/2027"
     assert "en retard depuis au moins 5 jours ouvrables" in fr.body
-    assert f"- AF-2026-101 · {label('intake_fiche', 'fr')} · échéance 05/02/2027 (7 j. ouvr.) · binôme as.fr + psy.nl" \
-        in fr.body
+    assert (f"- 05/02/2027 · AF-2026-101 · {label('intake_fiche', 'fr')} (en retard de 7 jours ouvrables) · "
+            "binôme Amélie Dupont et Pieter Janssens") in fr.body  # names, not account ids
     assert nl.subject == "Escalatie: 1 stap te laat — 10/02/2027"
-    assert "minstens 5 werkdagen te laat" in nl.body and label("intake_fiche", "nl") in nl.body
+    assert "minstens 5 werkdagen te laat" in nl.body
+    assert (f"- 05/02/2027 · AF-2026-101 · {label('intake_fiche', 'nl')} (7 werkdagen te laat) · "
+            "duo Amélie Dupont en Pieter Janssens") in nl.body
     assert fr.points == nl.points == {"escalation": {1: DAY}}
     # an organisation without coordinators: nobody to escalate to
     assert build_messages([Due("org-z", "coordinator", "escalation", items)], DAY, make_directory()) == []
@@ -214,7 +212,7 @@ def test_escalation_to_each_coordinator_in_their_language():
 def test_partner_message_in_the_partners_language():
     partners = {"cpas-x": Recipient("cpas-x", "CPAS X", "fr"), "cure-y": Recipient("cure-y", "De Brug", "nl")}
     d = make_directory(partners)
-    one = (item(cand(5, "domicile_fix", D(2027, 2, 3), status=Status.ON_HOLD, partner_id="cpas-x"), "overdue", 5),)
+    one = (item(cand(5, "domicile_fix", DAY, status=Status.ON_HOLD, partner_id="cpas-x"), "today", 0),)
     two = (item(cand(6, "cure_apply", D(2027, 2, 12), status=Status.ON_HOLD, partner_id="cure-y"), "soon", 2),
            item(cand(7, "cure_interview", D(2027, 2, 19), person=OTHER, status=Status.ON_HOLD,
                      partner_id="cure-y"), "soon", 7))
@@ -224,12 +222,27 @@ def test_partner_message_in_the_partners_language():
                                                                        "partner-org-a")
     assert fr.subject == "Rappel: 1 demande en attente de votre réponse"
     assert f"{ORG_NAME} attend votre réponse pour:" in fr.body
-    assert f"- AF-2026-101 · {label('domicile_fix', 'fr')} · souhaité pour le 03/02/2027 (date dépassée)" in fr.body
-    assert "Contact: Amélie Dupont (02 555 01 01), Pieter Janssens (pieter.janssens@example.org)" in fr.body
+    assert f"- AF-2026-101 · {label('domicile_fix', 'fr')} · souhaité pour le 10/02/2027 (aujourd'hui)" in fr.body
+    # whom to answer: the démarche's responsible worker (domicile_fix is the AS's), with their role
+    assert TEMPLATES["domicile_fix"].responsible is Responsible.AS
+    assert "\n  Contact: Amélie Dupont, assistant·e social·e (02 555 01 01)\n" in fr.body
+    assert "Pieter Janssens" not in fr.body
+    assert "répondre directement à l'assistant·e social·e ou au/à la psychologue indiqué·e." in fr.body
+    assert "binôme" not in fr.body
     assert nl.subject == "Herinnering: 2 aanvragen wachten op uw antwoord"
     assert f"- AF-2026-101 · {label('cure_apply', 'nl')} · gewenst tegen 12/02/2027" in nl.body
     assert f"- AF-2026-102 · {label('cure_interview', 'nl')} · gewenst tegen 19/02/2027" in nl.body
-    assert "datum verstreken" not in nl.body
+    assert "datum verstreken" not in nl.body and "(vandaag)" not in nl.body
+    # cure_apply is the psychologue's: only the psychologue is named; cure_interview the binôme's: both
+    assert [TEMPLATES[k].responsible for k in ("cure_apply", "cure_interview")] == [Responsible.PSY,
+                                                                                   Responsible.BIN]
+    apply_, interview = nl.body.split("\n- ")[1:3]
+    assert apply_.endswith("\n  Contact: Pieter Janssens, psycholoog (pieter.janssens@example.org)")
+    assert interview.startswith("AF-2026-102 · ") and (
+        "\n  Contact: Amélie Dupont, maatschappelijk werker (02 555 01 01) of Pieter Janssens, psycholoog "
+        "(pieter.janssens@example.org)\n") in interview
+    assert "duo" not in nl.body
+    assert "Gelieve rechtstreeks te antwoorden aan de maatschappelijk werker of de psycholoog vermeld." in nl.body
     assert nl.points == {"partner": {6: DAY, 7: DAY}}
     # unknown partner: no message
     assert build_messages([Due("nobody", "partner", "partner", one)], DAY, d) == []
@@ -297,7 +310,7 @@ def test_partner_message_carries_only_what_the_partner_needs(partner_type):
             pid = f"partner-{lang}-{mode}"
             d = make_directory({pid: Recipient(pid, f"Partenaire {partner_type}", lang)}, {pid: mode})
             items = tuple(item(cand(n + 1, k, dues[k], status=Status.ON_HOLD, partner_id=pid),
-                               "overdue" if n % 2 else "soon", 2) for n, k in enumerate(keys))
+                               "today" if n % 2 else "soon", 2) for n, k in enumerate(keys))
             [msg] = build_messages([Due(pid, "partner", "partner", items)], DAY, d)
             assert (msg.kind, msg.role, msg.language) == ("partner", "partner", lang)
             text = msg.subject + "\n" + msg.body
@@ -307,8 +320,14 @@ def test_partner_message_carries_only_what_the_partner_needs(partner_type):
             for k in keys:
                 assert label(k, lang) in msg.body, (k, lang)
                 assert dues[k].strftime("%d/%m/%Y") in msg.body
-            assert "Amélie Dupont (02 555 01 01)" in msg.body
-            assert "Pieter Janssens (pieter.janssens@example.org)" in msg.body
+            roles = {Responsible.AS: ("Amélie Dupont, ", "Pieter Janssens, "),
+                     Responsible.PSY: ("Pieter Janssens, ", "Amélie Dupont, ")}
+            for k in keys:  # the responsible worker(s) of each démarche, and only them
+                named, other = roles.get(TEMPLATES[k].responsible, ("Amélie Dupont, ", None))
+                assert named in msg.body, k
+                if other is not None and all(TEMPLATES[x].responsible == TEMPLATES[k].responsible for x in keys):
+                    assert other not in msg.body, k
+            assert "(02 555 01 01)" in msg.body or "(pieter.janssens@example.org)" in msg.body
             # what the label itself says is the request the partner receives; nothing else may tell more
             residue = text
             for k in sorted(keys, key=lambda k: -len(label(k, lang))):
@@ -346,8 +365,8 @@ def test_plan_moved_lists_every_move_in_each_language():
     assert f"{WHAT['nl']} (remise de l'audience), door as.fr." in nl.body
     for mv in MOVES:
         old, new = mv.old_due.strftime("%d/%m/%Y"), mv.new_due.strftime("%d/%m/%Y")
-        assert f"- {label(mv.key, 'fr')}: {old} → **{new}**" in fr.body
-        assert f"- {label(mv.key, 'nl')}: {old} → **{new}**" in nl.body
+        assert f"- {label(mv.key, 'fr')}: {old} → {new}\n" in fr.body
+        assert f"- {label(mv.key, 'nl')}: {old} → {new}\n" in nl.body
     assert "URGENT" not in fr.subject + fr.body and "DRINGEND" not in nl.subject + nl.body
     assert fr.items == tuple({"person": "AF-2026-101", "key": mv.key, "due": mv.new_due.isoformat()}
                              for mv in MOVES)
