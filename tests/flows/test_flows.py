@@ -18,7 +18,7 @@ from raj_release.notify.sink import read_received
 
 DAY = dt.date(2026, 11, 23)  # a Monday; the demo database is loaded as of this day (conftest.DAY)
 
-REMINDER_KINDS = ("digest", "escalation", "partner")
+REMINDER_KINDS = ("digest", "escalation", "partner", "partner_date")
 
 
 def _ctx():

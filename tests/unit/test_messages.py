@@ -15,16 +15,19 @@ import pytest
 from raj_release.config import load_config
 from raj_release.domain.enums import Responsible, Status
 from raj_release.reminders.engine import Candidate, Due, Item
+from raj_release.notify.channels import as_text
+from raj_release.reminders.contact import ContactCandidate, ContactDue, ContactItem
 from raj_release.reminders.messages import (
     Directory,
     Message,
     Move,
     Recipient,
     build_messages,
+    contact_messages,
     plan_moved_messages,
     render,
 )
-from raj_release.settings import PROJECT_ROOT
+from raj_release.settings import PROJECT_ROOT, Settings
 
 D = dt.date
 DAY = D(2027, 2, 10)
@@ -418,3 +421,142 @@ def test_as_json():
     assert set(j) == {"recipient", "role", "kind", "language", "subject", "body", "items", "day", "urgent",
                       "idempotency_key"}
     assert j["day"] == "2027-02-10" and isinstance(j["items"], list) and j["items"][0]["due"] == "2027-02-05"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# every kind of message: plain text, no command line, a link to the workspace only when RAJ_PUBLIC_URL is set
+
+PUBLIC = "https://raj.example.be"
+PARTNERS = {"cpas-x": Recipient("cpas-x", "CPAS X", "fr"), "cure-y": Recipient("cure-y", "De Brug", "nl")}
+MARKUP = re.compile(r"\*\*|__|`|^#|^\s*[*+] |\[[^\]]*\]\(|<[a-z/]", re.MULTILINE)  # Markdown or HTML
+COMMAND = re.compile(r"(?<![\w.-])raj [a-z]|--[a-z]|\b(RÉF|CLÉ|SLEUTEL|DATUM)\b")  # `raj demarche set RÉF CLÉ`
+LINK_WORDS = ("espace de travail", "werkruimte", "http")
+
+
+def every_message(public_url: str | None) -> list[Message]:
+    """One message of each kind, in French and in Dutch, as the sweep, the plan and the report build them."""
+    d = make_directory(PARTNERS, public_url=public_url)
+    held = cand(8, "domicile_fix", DAY, status=Status.ON_HOLD, partner_id="cpas-x")
+    held_nl = cand(9, "cure_apply", D(2027, 2, 12), status=Status.ON_HOLD, partner_id="cure-y")
+    past = cand(10, "domicile_fix", D(2027, 2, 3), status=Status.ON_HOLD, partner_id="cpas-x")
+    dues = [Due(w, role, "digest", DIGEST_ITEMS) for w, role in (("as.fr", "as"), ("psy.nl", "psy"))]
+    dues += [Due("org-a", "coordinator", "escalation", (item(C_OVER, "overdue", 7),)),
+             Due("cpas-x", "partner", "partner", (item(held, "today", 0),)),
+             Due("cure-y", "partner", "partner", (item(held_nl, "soon", 2),)),
+             Due("as.fr", "as", "partner_date", (item(past, "overdue", 5),)),
+             Due("psy.nl", "psy", "partner_date", (item(past, "overdue", 5),))]
+    msgs = build_messages(dues, DAY, d)
+    released = ContactCandidate(101, PERSON.ref, "org-a", "as.fr", "psy.nl", D(2027, 1, 25), None)
+    contact = (ContactItem(released, D(2027, 1, 25), 12, DAY),)
+    msgs += contact_messages([ContactDue("as.fr", "as", "reminder", contact),
+                              ContactDue("psy.nl", "psy", "reminder", contact),
+                              ContactDue("org-a", "coordinator", "escalation", contact)], DAY, d)
+    msgs += plan_moved_messages(PERSON.ref, PERSON.id, MOVES, [WORKERS["as.fr"], WORKERS["psy.nl"]], WHAT, None,
+                                "as.fr", DAY, "x@v1", ORG_NAME, label, public_url=public_url)
+    for lang in ("fr", "nl"):
+        subject, body = render("report", lang, organisation=ORG_NAME, week_start=DAY, day=DAY,
+                               recipient_name="Claire Coord", total=2, persons=1, groups=[("Par démarche", [("x", 2)])],
+                               dead=[{"day": DAY, "kind": "digest", "recipient": "as.fr", "error": "refused"}],
+                               link=f"{public_url}/dashboard" if public_url else None)
+        msgs.append(Message("coord", "coordinator", "report", lang, subject, body, (), DAY, "week"))
+    return msgs
+
+
+def test_every_kind_of_message_is_rendered_in_both_languages():
+    kinds = {(m.kind, m.language) for m in every_message(PUBLIC)}
+    expected = {"digest", "escalation", "partner", "partner_date", "contact", "plan_moved", "report"}
+    assert kinds == {(k, lang) for k in expected for lang in ("fr", "nl")}
+
+
+@pytest.mark.parametrize("public_url", [PUBLIC, None], ids=["with-public-url", "without"])
+def test_messages_are_plain_text_without_command_lines(public_url):
+    for m in every_message(public_url):
+        text = m.subject + "\n" + m.body
+        assert not MARKUP.search(text), (m.kind, m.language, MARKUP.search(text), text)
+        assert not COMMAND.search(text), (m.kind, m.language, COMMAND.search(text), text)
+        assert not ISO_DATE.search(text), (m.kind, m.language)
+        assert "\n\n\n" not in m.body and m.body.endswith("\n")
+        assert PERSON.name not in text and "Dubois" not in text  # persons by their reference only
+
+
+@pytest.mark.parametrize("lang, week, dashboard", [
+    ("fr", "« Ma semaine » dans l'espace de travail: https://raj.example.be/week",
+     "« Tableau de bord » dans l'espace de travail: https://raj.example.be/dashboard"),
+    ("nl", "« Mijn week » in de werkruimte: https://raj.example.be/week",
+     "« Dashboard » in de werkruimte: https://raj.example.be/dashboard")])
+def test_a_link_to_the_workspace_with_raj_public_url(lang, week, dashboard):
+    msgs = [m for m in every_message(PUBLIC) if m.language == lang]
+    for m in msgs:
+        lines = m.body.splitlines()
+        if m.role == "partner":  # partners have no account: no link
+            assert not any(w in m.body for w in LINK_WORDS), m.body
+        elif m.role == "coordinator":
+            assert dashboard in lines, (m.kind, m.body)
+        elif m.kind == "plan_moved":
+            assert [x for x in lines if x.endswith(f"{PUBLIC}/persons/{PERSON.ref}")], m.body
+        else:
+            assert week in lines, (m.kind, m.body)
+        assert lines[-1].startswith("— raj-release")
+
+
+def test_no_link_and_no_link_words_without_raj_public_url():
+    for m in every_message(None):
+        assert not any(w in m.body for w in LINK_WORDS), (m.kind, m.language, m.body)
+        assert m.body.rstrip().splitlines()[-2] == "", (m.kind, m.body)  # the signature after one blank line
+
+
+def test_a_past_partner_date_asks_the_worker_for_a_new_one_in_their_language():
+    msgs = [m for m in every_message(PUBLIC) if m.kind == "partner_date"]
+    fr, nl = sorted(msgs, key=lambda m: m.language)
+    assert (fr.recipient, fr.role, fr.scope, nl.recipient, nl.role) == ("as.fr", "as", "partner-date", "psy.nl", "psy")
+    assert fr.subject == "Nouvelle date à convenir avec un partenaire: 1 demande — 10/02/2027"
+    assert fr.body.startswith("Bonjour Amélie Dupont,\n")
+    assert (f"- 03/02/2027 · AF-2026-101 · {label('domicile_fix', 'fr')} · CPAS X "
+            "(date dépassée de 5 jours ouvrables)\n") in fr.body
+    assert "convenez avec lui d'une nouvelle date" in fr.body
+    assert nl.subject == "Nieuwe datum af te spreken met een partner: 1 aanvraag — 10/02/2027"
+    assert f"- 03/02/2027 · AF-2026-101 · {label('domicile_fix', 'nl')} · CPAS X (5 werkdagen verstreken)\n" in nl.body
+    assert "spreek met de partner een nieuwe datum af" in nl.body
+    # the partner's point is spent by this message (the partner is not reminded of the past date later)
+    assert fr.points == nl.points == {"partner": {10: DAY}}
+    assert fr.items == ({"person": "AF-2026-101", "key": "domicile_fix", "due": "2027-02-03"},)
+
+
+def test_the_weekly_report_names_kinds_and_says_abandoned():
+    fr, nl = (m for m in every_message(PUBLIC) if m.kind == "report")
+    assert "Messages abandonnés (non délivrés): 1" in fr.body and "morts" not in fr.body
+    assert "- 10/02/2027 · rappels du jour → as.fr · refused" in fr.body
+    assert "Niet afgeleverde berichten: 1" in nl.body and "(dood)" not in nl.body
+    assert "- 10/02/2027 · herinneringen van de dag → as.fr · refused" in nl.body
+
+
+# ---------------------------------------------------------------------------------------------------------
+# RAJ_PUBLIC_URL, and e-mail channels asked for plain text
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("https://raj.example.be", "https://raj.example.be"), ("https://raj.example.be/", "https://raj.example.be"),
+    ("  http://10.0.0.5:8000/raj/ ", "http://10.0.0.5:8000/raj"), ("", None)])
+def test_public_url_setting(value, expected):
+    assert Settings(public_url=value).public_url == expected
+
+
+@pytest.mark.parametrize("value", ["raj.example.be", "ftp://raj.example.be", "https://", "https://x.be/?a=1",
+                                   "https://x.be/#week", "https://u:secret@x.be", "https://x.be:port",
+                                   "https://x .be"])
+def test_a_bad_public_url_is_refused(value):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError) as e:
+        Settings(public_url=value)
+    [err] = e.value.errors()
+    assert err["loc"] == ("public_url",) and "https://raj.example.be" in err["msg"]
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("mailto://h:25?mode=insecure&to=a@x.org", "mailto://h:25?mode=insecure&to=a@x.org&format=text"),
+    ("mailtos://u:p@smtp.x.org", "mailtos://u:p@smtp.x.org?format=text"),
+    ("mailto://h?format=html&to=a@x.org", "mailto://h?format=html&to=a@x.org"),  # the URL's own choice
+    ("json://127.0.0.1:8765/hook", "json://127.0.0.1:8765/hook")])
+def test_email_channels_get_plain_text(url, expected):
+    assert as_text(url) == expected
