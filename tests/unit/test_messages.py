@@ -14,9 +14,9 @@ import pytest
 
 from raj_release.config import load_config
 from raj_release.domain.enums import Responsible, Status
-from raj_release.reminders.engine import Candidate, Due, Item
 from raj_release.notify.channels import as_text
 from raj_release.reminders.contact import ContactCandidate, ContactDue, ContactItem
+from raj_release.reminders.engine import Candidate, Due, Item
 from raj_release.reminders.messages import (
     Directory,
     Message,
