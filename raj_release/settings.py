@@ -6,11 +6,30 @@ import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def public_url(value: str) -> str | None:
+    """RAJ_PUBLIC_URL as the messages use it: an http(s) address with a host and no query or fragment,
+    without its trailing slash (the pages' paths are appended: https://raj.example.be/week); "" is unset."""
+    v = value.strip()
+    if not v:
+        return None
+    try:
+        u = urlsplit(v)
+        u.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        u = None
+    if u is None or u.scheme not in ("http", "https") or not u.hostname or u.query or u.fragment \
+            or u.username or u.password or any(c.isspace() for c in v):
+        raise ValueError("must be the web workspace's address, like https://raj.example.be (http or https, "
+                         "no query, no password)")
+    return v.rstrip("/")
 
 
 class Settings(BaseSettings):
@@ -37,10 +56,20 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list,
                                        description="addresses of the reverse proxies whose X-Forwarded-For and "
                                                    "X-Forwarded-Proto are believed (comma-separated)")
+    public_url: str | None = Field(default=None,
+                                   description="the web workspace's address as its users reach it (e.g. "
+                                               "https://raj.example.be): the messages link to its pages; "
+                                               "unset, they carry no link")
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _comma_separated(cls, v: object) -> object:
         return [x.strip() for x in v.split(",") if x.strip()] if isinstance(v, str) else v
+
+    @field_validator("public_url", mode="before")
+    @classmethod
+    def _public_url(cls, v: object) -> object:
+        return public_url(v) if isinstance(v, str) else v
 
 
 

@@ -219,6 +219,7 @@ class MessageKind(StrEnum):
     ESCALATION = "escalation"  # overdue démarches signalled to the coordinators
     PLAN_MOVED = "plan_moved"  # a key date moved the plan
     PARTNER = "partner"  # a partner's reminder
+    PARTNER_DATE = "partner_date"  # the date wished from a partner is past: the responsible worker sets a new one
     REPORT = "report"  # the coordinators' weekly report
     CONTACT = "contact"  # no meeting held for too long after the release
 

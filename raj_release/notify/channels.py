@@ -1,5 +1,9 @@
 """One apprise target at a time, so that each channel's success is known (shared/STACK_NOTES.md §4).
 
+Messages are plain text (the outbox's body, as the recipient reads it). An e-mail channel is asked for
+`format=text` unless its URL says otherwise: apprise's e-mail is HTML by default, and it would rebuild the
+text from an HTML copy of ours (joined by non-breaking spaces, indentation lost) instead of sending ours.
+
 apprise never raises: `notify()` returns True, False, or None when nothing matched; only True is success.
 Errors returned here never contain the message or the URL's secrets, only what kind of failure it was.
 """
@@ -50,6 +54,17 @@ def with_timeouts(url: str, seconds: int) -> str:
     return url + ("&" if "?" in url else "?") + "&".join(extra)
 
 
+EMAIL_SCHEMES = ("mailto", "mailtos")
+
+
+def as_text(url: str) -> str:
+    """An e-mail channel's URL with `format=text` (one text/plain part, our body unchanged), unless it sets
+    a format itself; other channels unchanged."""
+    if scheme(url).lower() not in EMAIL_SCHEMES or re.search(r"[?&]format=", url):
+        return url
+    return url + ("&" if "?" in url else "?") + "format=text"
+
+
 def problem(url: str) -> str | None:
     """Why `url` cannot be a channel, or None. `${VAR}` placeholders are resolved at delivery time, so
     such a URL is only checked for its shape. The message never repeats the URL (it may hold secrets)."""
@@ -65,12 +80,12 @@ def send(url: str, subject: str, body: str, timeout_seconds: int = 10) -> Result
     if resolved is None:
         return Result(False, err)
     a = apprise.Apprise()
-    if not a.add(with_timeouts(resolved, timeout_seconds)):
+    if not a.add(as_text(with_timeouts(resolved, timeout_seconds))):
         return Result(False, f"{scheme(url)}:// channel URL not understood by apprise")
     # apprise logs its own warnings with host names; keep them at ERROR so that message content never
     # reaches our logs, and report the outcome ourselves.
     logging.getLogger("apprise").setLevel(logging.ERROR)
-    outcome = a.notify(title=subject, body=body, body_format=NotifyFormat.MARKDOWN)
+    outcome = a.notify(title=subject, body=body, body_format=NotifyFormat.TEXT)
     if outcome is True:
         return Result(True)
     return Result(False, f"{scheme(url)}:// channel refused the message or was unreachable")

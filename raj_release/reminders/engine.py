@@ -8,7 +8,10 @@ worked (weekend, holiday, closure): the points wait for the next working day.
 
 Routing: a démarche the AS is responsible for goes to the AS, the psychologue's to the psychologue, the
 binôme's (and a partner's) to both; escalations go to the organisation's coordinators; a démarche on hold
-waiting on a partner also reminds that partner.
+waiting on a partner also reminds that partner, as long as the date wished from the partner is not past:
+once it is (`partner_date_passed`), the partner's reminder points go to the démarche's responsible
+worker(s) instead, as a "partner_date" message asking them to agree a new date with the partner; the
+partner hears from the app again once the démarche has a date that is not past.
 """
 
 from __future__ import annotations
@@ -61,7 +64,7 @@ class Due:
 
     recipient: str  # worker id, partner id, or organisation code for escalations
     role: str  # "as", "psy", "coordinator", "partner"
-    kind: str  # "digest", "escalation", "partner"
+    kind: str  # "digest", "escalation", "partner", "partner_date" (a new date to agree with the partner)
     items: tuple[Item, ...]
 
 
@@ -93,6 +96,13 @@ def _latest_point(cal: WorkingCalendar, due_o: int, due_i: int, today_o: int, de
 
 
 
+def partner_date_passed(due: dt.date, today: dt.date) -> bool:
+    """A date wished from a partner that is before `today` is not asked of the partner again: the
+    responsible worker is asked to agree a new one (any past date counts: the day after the due date, the
+    partner would otherwise read « date dépassée »)."""
+    return due < today
+
+
 def due_reminders(candidates: Iterable[Candidate], today: dt.date, calendar: WorkingCalendar,
                   policy_for: Callable[[str], ReminderPolicy], urgent: bool = False) -> list[Due]:
     """The reminders to send on `today`, grouped per recipient. Empty on a day that is not worked."""
@@ -103,6 +113,7 @@ def due_reminders(candidates: Iterable[Candidate], today: dt.date, calendar: Wor
     digests: dict[tuple[str, str], list[Item]] = defaultdict(list)
     escalations: dict[str, list[Item]] = defaultdict(list)
     partners: dict[tuple[str, str], list[Item]] = defaultdict(list)  # (partner, organisation)
+    new_dates: dict[tuple[str, str], list[Item]] = defaultdict(list)  # (worker, role): partner dates past
     today_i = cal.floor_index(today_o)
     policies: dict[str, ReminderPolicy] = {}
     fromord = dt.date.fromordinal
@@ -135,10 +146,18 @@ def due_reminders(candidates: Iterable[Candidate], today: dt.date, calendar: Wor
             pp = p.partner
             ph = _latest_point(cal, due_o, due_i, today_o, delta, pp.before_due, pp.on_due_day, pp.overdue_every)
             if ph is not None and (c.last_partner is None or ph[0] > c.last_partner.toordinal()):
-                partners[(c.partner_id, c.organisation)].append(Item(c, ph[1], ph[2], dt.date.fromordinal(ph[0])))
+                pitem = Item(c, ph[1], ph[2], dt.date.fromordinal(ph[0]))
+                if not partner_date_passed(c.due, today):
+                    partners[(c.partner_id, c.organisation)].append(pitem)
+                else:
+                    if c.responsible in TO_AS:
+                        new_dates[(c.as_id, "as")].append(pitem)
+                    if c.responsible in TO_PSY:
+                        new_dates[(c.psy_id, "psy")].append(pitem)
     out = [Due(rid, role, "digest", tuple(_sorted(items))) for (rid, role), items in digests.items()]
     out += [Due(org, "coordinator", "escalation", tuple(_sorted(items))) for org, items in escalations.items()]
     out += [Due(pid, "partner", "partner", tuple(_sorted(items))) for (pid, _org), items in partners.items()]
+    out += [Due(wid, role, "partner_date", tuple(_sorted(items))) for (wid, role), items in new_dates.items()]
     out.sort(key=lambda d: (d.kind, d.recipient, d.role))
     return out
 
@@ -155,10 +174,11 @@ def _sorted(items: list[Item]) -> list[Item]:
 
 def sent_points(dues: Iterable[Due]) -> Mapping[str, dict[int, dt.date]]:
     """For bookkeeping after enqueueing: {"as"|"psy"|"escalation"|"partner": {demarche_id: point}}.
-    A digest counts for its recipient's role in the binôme: each member has their own record."""
+    A digest counts for its recipient's role in the binôme: each member has their own record. A
+    "partner_date" message spends the partner's point (the partner is not reminded of it later)."""
     out: dict[str, dict[int, dt.date]] = {"as": {}, "psy": {}, "escalation": {}, "partner": {}}
     for d in dues:
-        bucket = out[d.role if d.kind == "digest" else d.kind]
+        bucket = out[d.role if d.kind == "digest" else "partner" if d.kind == "partner_date" else d.kind]
         for i in d.items:
             prev = bucket.get(i.candidate.demarche_id)
             if prev is None or i.point > prev:

@@ -1,10 +1,12 @@
-"""Messages: Jinja2 templates in French and Dutch, Markdown that reads as plain text (apprise renders the
-HTML of an e-mail from it).
+"""Messages: Jinja2 templates in French and Dutch, in plain text (what the recipient reads, in an e-mail's
+single text part or any other channel): no Markdown markers, no command-line instructions; a worker's or
+coordinator's message ends with a link to the web workspace when RAJ_PUBLIC_URL is set (and with nothing
+in its place when it is not).
 
-Need-to-know: a worker's digest names persons by their reference; a partner's message carries only the
-person's reference (or initials, as configured), the démarche, the date wished and the binôme's contact —
-never needs, diagnosis, treatment, offence or judicial details. The partner renderer is given nothing else
-to print (see `PartnerLine`).
+Need-to-know: a worker's digest names persons by their reference, never by their name; a partner's message
+carries only the person's reference (or initials, as configured), the démarche, the date wished and the
+contact of the démarche's responsible worker(s) — never needs, diagnosis, treatment, offence or judicial
+details. The partner renderer is given nothing else to print (see `PartnerLine`).
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import quote
 
 import jinja2
 
-from raj_release.domain.enums import MilestoneKind
+from raj_release.domain.demarches import TO_AS, TO_PSY
+from raj_release.domain.enums import MessageKind, MilestoneKind, Role
 from raj_release.i18n import format_date, label, tr
 from raj_release.reminders.contact import ContactDue, contact_sent
 from raj_release.reminders.engine import Due, Item, sent_points
@@ -29,7 +33,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 class Message:
     recipient: str  # worker id or partner id
     role: str  # as, psy, coordinator, partner
-    kind: str  # digest, escalation, plan_moved, partner, report
+    kind: str  # digest, escalation, plan_moved, partner, partner_date, report, contact (MessageKind)
     language: str
     subject: str
     body: str
@@ -62,16 +66,31 @@ def environment() -> jinja2.Environment:
                              autoescape=False, keep_trailing_newline=False, trim_blocks=False)
     env.filters["date_fr"] = _date
     env.filters["date_nl"] = _date
+    env.filters["label_fr"] = lambda code, context: label(code, "fr", context)
+    env.filters["label_nl"] = lambda code, context: label(code, "nl", context)
     return env
 
 
+def link(public_url: str | None, path: str) -> str | None:
+    """The web workspace's page `path` ("/week") under RAJ_PUBLIC_URL, or None when it is not set."""
+    return f"{public_url.rstrip('/')}{path}" if public_url else None
+
+
+def heading(kind: MessageKind, lang: str) -> str:
+    """A message kind's label as a subject's first words (« Signalement à la coordination »)."""
+    text = label(kind, lang)
+    return text[:1].upper() + text[1:]
+
+
 def render(kind: str, language: str, **context) -> tuple[str, str]:
-    """(subject, body) of template `kind` in `language` (falls back to French)."""
+    """(subject, body) of template `kind` in `language` (falls back to French). `link` (a URL or None) is
+    the web page the message leads to; without one the templates print no link line."""
     lang = language if language in ("fr", "nl") else "fr"
-    text = environment().get_template(f"{kind}.{lang}.md.j2").render(**context).strip() + "\n"
+    context.setdefault("link", None)
+    text = environment().get_template(f"{kind}.{lang}.txt.j2").render(**context).strip() + "\n"
     first, _, rest = text.partition("\n")
     if not first.startswith("Subject: "):
-        raise ValueError(f"template {kind}.{lang}.md.j2 must start with 'Subject: '")
+        raise ValueError(f"template {kind}.{lang}.txt.j2 must start with 'Subject: '")
     body = "\n".join(line.rstrip() for line in rest.strip("\n").splitlines())
     while "\n\n\n" in body:
         body = body.replace("\n\n\n", "\n\n")
@@ -84,6 +103,16 @@ class Recipient:
     name: str
     language: str
     role: str = ""  # as, psy, coordinator or partner
+    contact: str = ""  # a worker's phone or e-mail, as a partner may read it
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Whom a partner answers: a responsible worker, their role in the reader's language, their contact."""
+
+    name: str
+    role: str
+    contact: str
 
 
 @dataclass(frozen=True)
@@ -93,8 +122,8 @@ class PartnerLine:
     person: str  # reference or initials
     label: str
     due: dt.date
-    reason: str
-    contact: str
+    reason: str  # "soon" or "today": a date already past is not asked of the partner (engine.py)
+    contacts: tuple[Contact, ...]  # the démarche's responsible worker(s): the AS, the psychologue, or both
 
 
 class Directory:
@@ -103,15 +132,30 @@ class Directory:
     def __init__(self, organisation_name: Callable[[str], str], worker: Callable[[str], Recipient | None],
                  coordinators: Callable[[str], Sequence[Recipient]], partner: Callable[[str], Recipient | None],
                  label: Callable[[str, str], str], partner_person: Callable[[Item], str],
-                 binome_contact: Callable[[Item], str], escalate_after: int = 5) -> None:
+                 escalate_after: int = 5, public_url: str | None = None) -> None:
         self.organisation_name = organisation_name
-        self.worker = worker
+        self.worker = worker  # an active worker by id (with their name, language and contact), or None
         self.coordinators = coordinators
         self.partner = partner
         self.label = label
         self.partner_person = partner_person
-        self.binome_contact = binome_contact
         self.escalate_after = escalate_after
+        self.public_url = public_url  # RAJ_PUBLIC_URL: the messages link to the web workspace under it
+
+    def name(self, worker_id: str) -> str:
+        """A worker's name (their id when they are unknown or no longer active)."""
+        w = self.worker(worker_id)
+        return w.name if w is not None else worker_id
+
+    def contacts(self, i: Item, lang: str) -> tuple[Contact, ...]:
+        """Whom a partner answers about `i`: the démarche's responsible worker(s), with their role."""
+        c = i.candidate
+        out = []
+        for wid, role, to in ((c.as_id, Role.AS, TO_AS), (c.psy_id, Role.PSY, TO_PSY)):
+            w = self.worker(wid)
+            if c.responsible in to and w is not None:
+                out.append(Contact(w.name, label(role, lang), w.contact))
+        return tuple(out)
 
 
 SECTIONS = ("overdue", "today", "soon")  # a digest's sections, in this order (labels: context "Section")
@@ -129,14 +173,18 @@ class Line:
     reason: str
     working_days: int
     status: str
-    as_id: str
-    psy_id: str
+    as_name: str
+    psy_name: str
+    partner: str = ""  # the partner's name (a "partner_date" message)
 
 
-def _line(i: Item, lang: str, d: Directory) -> Line:
+def _line(i: Item, lang: str, d: Directory, names: bool = False, partner: bool = False) -> Line:
+    """`names`: the binôme's names (escalations; a digest does not need them, and renders many lines)."""
     c = i.candidate
+    p = d.partner(c.partner_id) if partner and c.partner_id else None
     return Line(c.person_ref, c.key, d.label(c.key, lang), c.due, i.reason, i.working_days, c.status.value,
-                c.as_id, c.psy_id)
+                d.name(c.as_id) if names else c.as_id, d.name(c.psy_id) if names else c.psy_id,
+                p.name if p is not None else (c.partner_id or ""))
 
 
 def _items_json(items: Iterable[Item], person: Callable[[Item], str] | None = None) -> tuple[dict, ...]:
@@ -156,15 +204,18 @@ def build_messages(dues: Iterable[Due], day: dt.date, d: Directory) -> list[Mess
             sections = [(label(r, w.language, "Section"), [x for x in lines if x.reason == r]) for r in SECTIONS]
             org = due.items[0].candidate.organisation
             subject, body = render("digest", w.language, items=lines, sections=[s for s in sections if s[1]],
-                                   day=day, recipient_name=w.name, organisation=d.organisation_name(org))
+                                   day=day, recipient_name=w.name, organisation=d.organisation_name(org),
+                                   link=link(d.public_url, "/week"))
             out.append(Message(w.id, due.role, "digest", w.language, subject, body, _items_json(due.items), day,
                                "digest", organisation=org, points=sent_points([due])))
         elif due.kind == "escalation":
             for coord in d.coordinators(due.recipient):
-                lines = [_line(i, coord.language, d) for i in due.items]
+                lines = [_line(i, coord.language, d, names=True) for i in due.items]
                 subject, body = render("escalation", coord.language, items=lines, day=day,
+                                       heading=heading(MessageKind.ESCALATION, coord.language),
                                        escalate_after=d.escalate_after,
-                                       organisation=d.organisation_name(due.recipient))
+                                       organisation=d.organisation_name(due.recipient),
+                                       link=link(d.public_url, "/dashboard"))
                 out.append(Message(coord.id, "coordinator", "escalation", coord.language, subject, body,
                                    _items_json(due.items), day, "escalation", organisation=due.recipient,
                                    points=sent_points([due])))
@@ -173,12 +224,22 @@ def build_messages(dues: Iterable[Due], day: dt.date, d: Directory) -> list[Mess
             if p is None:
                 continue
             lines = [PartnerLine(d.partner_person(i), d.label(i.candidate.key, p.language), i.candidate.due,
-                                 i.reason, d.binome_contact(i)) for i in due.items]
+                                 i.reason, d.contacts(i, p.language)) for i in due.items]
             org = due.items[0].candidate.organisation
             subject, body = render("partner", p.language, items=lines, organisation=d.organisation_name(org))
             out.append(Message(p.id, "partner", "partner", p.language, subject, body,
                                _items_json(due.items, d.partner_person), day, f"partner-{org}",
                                organisation=org, points=sent_points([due])))
+        elif due.kind == "partner_date":  # the date wished from a partner is past: ask the worker for a new one
+            w = d.worker(due.recipient)
+            if w is None:
+                continue
+            lines = [_line(i, w.language, d, partner=True) for i in due.items]
+            org = due.items[0].candidate.organisation
+            subject, body = render("partner_date", w.language, items=lines, day=day, recipient_name=w.name,
+                                   organisation=d.organisation_name(org), link=link(d.public_url, "/week"))
+            out.append(Message(w.id, due.role, "partner_date", w.language, subject, body, _items_json(due.items),
+                               day, "partner-date", organisation=org, points=sent_points([due])))
     return out
 
 
@@ -192,10 +253,11 @@ class Move:
 def plan_moved_messages(person_ref: str, person_id: int, moves: Sequence[Move], recipients: Sequence[Recipient],
                         what: Mapping[str, str], why: str | None, who: str, day: dt.date, scope: str,
                         organisation: str, label: Callable[[str, str], str], urgent: bool = False,
-                        organisation_code: str | None = None) -> list[Message]:
+                        organisation_code: str | None = None, public_url: str | None = None) -> list[Message]:
     """One "your plan moved" message per member of the binôme, listing every démarche that moved.
 
-    `what` gives the change in each language ({"fr": ..., "nl": ...}).
+    `what` gives the change in each language ({"fr": ..., "nl": ...}); `public_url` (RAJ_PUBLIC_URL) links
+    the message to the person's plan.
     """
     if not moves:
         return []
@@ -204,7 +266,8 @@ def plan_moved_messages(person_ref: str, person_id: int, moves: Sequence[Move], 
         lines = [{"label": label(m.key, r.language), "old_due": m.old_due, "due": m.new_due} for m in moves]
         subject, body = render("plan_moved", r.language, items=lines, person=person_ref,
                                what=what.get(r.language, what["fr"]), why=why, who=who, urgent=urgent,
-                               recipient_name=r.name, organisation=organisation)
+                               recipient_name=r.name, organisation=organisation,
+                               link=link(public_url, f"/persons/{quote(person_ref, safe='')}"))
         items = tuple({"person": person_ref, "key": m.key, "due": m.new_due.isoformat() if m.new_due else None}
                       for m in moves)
         out.append(Message(r.id, r.role or "as", "plan_moved", r.language, subject, body, items, day, scope,
@@ -234,8 +297,8 @@ class ContactLine:
     since: dt.date
     held_before: bool  # `since` is a held meeting (else the release itself)
     working_days: int
-    as_id: str
-    psy_id: str
+    as_name: str
+    psy_name: str
 
 
 def contact_messages(dues: Iterable[ContactDue], day: dt.date, d: Directory,
@@ -244,9 +307,11 @@ def contact_messages(dues: Iterable[ContactDue], day: dt.date, d: Directory,
     without a meeting held, and one per coordinator of the organisation for the escalations."""
     out: list[Message] = []
     for due in dues:
+        names = due.kind != "reminder"  # the coordinators read who the binôme is
         lines = [ContactLine(i.candidate.person_ref, i.candidate.released, i.since,
                              i.candidate.last_held is not None and i.since == i.candidate.last_held,
-                             i.working_days, i.candidate.as_id, i.candidate.psy_id) for i in due.items]
+                             i.working_days, d.name(i.candidate.as_id) if names else i.candidate.as_id,
+                             d.name(i.candidate.psy_id) if names else i.candidate.psy_id) for i in due.items]
         items = tuple({"person": i.candidate.person_ref, "key": "contact", "due": i.point.isoformat(),
                        "since": i.since.isoformat()} for i in due.items)
         if due.kind == "reminder":
@@ -255,13 +320,15 @@ def contact_messages(dues: Iterable[ContactDue], day: dt.date, d: Directory,
                 continue
             org = due.items[0].candidate.organisation
             subject, body = render("contact", w.language, items=lines, day=day, recipient_name=w.name,
-                                   organisation=d.organisation_name(org))
+                                   organisation=d.organisation_name(org), link=link(d.public_url, "/week"))
             out.append(Message(w.id, due.role, "contact", w.language, subject, body, items, day, "contact",
                                organisation=org, points=contact_sent([due])))
         else:
             for coord in d.coordinators(due.recipient):
                 subject, body = render("contact_escalation", coord.language, items=lines, day=day,
-                                       escalate_after=escalate_after, organisation=d.organisation_name(due.recipient))
+                                       heading=heading(MessageKind.ESCALATION, coord.language),
+                                       escalate_after=escalate_after, organisation=d.organisation_name(due.recipient),
+                                       link=link(d.public_url, "/dashboard"))
                 out.append(Message(coord.id, "coordinator", "contact", coord.language, subject, body, items, day,
                                    "contact-escalation", organisation=due.recipient, points=contact_sent([due])))
     return out

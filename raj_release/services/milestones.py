@@ -90,5 +90,6 @@ def _tell_binome(s: Session, ctx: Context, p: m.Person, kind: MilestoneKind, *, 
     urgent = kind is MilestoneKind.ACTUAL_RELEASE and new_date <= today
     msgs = plan_moved_messages(p.ref, p.id, moves, recipients, milestone_change_text(kind, old_date, new_date),
                                reason, actor, today, f"{p.ref}@v{p.version}", org.name if org else "",
-                               label, urgent=urgent, organisation_code=org.code if org else None)
+                               label, urgent=urgent, organisation_code=org.code if org else None,
+                               public_url=ctx.settings.public_url)
     outbox.enqueue(s, ctx, msgs, not_before=next_morning(ctx, ctx.now()))

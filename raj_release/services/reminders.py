@@ -109,17 +109,9 @@ def _directory(ctx: Context, s) -> Directory:
                 return "".join(part[0].upper() + "." for part in name.split() if part)
         return i.candidate.person_ref
 
-    def contact(i: Item) -> str:
-        parts = []
-        for wid in (i.candidate.as_id, i.candidate.psy_id):
-            w = workers.get(wid)
-            if w is not None:
-                parts.append(f"{w.name}" + (f" ({w.contact})" if w.contact else ""))
-        return ", ".join(parts)
-
     def worker(wid: str) -> Recipient | None:
         w = workers.get(wid)
-        return Recipient(w.id, w.name, w.language) if w else None
+        return Recipient(w.id, w.name, w.language, w.role, w.contact or "") if w else None
 
     def partner(pid: str) -> Recipient | None:
         p = cfg.partners.get(pid)
@@ -136,8 +128,8 @@ def _directory(ctx: Context, s) -> Directory:
 
     return Directory(organisation_name=lambda code: org_by_code[code].name if code in org_by_code else code,
                      worker=worker, coordinators=lambda code: coords.get(code, []), partner=partner,
-                     label=label, partner_person=partner_person, binome_contact=contact,
-                     escalate_after=cfg.reminders.default.escalate_after)
+                     label=label, partner_person=partner_person,
+                     escalate_after=cfg.reminders.default.escalate_after, public_url=ctx.settings.public_url)
 
 
 def load_contact_candidates(ctx: Context, today: dt.date) -> list[ContactCandidate]:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from raj_release.domain.demarches import OPEN_VALUES
 from raj_release.domain.enums import OutboxStatus, Role
-from raj_release.reminders.messages import Message, render
+from raj_release.reminders.messages import Message, link, render
 from raj_release.services import outbox
 from raj_release.services.context import Context
 from raj_release.store import models as m
@@ -99,7 +99,7 @@ def weekly_report(ctx: Context, today: dt.date, dry_run: bool = False) -> list[M
             ]
             subject, body = render("report", lang, organisation=o.name, week_start=week_start, day=today,
                                    recipient_name=w.name, total=o.total, persons=o.persons, groups=groups,
-                                   dead=o.dead)
+                                   dead=o.dead, link=link(ctx.settings.public_url, "/dashboard"))
             # keyed by the week, not the day: running it again later in the week sends nothing new
             msgs.append(Message(w.id, "coordinator", "report", lang, subject, body, (), week_start, "week",
                                 organisation=code))

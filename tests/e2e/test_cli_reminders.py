@@ -59,6 +59,8 @@ def base(tmp_path_factory, sink):
     ok(raj(db, "milestone", "set", REF, "tap_hearing", HEARING, "--today", TODAY))
     held = as_json(raj(db, "demarche", "set", REF, "domicile_fix", "on-hold", "--partner", "cpas-demo",
                        "--today", TODAY, "--json"))
+    # the date agreed with the CPAS, still ahead on DAY (a past date is not asked of a partner again)
+    ok(raj(db, "demarche", "pin", REF, "domicile_fix", "2027-03-10", "--today", TODAY))
     return {"db": db, "held": held}
 
 
@@ -127,8 +129,11 @@ def test_remind_dry_run_json_shows_and_enqueues_nothing(fresh):
     assert by[("escalation", "coord.martin")]["role"] == "coordinator"
     partner = by[("partner", "cpas-demo")]
     assert (partner["role"], partner["language"]) == ("partner", "fr")  # cpas-demo: languages [fr, nl]
-    assert partner["items"] == [{"person": REF, "key": "domicile_fix", "due": "2027-02-15"}]
-    assert "15/02/2027" in partner["body"] and "Amélie Dupont (02 555 01 01)" in partner["body"]
+    assert partner["items"] == [{"person": REF, "key": "domicile_fix", "due": "2027-03-10"}]
+    assert "souhaité pour le 10/03/2027" in partner["body"]
+    assert "Contact: Amélie Dupont, assistant·e social·e (02 555 01 01)" in partner["body"]
+    for x in msgs:  # plain text, no command line to type
+        assert "**" not in x["body"] and "raj " not in x["body"] and "`" not in x["body"], x["kind"]
     assert by[("digest", "as.dupont")]["subject"].endswith("08/03/2027")
     # the dry run is repeatable: it recorded nothing
     assert as_json(raj(fresh, "remind", "--today", DAY, "--dry-run", "--json")) == msgs
@@ -235,3 +240,25 @@ def test_worker_with_a_secret_placeholder_is_accepted(fresh):
     w = as_json(raj(fresh, "worker", "add", "as.y", "--name", "Y", "--role", "as", "--notify",
                     "mailtos://${SMTP_USER}:${SMTP_PASS}@smtp.example.org?to=y@example.org", "--json"))
     assert w["channels"] == 1 and "notify" not in w  # channels are not echoed back
+
+
+# ---------------------------------------------------------------------------------------------------------
+# RAJ_PUBLIC_URL: the digests link to the workspace's week; a bad address stops the command at once
+
+
+def test_remind_with_raj_public_url_links_the_week(fresh):
+    msgs = as_json(raj(fresh, "remind", "--today", DAY, "--dry-run", "--json",
+                       env_extra={"RAJ_PUBLIC_URL": "https://raj.example.be/"}))
+    digest = next(x for x in msgs if (x["kind"], x["recipient"]) == ("digest", "as.dupont"))
+    assert "\n« Ma semaine » dans l'espace de travail: https://raj.example.be/week\n" in digest["body"]
+    partner = next(x for x in msgs if x["kind"] == "partner")
+    assert "https://" not in partner["body"]
+
+
+@pytest.mark.parametrize("bad", ["raj.example.be", "ftp://raj.example.be", "https://raj.example.be/?x=1"])
+def test_a_bad_raj_public_url_is_one_line_and_changes_nothing(fresh, bad):
+    before = dump(fresh)
+    line = assert_refused(raj(fresh, "remind", "--today", DAY, env_extra={"RAJ_PUBLIC_URL": bad}),
+                          "RAJ_PUBLIC_URL", "https://raj.example.be")
+    assert line.startswith("raj: RAJ_PUBLIC_URL: ")
+    assert dump(fresh) == before

@@ -229,7 +229,7 @@ def test_daily_sweep_deployed_from_prefect_yaml_runs_on_a_process_worker(tmp_pat
 
         # 5. the reminders of the day went to the sink, each on its recipient's channel
         rows = _outbox(db_path)
-        todays = [r for r in rows if r[2] in ("digest", "escalation", "partner") and r[5] == DAY.isoformat()]
+        todays = [r for r in rows if r[2] in ("digest", "escalation", "partner", "partner_date") and r[5] == DAY.isoformat()]
         assert todays, rows
         assert {r[4] for r in rows} == {"sent"}
         assert len(got) == len(rows)

@@ -25,14 +25,14 @@ import sqlalchemy as sa
 
 from raj_release.config import load_config
 from raj_release.notify.channels import fingerprint
-from raj_release.services.demarches import set_status
+from raj_release.services.demarches import pin_due, set_status
 from raj_release.services.milestones import set_milestone
 from raj_release.services.outbox import deliver, enqueue, list_outbox, outbox_counts
 from raj_release.services.persons import register_person
 from raj_release.services.reminders import sweep
 from raj_release.services.report import overview, weekly_report
 from raj_release.services.workers import register_worker
-from raj_release.settings import PROJECT_ROOT
+from raj_release.settings import PROJECT_ROOT, Settings
 from raj_release.store import models as m
 
 UTC = dt.UTC
@@ -174,12 +174,14 @@ def config_folder(tmp_path: Path, partners: list[dict] | None = None, reminders:
     return folder
 
 
-def context(ctx, folder: Path, start: dt.datetime):
-    """The conftest `ctx` (its database, SQLite or PostgreSQL) with the config of `folder` and a Clock."""
+def context(ctx, folder: Path, start: dt.datetime, public_url: str | None = None):
+    """The conftest `ctx` (its database, SQLite or PostgreSQL) with the config of `folder`, a Clock, and
+    RAJ_PUBLIC_URL as `public_url` (validated as the setting is)."""
     cfg = load_config(folder.resolve())
     clock = Clock(start)
-    return dataclasses.replace(ctx, config=cfg, settings=ctx.settings.model_copy(update={"config_dir": folder}),
-                               now=clock), clock
+    settings = ctx.settings.model_copy(update={"config_dir": folder,
+                                               "public_url": Settings(public_url=public_url).public_url})
+    return dataclasses.replace(ctx, config=cfg, settings=settings, now=clock), clock
 
 
 def aware(d: dt.datetime | None) -> dt.datetime | None:
@@ -225,12 +227,16 @@ def register_subject(c, ref: str = REF, hearing: dt.date = HEARING) -> None:
 
 def test_sweep_and_delivery_to_smtp_and_http(ctx, tmp_path, smtp, http):
     port, box = smtp
-    c, clock = context(ctx, config_folder(tmp_path, PARTNERS(http)), dt.datetime(2026, 11, 23, 9, tzinfo=UTC))
+    c, clock = context(ctx, config_folder(tmp_path, PARTNERS(http)), dt.datetime(2026, 11, 23, 9, tzinfo=UTC),
+                       public_url="https://raj.example.be/")
     register_binome(c, [mailto(port, "as@example.org")], [http.url("/workers/psy")], [http.url("/workers/coord")])
     register_subject(c)
     assert outbox_rows(c) == []  # démarches getting their first date were planned, not moved: no message
     set_status(c, REF, "domicile_fix", "on-hold", today=T0, partner="cpas-test")
     set_status(c, REF, "housing_apply", "on-hold", today=T0, partner="ma-test")
+    # the dates agreed with the partners: still ahead on the sweep day (a past one is not asked of a partner)
+    pin_due(c, REF, "domicile_fix", due=dt.date(2027, 3, 10), today=T0)
+    pin_due(c, REF, "housing_apply", due=dt.date(2027, 3, 9), today=T0)
 
     clock.t = dt.datetime(2027, 3, 8, 6, 30, tzinfo=UTC)
     dry = sweep(c, SWEEP_DAY, dry_run=True)
@@ -246,51 +252,99 @@ def test_sweep_and_delivery_to_smtp_and_http(ctx, tmp_path, smtp, http):
     assert report.as_json() == {"sent": 5, "retried": 0, "dead": 0, "errors": {}}
     assert {r.status for r in list_outbox(c)} == {"sent"}
 
-    # the AS: one e-mail, in French, with its own démarches and not the psychologue's
+    # the AS: one e-mail, in French, with its own démarches and not the psychologue's, in plain text: one
+    # text/plain part that is the outbox's body itself
     assert len(box.messages) == 1
     mail_from, rcpt, mail = box.messages[0]
     assert rcpt == ["as@example.org"] and "as@example.org" in mail["To"] and "raj@example.org" in mail_from
     assert mail["Subject"] == by[("digest", "as.fr")].subject
     assert re.fullmatch(r"\d+ démarches à suivre — 08/03/2027", mail["Subject"])
     body = parts(mail)
-    assert set(body) == {"text/plain", "text/html"}
-    for kind, text in body.items():
-        text = html.unescape(text)
-        assert "Amélie Dupont" in text, kind
-        for key in ("housing_apply", "intake_fiche", "consent_sharing", "domicile_fix"):
-            assert label(c, key, "fr") in text, (kind, key)
-        assert label(c, "cure_apply", "fr") not in text  # the psychologue's démarche
-        assert REF in text
-    assert "<strong>En retard</strong>" in body["text/html"]
+    assert set(body) == {"text/plain"} and mail.get_content_type() == "text/plain"
+    text = body["text/plain"].replace("\r\n", "\n")  # e-mail lines end in CRLF
+    assert text.strip() == by[("digest", "as.fr")].body.strip()
+    assert text.startswith("Bonjour Amélie Dupont,\n")
+    for key in ("housing_apply", "intake_fiche", "consent_sharing", "domicile_fix"):
+        assert label(c, key, "fr") in text, key
+    assert label(c, "cure_apply", "fr") not in text  # the psychologue's démarche
+    # each item: the date, the person's reference, the démarche's label, the lateness in working days
+    assert f"- 19/01/2027 · {REF} · {label(c, 'consent_sharing', 'fr')} (en retard de 34 jours ouvrables)\n" in text
+    assert "\nEn retard (" in text and "\nBientôt (" in text
+    assert "\n« Ma semaine » dans l'espace de travail: https://raj.example.be/week\n" in text
+    assert "**" not in text and "raj " not in text and "`" not in text and "<" not in text
+    assert NAME not in text and "Dubois" not in text  # the person by their reference only
 
-    # the psychologue: in Dutch, through json://
+    # the psychologue: in Dutch, through json://, the same plain text
     [psy] = http.at("/workers/psy")
     assert psy["title"] == by[("digest", "psy.nl")].subject
     assert re.fullmatch(r"\d+ stap(pen)? op te volgen — 08/03/2027", psy["title"])
     assert psy["message"].startswith("Dag Pieter Janssens,")
     assert label(c, "cure_apply", "nl") in psy["message"] and label(c, "consent_sharing", "nl") in psy["message"]
     assert label(c, "housing_apply", "nl") not in psy["message"]  # the AS's démarche
-    assert "**Te laat**" in psy["message"]
+    assert "\nTe laat (" in psy["message"] and "**" not in psy["message"] and "raj " not in psy["message"]
+    assert "« Mijn week » in de werkruimte: https://raj.example.be/week" in psy["message"]
 
-    # the coordinator: an escalation of what is 5 working days late or more
+    # the coordinator: a « signalement » of what is 5 working days late or more, with a link to the dashboard
     [coord] = http.at("/workers/coord")
-    assert coord["title"].startswith("Escalade: ") and "08/03/2027" in coord["title"]
-    assert label(c, "intake_fiche", "fr") in coord["message"] and "binôme as.fr + psy.nl" in coord["message"]
-    assert label(c, "housing_apply", "fr") not in coord["message"]  # only 1 working day late
+    assert coord["title"].startswith("Signalement à la coordination: ") and "08/03/2027" in coord["title"]
+    assert label(c, "intake_fiche", "fr") in coord["message"]
+    assert "binôme Amélie Dupont et Pieter Janssens" in coord["message"]
+    assert label(c, "housing_apply", "fr") not in coord["message"]  # not late
+    assert "« Tableau de bord » dans l'espace de travail: https://raj.example.be/dashboard" in coord["message"]
 
-    # the partners: their own démarche, in their language, with the minimum about the person
+    # the partners: their own démarche, in their language, with the minimum about the person, whom to
+    # answer (both démarches are the AS's), and no link to a workspace they have no account in
     [cpas] = http.at("/partners/cpas-test")
     assert cpas["title"] == "Herinnering: 1 aanvraag wacht op uw antwoord"
     msg = cpas["message"]
-    assert f"- {REF} · {label(c, 'domicile_fix', 'nl')} · gewenst tegen 15/02/2027 (datum verstreken)" in msg
-    assert "Contact: Amélie Dupont (02 555 01 01), Pieter Janssens (pieter@example.org)" in msg
+    assert f"- {REF} · {label(c, 'domicile_fix', 'nl')} · gewenst tegen 10/03/2027\n" in msg
+    assert "\n  Contact: Amélie Dupont, maatschappelijk werker (02 555 01 01)\n" in msg
+    assert "Pieter Janssens" not in msg and "verstreken" not in msg
     [ma] = http.at("/partners/ma-test")
     assert ma["title"] == "Rappel: 1 demande en attente de votre réponse"
-    assert f"- J.D. · {label(c, 'housing_apply', 'fr')} · souhaité pour le 05/03/2027 (date dépassée)" in ma["message"]
+    assert f"- J.D. · {label(c, 'housing_apply', 'fr')} · souhaité pour le 09/03/2027\n" in ma["message"]
+    assert "Contact: Amélie Dupont, assistant·e social·e (02 555 01 01)" in ma["message"]
+    assert "répondre directement à l'assistant·e social·e ou au/à la psychologue indiqué·e" in ma["message"]
     assert REF not in ma["message"]  # this partner identifies persons by their initials
     for payload, key, lang in ((cpas, "domicile_fix", "nl"), (ma, "housing_apply", "fr")):
         text = (payload["title"] + "\n" + payload["message"]).replace(label(c, key, lang), "")
         assert_nothing_private(text)
+        assert "http" not in text and "dépassée" not in text
+
+
+def test_a_past_partner_date_asks_the_as_for_a_new_one_by_mail_then_the_partner_hears_again(
+        ctx, tmp_path, smtp, http):
+    port, box = smtp
+    c, clock = context(ctx, config_folder(tmp_path, PARTNERS(http)), dt.datetime(2026, 11, 23, 9, tzinfo=UTC))
+    register_binome(c, [mailto(port, "as@example.org")], [http.url("/workers/psy")])
+    register_subject(c)
+    set_status(c, REF, "housing_apply", "on-hold", today=T0, partner="ma-test")  # due 05/03/2027: past on 8/3
+    clock.t = dt.datetime(2027, 3, 8, 6, 30, tzinfo=UTC)
+    result = sweep(c, SWEEP_DAY)
+    kinds = {(x.kind, x.recipient) for x in result.enqueued}
+    assert ("partner_date", "as.fr") in kinds  # housing_apply is the AS's: the psychologue is not asked
+    assert not [k for k in kinds if k[0] == "partner" or (k[0] == "partner_date" and k[1] != "as.fr")]
+    deliver(c)
+    assert http.at("/partners/ma-test") == []  # the partner does not read « date dépassée »
+    [mail] = [m for _f, _r, m in box.messages if m["Subject"].startswith("Nouvelle date à convenir")]
+    assert mail["Subject"] == "Nouvelle date à convenir avec un partenaire: 1 demande — 08/03/2027"
+    text = parts(mail)["text/plain"].replace("\r\n", "\n")
+    assert (f"- 05/03/2027 · {REF} · {label(c, 'housing_apply', 'fr')} · Maison d'accueil de test "
+            "(date dépassée de 1 jour ouvrable)\n") in text
+    assert "convenez avec lui d'une nouvelle date" in text and "raj " not in text and "http" not in text
+    [row] = [r for r in list_outbox(c) if r.kind.value == "partner_date"]
+    assert (row.recipient, row.role, row.status.value) == ("as.fr", "as", "sent")
+    assert sweep(c, SWEEP_DAY).enqueued == []  # idempotent: the same day brings nothing new
+
+    # the AS agrees 12/03/2027 with the partner: the partner's reminder comes back for that date
+    pin_due(c, REF, "housing_apply", due=dt.date(2027, 3, 12), today=dt.date(2027, 3, 9))
+    clock.t = dt.datetime(2027, 3, 9, 6, 30, tzinfo=UTC)
+    nxt = sweep(c, dt.date(2027, 3, 9))
+    assert [x.recipient for x in nxt.enqueued if x.kind == "partner"] == ["ma-test"]
+    assert not [x for x in nxt.enqueued if x.kind == "partner_date"]
+    deliver(c)
+    [ma] = http.at("/partners/ma-test")
+    assert f"- J.D. · {label(c, 'housing_apply', 'fr')} · souhaité pour le 12/03/2027\n" in ma["message"]
 
 
 PRIVATE = [NAME, "Dubois", "Jean-Marc", "lantin", "Prison de Lantin", "Gevangenis van Lantin", "15/06/2027",
@@ -389,8 +443,8 @@ def test_message_that_keeps_failing_becomes_dead_and_is_reported(ctx, tmp_path):
     assert rows == {("as.fr", "digest"), ("psy.nl", "digest"), ("coord.fr", "escalation")}
     assert all(d["day"] == SWEEP_DAY and d["error"] for d in ov[ORG].dead)
     [rep] = weekly_report(c, dt.date(2027, 3, 15), dry_run=True)
-    assert "Messages non délivrés (morts): 3" in rep.body
-    assert "08/03/2027 · digest → as.fr" in rep.body
+    assert "Messages abandonnés (non délivrés): 3" in rep.body
+    assert "08/03/2027 · rappels du jour → as.fr" in rep.body  # the kind in words, not its code
 
 
 def test_two_channels_one_failing_the_good_one_is_not_sent_twice(ctx, tmp_path, sinks):
@@ -451,9 +505,12 @@ def test_two_sweeps_the_same_day_enqueue_and_deliver_nothing_new(ctx, tmp_path, 
     assert len(outbox_rows(c)) == 4
 
     # the next working day is a new day: only démarches with a newer point; the partner's (due 15/2; day 1,
-    # 6, 11, 16 overdue: 16/2, 23/2, 2/3, 9/3; 2/3 was sent on 8/3) has its next one on 9/3, once
+    # 6, 11, 16 overdue: 16/2, 23/2, 2/3, 9/3; 2/3 was sent on 8/3) has its next one on 9/3, once; the date
+    # being past, it asks the AS (domicile_fix is the AS's) for a new date instead of reminding the partner
+    assert {x.kind for x in first.enqueued} == {"digest", "escalation", "partner_date"}
     nxt = sweep(c, dt.date(2027, 3, 9))
-    assert len([x for x in nxt.enqueued if x.kind == "partner"]) == 1
+    assert [x.recipient for x in nxt.enqueued if x.kind == "partner_date"] == ["as.fr"]
+    assert [x for x in nxt.enqueued if x.kind == "partner"] == []
     assert sweep(c, dt.date(2027, 3, 9)).enqueued == []
     assert len(outbox_rows(c)) == 4 + len(nxt.enqueued)
 
@@ -505,7 +562,7 @@ def test_milestone_change_tells_each_member_of_the_binome(ctx, tmp_path, smtp, h
         for key, ch in moved.items():
             old = dt.date.fromisoformat(ch["old_due"]).strftime("%d/%m/%Y")
             new = dt.date.fromisoformat(ch["new_due"]).strftime("%d/%m/%Y")
-            assert f"- {label(c, key, r.language)}: {old} → **{new}**" in r.body
+            assert f"- {label(c, key, r.language)}: {old} → {new}\n" in r.body
     fr = next(r for r in rows if r.language == "fr")
     assert fr.subject == f"Plan de {REF}: {len(moved)} démarches déplacées"
     assert "15/06/2027 → 17/08/2027" in fr.body and "(remise), par as.fr." in fr.body
@@ -514,7 +571,7 @@ def test_milestone_change_tells_each_member_of_the_binome(ctx, tmp_path, smtp, h
     assert r.sent == 2
     [(_, rcpt, mail)] = box.messages
     assert rcpt == ["as@example.org"] and mail["Subject"] == fr.subject
-    assert label(c, "tap_file", "fr") in html.unescape(parts(mail)["text/html"])
+    assert label(c, "tap_file", "fr") in parts(mail)["text/plain"] and "**" not in parts(mail)["text/plain"]
     [psy] = http.at("/psy")
     assert psy["title"] == f"Plan van {REF}: {len(moved)} stappen verschoven"
     assert label(c, "tap_file", "nl") in psy["message"]
@@ -642,5 +699,5 @@ def test_contact_alert_after_release_is_delivered_to_the_binome_then_the_coordin
     sweep(c, dt.date(2027, 2, 22))  # 5 working days more: the coordinators
     deliver(c)
     [coord] = [p for p in http.at("/workers/coord") if "sans rencontre" in p["title"]]
-    assert coord["title"].startswith("Escalade: 1 personne libérée sans rencontre — 22/02/2027")
-    assert "binôme as.fr + psy.nl" in coord["message"]
+    assert coord["title"].startswith("Signalement à la coordination: 1 personne libérée sans rencontre — 22/02/2027")
+    assert "binôme Amélie Dupont et Pieter Janssens" in coord["message"]

@@ -14,6 +14,8 @@ import pytest
 
 from raj_release.config import load_config
 from raj_release.domain.enums import Responsible, Status
+from raj_release.notify.channels import as_text
+from raj_release.reminders.contact import ContactCandidate, ContactDue, ContactItem
 from raj_release.reminders.engine import Candidate, Due, Item
 from raj_release.reminders.messages import (
     Directory,
@@ -21,10 +23,11 @@ from raj_release.reminders.messages import (
     Move,
     Recipient,
     build_messages,
+    contact_messages,
     plan_moved_messages,
     render,
 )
-from raj_release.settings import PROJECT_ROOT
+from raj_release.settings import PROJECT_ROOT, Settings
 
 D = dt.date
 DAY = D(2027, 2, 10)
@@ -69,20 +72,19 @@ OTHER = PersonFile(102, "AF-2026-102", "Zoë Van Acker", ("income",), "condamne"
 PERSONS = {p.id: p for p in (PERSON, OTHER)}
 
 WORKERS = {
-    "as.fr": Recipient("as.fr", "Amélie Dupont", "fr", "as"),
-    "psy.nl": Recipient("psy.nl", "Pieter Janssens", "nl", "psy"),
-    "as.nl": Recipient("as.nl", "Els Peeters", "nl", "as"),
-    "psy.fr": Recipient("psy.fr", "Chloé Lambert", "fr", "psy"),
+    "as.fr": Recipient("as.fr", "Amélie Dupont", "fr", "as", "02 555 01 01"),
+    "psy.nl": Recipient("psy.nl", "Pieter Janssens", "nl", "psy", "pieter.janssens@example.org"),
+    "as.nl": Recipient("as.nl", "Els Peeters", "nl", "as", "02 555 01 03"),
+    "psy.fr": Recipient("psy.fr", "Chloé Lambert", "fr", "psy", "02 555 01 04"),
 }
-CONTACTS = {"as.fr": "02 555 01 01", "psy.nl": "pieter.janssens@example.org", "as.nl": "02 555 01 03",
-            "psy.fr": "02 555 01 04"}
 COORDINATORS = {"org-a": [Recipient("coord.fr", "Claire Coord", "fr"), Recipient("coord.nl", "Koen Coord", "nl")]}
 
 
 def make_directory(partners: dict[str, Recipient] | None = None, identify: dict[str, str] | None = None,
-                   escalate_after: int = 5) -> Directory:
-    """A Directory as the service fills it: the partner gets the reference or the initials, and the binôme's
-    names and contacts; the person's file is at hand but nothing else of it is passed on."""
+                   escalate_after: int = 5, public_url: str | None = None) -> Directory:
+    """A Directory as the service fills it: the partner gets the reference or the initials, and the
+    responsible workers' names and contacts; the person's file is at hand but nothing else of it is passed
+    on."""
     partners = partners or {}
     identify = identify or {}
 
@@ -92,13 +94,10 @@ def make_directory(partners: dict[str, Recipient] | None = None, identify: dict[
             return "".join(part[0].upper() + "." for part in p.name.split())
         return p.ref
 
-    def contact(i: Item) -> str:
-        return ", ".join(f"{WORKERS[w].name} ({CONTACTS[w]})" for w in (i.candidate.as_id, i.candidate.psy_id))
-
     return Directory(organisation_name=lambda code: ORG_NAME if code == "org-a" else code,
                      worker=WORKERS.get, coordinators=lambda code: COORDINATORS.get(code, []),
-                     partner=partners.get, label=label, partner_person=partner_person, binome_contact=contact,
-                     escalate_after=escalate_after)
+                     partner=partners.get, label=label, partner_person=partner_person,
+                     escalate_after=escalate_after, public_url=public_url)
 
 
 def cand(did: int, key: str, due: D, person: PersonFile = PERSON, as_id: str = "as.fr", psy_id: str = "psy.nl",
@@ -136,7 +135,7 @@ def test_digest_in_french():
     assert msg.subject == "4 démarches à suivre — 10/02/2027"
     body = msg.body
     assert body.startswith("Bonjour Amélie Dupont,")
-    heads = [body.index(h) for h in ("**En retard**", "**Pour aujourd'hui**", "**Bientôt**")]
+    heads = [body.index(h) for h in ("\nEn retard (1)\n", "\nPour aujourd'hui (1)\n", "\nBientôt (2)\n")]
     assert heads == sorted(heads)
     over, today, soon = body[heads[0]:heads[1]], body[heads[1]:heads[2]], body[heads[2]:]
     assert f"- 05/02/2027 · AF-2026-101 · {label('intake_fiche', 'fr')} (en retard de 3 jours ouvrables)" in over
@@ -161,7 +160,7 @@ def test_digest_in_dutch():
     assert msg.subject == "4 stappen op te volgen — 10/02/2027"
     body = msg.body
     assert body.startswith("Dag Pieter Janssens,")
-    heads = [body.index(h) for h in ("**Te laat**", "**Vandaag**", "**Binnenkort**")]
+    heads = [body.index(h) for h in ("\nTe laat (1)\n", "\nVandaag (1)\n", "\nBinnenkort (2)\n")]
     assert heads == sorted(heads)
     assert f"- 05/02/2027 · AF-2026-101 · {label('intake_fiche', 'nl')} (3 werkdagen te laat)" in body
     assert f"- 10/02/2027 · AF-2026-101 · {label('domicile_fix', 'nl')} — wacht op een partner" in body
@@ -184,10 +183,10 @@ def test_language_is_the_recipients_not_the_persons():
 def test_only_the_sections_that_have_items():
     [msg] = digest_for("as.fr", "as", items=(item(C_SOON1, "soon", 1),))
     assert msg.subject == "1 démarche à suivre — 10/02/2027"
-    assert "**Bientôt**" in msg.body and "En retard" not in msg.body and "Pour aujourd'hui" not in msg.body
+    assert "\nBientôt (1)\n" in msg.body and "En retard" not in msg.body and "Pour aujourd'hui" not in msg.body
     [msg] = digest_for("psy.nl", "psy", items=(item(C_OVER, "overdue", 1),))
     assert msg.subject == "1 stap op te volgen — 10/02/2027"
-    assert "**Te laat**" in msg.body and "(1 werkdag te laat)" in msg.body and "Binnenkort" not in msg.body
+    assert "\nTe laat (1)\n" in msg.body and "(1 werkdag te laat)" in msg.body and "Binnenkort" not in msg.body
 
 
 def test_unknown_worker_gets_no_message():
@@ -200,12 +199,14 @@ def test_escalation_to_each_coordinator_in_their_language():
     assert [(m.recipient, m.role, m.kind, m.language) for m in msgs] == [
         ("coord.fr", "coordinator", "escalation", "fr"), ("coord.nl", "coordinator", "escalation", "nl")]
     fr, nl = msgs
-    assert fr.subject == "Escalade: 1 démarche en retard — 10/02/2027"
+    assert fr.subject == "Signalement à la coordination: 1 démarche en retard — 10/02/2027"
     assert "en retard depuis au moins 5 jours ouvrables" in fr.body
-    assert f"- AF-2026-101 · {label('intake_fiche', 'fr')} · échéance 05/02/2027 (7 j. ouvr.) · binôme as.fr + psy.nl" \
-        in fr.body
+    assert (f"- 05/02/2027 · AF-2026-101 · {label('intake_fiche', 'fr')} (en retard de 7 jours ouvrables) · "
+            "binôme Amélie Dupont et Pieter Janssens") in fr.body  # names, not account ids
     assert nl.subject == "Escalatie: 1 stap te laat — 10/02/2027"
-    assert "minstens 5 werkdagen te laat" in nl.body and label("intake_fiche", "nl") in nl.body
+    assert "minstens 5 werkdagen te laat" in nl.body
+    assert (f"- 05/02/2027 · AF-2026-101 · {label('intake_fiche', 'nl')} (7 werkdagen te laat) · "
+            "duo Amélie Dupont en Pieter Janssens") in nl.body
     assert fr.points == nl.points == {"escalation": {1: DAY}}
     # an organisation without coordinators: nobody to escalate to
     assert build_messages([Due("org-z", "coordinator", "escalation", items)], DAY, make_directory()) == []
@@ -214,7 +215,7 @@ def test_escalation_to_each_coordinator_in_their_language():
 def test_partner_message_in_the_partners_language():
     partners = {"cpas-x": Recipient("cpas-x", "CPAS X", "fr"), "cure-y": Recipient("cure-y", "De Brug", "nl")}
     d = make_directory(partners)
-    one = (item(cand(5, "domicile_fix", D(2027, 2, 3), status=Status.ON_HOLD, partner_id="cpas-x"), "overdue", 5),)
+    one = (item(cand(5, "domicile_fix", DAY, status=Status.ON_HOLD, partner_id="cpas-x"), "today", 0),)
     two = (item(cand(6, "cure_apply", D(2027, 2, 12), status=Status.ON_HOLD, partner_id="cure-y"), "soon", 2),
            item(cand(7, "cure_interview", D(2027, 2, 19), person=OTHER, status=Status.ON_HOLD,
                      partner_id="cure-y"), "soon", 7))
@@ -224,12 +225,27 @@ def test_partner_message_in_the_partners_language():
                                                                        "partner-org-a")
     assert fr.subject == "Rappel: 1 demande en attente de votre réponse"
     assert f"{ORG_NAME} attend votre réponse pour:" in fr.body
-    assert f"- AF-2026-101 · {label('domicile_fix', 'fr')} · souhaité pour le 03/02/2027 (date dépassée)" in fr.body
-    assert "Contact: Amélie Dupont (02 555 01 01), Pieter Janssens (pieter.janssens@example.org)" in fr.body
+    assert f"- AF-2026-101 · {label('domicile_fix', 'fr')} · souhaité pour le 10/02/2027 (aujourd'hui)" in fr.body
+    # whom to answer: the démarche's responsible worker (domicile_fix is the AS's), with their role
+    assert TEMPLATES["domicile_fix"].responsible is Responsible.AS
+    assert "\n  Contact: Amélie Dupont, assistant·e social·e (02 555 01 01)\n" in fr.body
+    assert "Pieter Janssens" not in fr.body
+    assert "répondre directement à l'assistant·e social·e ou au/à la psychologue indiqué·e." in fr.body
+    assert "binôme" not in fr.body
     assert nl.subject == "Herinnering: 2 aanvragen wachten op uw antwoord"
     assert f"- AF-2026-101 · {label('cure_apply', 'nl')} · gewenst tegen 12/02/2027" in nl.body
     assert f"- AF-2026-102 · {label('cure_interview', 'nl')} · gewenst tegen 19/02/2027" in nl.body
-    assert "datum verstreken" not in nl.body
+    assert "datum verstreken" not in nl.body and "(vandaag)" not in nl.body
+    # cure_apply is the psychologue's: only the psychologue is named; cure_interview the binôme's: both
+    assert [TEMPLATES[k].responsible for k in ("cure_apply", "cure_interview")] == [Responsible.PSY,
+                                                                                   Responsible.BIN]
+    apply_, interview = nl.body.split("\n- ")[1:3]
+    assert apply_.endswith("\n  Contact: Pieter Janssens, psycholoog (pieter.janssens@example.org)")
+    assert interview.startswith("AF-2026-102 · ") and (
+        "\n  Contact: Amélie Dupont, maatschappelijk werker (02 555 01 01) of Pieter Janssens, psycholoog "
+        "(pieter.janssens@example.org)\n") in interview
+    assert "duo" not in nl.body
+    assert "Gelieve rechtstreeks te antwoorden aan de maatschappelijk werker of de psycholoog vermeld." in nl.body
     assert nl.points == {"partner": {6: DAY, 7: DAY}}
     # unknown partner: no message
     assert build_messages([Due("nobody", "partner", "partner", one)], DAY, d) == []
@@ -297,7 +313,7 @@ def test_partner_message_carries_only_what_the_partner_needs(partner_type):
             pid = f"partner-{lang}-{mode}"
             d = make_directory({pid: Recipient(pid, f"Partenaire {partner_type}", lang)}, {pid: mode})
             items = tuple(item(cand(n + 1, k, dues[k], status=Status.ON_HOLD, partner_id=pid),
-                               "overdue" if n % 2 else "soon", 2) for n, k in enumerate(keys))
+                               "today" if n % 2 else "soon", 2) for n, k in enumerate(keys))
             [msg] = build_messages([Due(pid, "partner", "partner", items)], DAY, d)
             assert (msg.kind, msg.role, msg.language) == ("partner", "partner", lang)
             text = msg.subject + "\n" + msg.body
@@ -307,8 +323,14 @@ def test_partner_message_carries_only_what_the_partner_needs(partner_type):
             for k in keys:
                 assert label(k, lang) in msg.body, (k, lang)
                 assert dues[k].strftime("%d/%m/%Y") in msg.body
-            assert "Amélie Dupont (02 555 01 01)" in msg.body
-            assert "Pieter Janssens (pieter.janssens@example.org)" in msg.body
+            roles = {Responsible.AS: ("Amélie Dupont, ", "Pieter Janssens, "),
+                     Responsible.PSY: ("Pieter Janssens, ", "Amélie Dupont, ")}
+            for k in keys:  # the responsible worker(s) of each démarche, and only them
+                named, other = roles.get(TEMPLATES[k].responsible, ("Amélie Dupont, ", None))
+                assert named in msg.body, k
+                if other is not None and all(TEMPLATES[x].responsible == TEMPLATES[k].responsible for x in keys):
+                    assert other not in msg.body, k
+            assert "(02 555 01 01)" in msg.body or "(pieter.janssens@example.org)" in msg.body
             # what the label itself says is the request the partner receives; nothing else may tell more
             residue = text
             for k in sorted(keys, key=lambda k: -len(label(k, lang))):
@@ -346,8 +368,8 @@ def test_plan_moved_lists_every_move_in_each_language():
     assert f"{WHAT['nl']} (remise de l'audience), door as.fr." in nl.body
     for mv in MOVES:
         old, new = mv.old_due.strftime("%d/%m/%Y"), mv.new_due.strftime("%d/%m/%Y")
-        assert f"- {label(mv.key, 'fr')}: {old} → **{new}**" in fr.body
-        assert f"- {label(mv.key, 'nl')}: {old} → **{new}**" in nl.body
+        assert f"- {label(mv.key, 'fr')}: {old} → {new}\n" in fr.body
+        assert f"- {label(mv.key, 'nl')}: {old} → {new}\n" in nl.body
     assert "URGENT" not in fr.subject + fr.body and "DRINGEND" not in nl.subject + nl.body
     assert fr.items == tuple({"person": "AF-2026-101", "key": mv.key, "due": mv.new_due.isoformat()}
                              for mv in MOVES)
@@ -399,3 +421,142 @@ def test_as_json():
     assert set(j) == {"recipient", "role", "kind", "language", "subject", "body", "items", "day", "urgent",
                       "idempotency_key"}
     assert j["day"] == "2027-02-10" and isinstance(j["items"], list) and j["items"][0]["due"] == "2027-02-05"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# every kind of message: plain text, no command line, a link to the workspace only when RAJ_PUBLIC_URL is set
+
+PUBLIC = "https://raj.example.be"
+PARTNERS = {"cpas-x": Recipient("cpas-x", "CPAS X", "fr"), "cure-y": Recipient("cure-y", "De Brug", "nl")}
+MARKUP = re.compile(r"\*\*|__|`|^#|^\s*[*+] |\[[^\]]*\]\(|<[a-z/]", re.MULTILINE)  # Markdown or HTML
+COMMAND = re.compile(r"(?<![\w.-])raj [a-z]|--[a-z]|\b(RÉF|CLÉ|SLEUTEL|DATUM)\b")  # `raj demarche set RÉF CLÉ`
+LINK_WORDS = ("espace de travail", "werkruimte", "http")
+
+
+def every_message(public_url: str | None) -> list[Message]:
+    """One message of each kind, in French and in Dutch, as the sweep, the plan and the report build them."""
+    d = make_directory(PARTNERS, public_url=public_url)
+    held = cand(8, "domicile_fix", DAY, status=Status.ON_HOLD, partner_id="cpas-x")
+    held_nl = cand(9, "cure_apply", D(2027, 2, 12), status=Status.ON_HOLD, partner_id="cure-y")
+    past = cand(10, "domicile_fix", D(2027, 2, 3), status=Status.ON_HOLD, partner_id="cpas-x")
+    dues = [Due(w, role, "digest", DIGEST_ITEMS) for w, role in (("as.fr", "as"), ("psy.nl", "psy"))]
+    dues += [Due("org-a", "coordinator", "escalation", (item(C_OVER, "overdue", 7),)),
+             Due("cpas-x", "partner", "partner", (item(held, "today", 0),)),
+             Due("cure-y", "partner", "partner", (item(held_nl, "soon", 2),)),
+             Due("as.fr", "as", "partner_date", (item(past, "overdue", 5),)),
+             Due("psy.nl", "psy", "partner_date", (item(past, "overdue", 5),))]
+    msgs = build_messages(dues, DAY, d)
+    released = ContactCandidate(101, PERSON.ref, "org-a", "as.fr", "psy.nl", D(2027, 1, 25), None)
+    contact = (ContactItem(released, D(2027, 1, 25), 12, DAY),)
+    msgs += contact_messages([ContactDue("as.fr", "as", "reminder", contact),
+                              ContactDue("psy.nl", "psy", "reminder", contact),
+                              ContactDue("org-a", "coordinator", "escalation", contact)], DAY, d)
+    msgs += plan_moved_messages(PERSON.ref, PERSON.id, MOVES, [WORKERS["as.fr"], WORKERS["psy.nl"]], WHAT, None,
+                                "as.fr", DAY, "x@v1", ORG_NAME, label, public_url=public_url)
+    for lang in ("fr", "nl"):
+        subject, body = render("report", lang, organisation=ORG_NAME, week_start=DAY, day=DAY,
+                               recipient_name="Claire Coord", total=2, persons=1, groups=[("Par démarche", [("x", 2)])],
+                               dead=[{"day": DAY, "kind": "digest", "recipient": "as.fr", "error": "refused"}],
+                               link=f"{public_url}/dashboard" if public_url else None)
+        msgs.append(Message("coord", "coordinator", "report", lang, subject, body, (), DAY, "week"))
+    return msgs
+
+
+def test_every_kind_of_message_is_rendered_in_both_languages():
+    kinds = {(m.kind, m.language) for m in every_message(PUBLIC)}
+    expected = {"digest", "escalation", "partner", "partner_date", "contact", "plan_moved", "report"}
+    assert kinds == {(k, lang) for k in expected for lang in ("fr", "nl")}
+
+
+@pytest.mark.parametrize("public_url", [PUBLIC, None], ids=["with-public-url", "without"])
+def test_messages_are_plain_text_without_command_lines(public_url):
+    for m in every_message(public_url):
+        text = m.subject + "\n" + m.body
+        assert not MARKUP.search(text), (m.kind, m.language, MARKUP.search(text), text)
+        assert not COMMAND.search(text), (m.kind, m.language, COMMAND.search(text), text)
+        assert not ISO_DATE.search(text), (m.kind, m.language)
+        assert "\n\n\n" not in m.body and m.body.endswith("\n")
+        assert PERSON.name not in text and "Dubois" not in text  # persons by their reference only
+
+
+@pytest.mark.parametrize("lang, week, dashboard", [
+    ("fr", "« Ma semaine » dans l'espace de travail: https://raj.example.be/week",
+     "« Tableau de bord » dans l'espace de travail: https://raj.example.be/dashboard"),
+    ("nl", "« Mijn week » in de werkruimte: https://raj.example.be/week",
+     "« Dashboard » in de werkruimte: https://raj.example.be/dashboard")])
+def test_a_link_to_the_workspace_with_raj_public_url(lang, week, dashboard):
+    msgs = [m for m in every_message(PUBLIC) if m.language == lang]
+    for m in msgs:
+        lines = m.body.splitlines()
+        if m.role == "partner":  # partners have no account: no link
+            assert not any(w in m.body for w in LINK_WORDS), m.body
+        elif m.role == "coordinator":
+            assert dashboard in lines, (m.kind, m.body)
+        elif m.kind == "plan_moved":
+            assert [x for x in lines if x.endswith(f"{PUBLIC}/persons/{PERSON.ref}")], m.body
+        else:
+            assert week in lines, (m.kind, m.body)
+        assert lines[-1].startswith("— raj-release")
+
+
+def test_no_link_and_no_link_words_without_raj_public_url():
+    for m in every_message(None):
+        assert not any(w in m.body for w in LINK_WORDS), (m.kind, m.language, m.body)
+        assert m.body.rstrip().splitlines()[-2] == "", (m.kind, m.body)  # the signature after one blank line
+
+
+def test_a_past_partner_date_asks_the_worker_for_a_new_one_in_their_language():
+    msgs = [m for m in every_message(PUBLIC) if m.kind == "partner_date"]
+    fr, nl = sorted(msgs, key=lambda m: m.language)
+    assert (fr.recipient, fr.role, fr.scope, nl.recipient, nl.role) == ("as.fr", "as", "partner-date", "psy.nl", "psy")
+    assert fr.subject == "Nouvelle date à convenir avec un partenaire: 1 demande — 10/02/2027"
+    assert fr.body.startswith("Bonjour Amélie Dupont,\n")
+    assert (f"- 03/02/2027 · AF-2026-101 · {label('domicile_fix', 'fr')} · CPAS X "
+            "(date dépassée de 5 jours ouvrables)\n") in fr.body
+    assert "convenez avec lui d'une nouvelle date" in fr.body
+    assert nl.subject == "Nieuwe datum af te spreken met een partner: 1 aanvraag — 10/02/2027"
+    assert f"- 03/02/2027 · AF-2026-101 · {label('domicile_fix', 'nl')} · CPAS X (5 werkdagen verstreken)\n" in nl.body
+    assert "spreek met de partner een nieuwe datum af" in nl.body
+    # the partner's point is spent by this message (the partner is not reminded of the past date later)
+    assert fr.points == nl.points == {"partner": {10: DAY}}
+    assert fr.items == ({"person": "AF-2026-101", "key": "domicile_fix", "due": "2027-02-03"},)
+
+
+def test_the_weekly_report_names_kinds_and_says_abandoned():
+    fr, nl = (m for m in every_message(PUBLIC) if m.kind == "report")
+    assert "Messages abandonnés (non délivrés): 1" in fr.body and "morts" not in fr.body
+    assert "- 10/02/2027 · rappels du jour → as.fr · refused" in fr.body
+    assert "Niet afgeleverde berichten: 1" in nl.body and "(dood)" not in nl.body
+    assert "- 10/02/2027 · herinneringen van de dag → as.fr · refused" in nl.body
+
+
+# ---------------------------------------------------------------------------------------------------------
+# RAJ_PUBLIC_URL, and e-mail channels asked for plain text
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("https://raj.example.be", "https://raj.example.be"), ("https://raj.example.be/", "https://raj.example.be"),
+    ("  http://10.0.0.5:8000/raj/ ", "http://10.0.0.5:8000/raj"), ("", None)])
+def test_public_url_setting(value, expected):
+    assert Settings(public_url=value).public_url == expected
+
+
+@pytest.mark.parametrize("value", ["raj.example.be", "ftp://raj.example.be", "https://", "https://x.be/?a=1",
+                                   "https://x.be/#week", "https://u:secret@x.be", "https://x.be:port",
+                                   "https://x .be"])
+def test_a_bad_public_url_is_refused(value):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError) as e:
+        Settings(public_url=value)
+    [err] = e.value.errors()
+    assert err["loc"] == ("public_url",) and "https://raj.example.be" in err["msg"]
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("mailto://h:25?mode=insecure&to=a@x.org", "mailto://h:25?mode=insecure&to=a@x.org&format=text"),
+    ("mailtos://u:p@smtp.x.org", "mailtos://u:p@smtp.x.org?format=text"),
+    ("mailto://h?format=html&to=a@x.org", "mailto://h?format=html&to=a@x.org"),  # the URL's own choice
+    ("json://127.0.0.1:8765/hook", "json://127.0.0.1:8765/hook")])
+def test_email_channels_get_plain_text(url, expected):
+    assert as_text(url) == expected

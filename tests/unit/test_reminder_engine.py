@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from raj_release.config import load_config, load_reminders, load_templates
 from raj_release.domain.enums import Responsible, Status
 from raj_release.errors import ConfigError
-from raj_release.reminders.engine import Candidate, Due, due_reminders, sent_points
+from raj_release.reminders.engine import Candidate, Due, due_reminders, partner_date_passed, sent_points
 from raj_release.reminders.policy import DeliveryPolicy, PartnerPolicy, ReminderPolicy
 from raj_release.settings import PROJECT_ROOT
 
@@ -148,14 +148,17 @@ def test_escalation_and_partner_go_to_their_own_recipients(calendar, policy_for)
     sent = dataclasses.replace(c, last_as=LATE[4], last_psy=LATE[4], last_partner=LATE[1])
     dues = due_reminders([sent], LATE[5], calendar, policy_for)
     assert [(d.kind, d.recipient, d.role) for d in dues] == [("escalation", "org-b", "coordinator")]
-    # day 6: the partner's point (1, 6, 11, ...)
+    # day 6: the partner's point (1, 6, 11, ...), the date wished from the partner being past: to the AS
     sent = dataclasses.replace(sent, last_escalation=LATE[5])
     dues = due_reminders([sent], LATE[6], calendar, policy_for)
-    assert [(d.kind, d.recipient, d.role) for d in dues] == [("partner", "cpas-x", "partner")]
-    # on its first day, everything that has a point, each to its own recipient, the AS only for the binôme
-    dues = due_reminders([c], LATE[1], calendar, policy_for)
+    assert [(d.kind, d.recipient, d.role) for d in dues] == [("partner_date", "as.1", "as")]
+    # on its due day, everything that has a point, each to its own recipient, the AS only for the binôme
+    dues = due_reminders([c], DUE, calendar, policy_for)
     assert sorted((d.kind, d.recipient, d.role) for d in dues) == [("digest", "as.1", "as"),
                                                                     ("partner", "cpas-x", "partner")]
+    dues = due_reminders([c], LATE[1], calendar, policy_for)
+    assert sorted((d.kind, d.recipient, d.role) for d in dues) == [("digest", "as.1", "as"),
+                                                                    ("partner_date", "as.1", "as")]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -235,7 +238,7 @@ def test_catch_up_sends_only_the_latest_point_once(calendar, policy_for):
 def test_second_run_the_same_day_finds_nothing(calendar, policy_for):
     c = cand(status=Status.ON_HOLD, partner_id="cpas-x")
     log = simulate([c], LATE[1], LATE[1], calendar, policy_for)
-    assert {x[1] for x in log} == {"digest", "partner"}
+    assert {x[1] for x in log} == {"digest", "partner_date"}
     state = dataclasses.replace(c, last_as=LATE[1], last_psy=LATE[1], last_partner=LATE[1])
     assert due_reminders([state], LATE[1], calendar, policy_for) == []
 
@@ -269,10 +272,14 @@ def test_open_statuses_remind(calendar, policy_for, status):
 def test_partner_reminders_for_on_hold_demarches_with_a_partner(calendar, policy_for):
     c = cand(status=Status.ON_HOLD, partner_id="cpas-x")
     log = simulate([c], D(2027, 1, 18), D(2027, 3, 5), calendar, policy_for)
-    # 3 working days before, the due day, overdue day 1 then every 5 working days
-    assert sent_days(log, "partner", "cpas-x") == [BEFORE_3, DUE, LATE[1], LATE[6], LATE[11], LATE[16]]
-    assert [(x[4], x[5]) for x in log if x[1] == "partner"] == [
-        ("soon", 3), ("today", 0), ("overdue", 1), ("overdue", 6), ("overdue", 11), ("overdue", 16)]
+    # 3 working days before and the due day; once the date is past, the partner is not reminded of it
+    assert sent_days(log, "partner", "cpas-x") == [BEFORE_3, DUE]
+    assert [(x[4], x[5]) for x in log if x[1] == "partner"] == [("soon", 3), ("today", 0)]
+    # the partner's later points (overdue day 1, then every 5 working days) ask the binôme for a new date
+    for worker in ("as.1", "psy.1"):  # the démarche is the binôme's
+        assert sent_days(log, "partner_date", worker) == [LATE[1], LATE[6], LATE[11], LATE[16]]
+    assert [(x[4], x[5]) for x in log if x[1] == "partner_date" and x[2] == "as.1"] == [
+        ("overdue", 1), ("overdue", 6), ("overdue", 11), ("overdue", 16)]
     # the binôme is still reminded as for any open démarche
     assert sent_days(log, "digest", "as.1") == [BEFORE_5, BEFORE_1, DUE, LATE[1], LATE[4], LATE[7], LATE[10],
                                                 LATE[13], LATE[16]]
@@ -295,6 +302,38 @@ def test_partner_reminders_can_be_disabled_per_template(calendar, default_policy
     log = simulate([c], D(2027, 1, 18), D(2027, 3, 5), calendar,
                    lambda k: off if k == "quiet_one" else default_policy)
     assert sent_days(log, "partner") == [] and sent_days(log, "digest")
+
+
+def test_a_partner_date_is_past_from_the_day_after_it():
+    today = D(2027, 3, 10)
+    assert partner_date_passed(D(2027, 3, 9), today)
+    assert partner_date_passed(D(2026, 8, 11), today)
+    assert not partner_date_passed(today, today)  # « souhaité pour aujourd'hui » still goes to the partner
+    assert not partner_date_passed(D(2027, 3, 11), today)
+
+
+@pytest.mark.parametrize("responsible, workers", [
+    (Responsible.AS, [("as.1", "as")]), (Responsible.PSY, [("psy.1", "psy")]),
+    (Responsible.BIN, [("as.1", "as"), ("psy.1", "psy")]),
+    (Responsible.PARTNER, [("as.1", "as"), ("psy.1", "psy")])])
+def test_a_past_partner_date_asks_the_responsible_worker_for_a_new_one(calendar, policy_for, responsible,
+                                                                        workers):
+    c = cand(status=Status.ON_HOLD, partner_id="cpas-x", responsible=responsible)
+    dues = [d for d in due_reminders([c], LATE[1], calendar, policy_for) if d.kind.startswith("partner")]
+    assert [(d.kind, d.recipient, d.role) for d in dues] == [("partner_date", w, r) for w, r in workers]
+    # the point is the partner's: spent once, for both workers, so neither is asked twice for it
+    assert sent_points(dues) == {"partner": {c.demarche_id: LATE[1]}}
+    again = dataclasses.replace(c, last_as=LATE[1], last_psy=LATE[1], last_partner=LATE[1])
+    assert [d for d in due_reminders([again], LATE[1], calendar, policy_for) if d.kind.startswith("partner")] == []
+
+
+def test_a_new_date_brings_the_partner_reminders_back(calendar, policy_for):
+    # asked for a new date on overdue day 1 and 6; on 1/3/2027 the binôme pins 10/3/2027 agreed with the partner
+    c = cand(status=Status.ON_HOLD, partner_id="cpas-x", due=D(2027, 3, 10), last_partner=LATE[6],
+             last_as=LATE[6], last_psy=LATE[6])
+    log = simulate([c], D(2027, 3, 1), D(2027, 3, 12), calendar, policy_for)
+    assert sent_days(log, "partner", "cpas-x") == [D(2027, 3, 5), D(2027, 3, 10)]  # 3 days before, due day
+    assert sent_days(log, "partner_date") == [D(2027, 3, 11)]  # past again: the binôme, not the partner
 
 
 def test_one_partner_message_groups_its_demarches(calendar, policy_for):
