@@ -121,7 +121,9 @@ def said(lang: str, e: RajError) -> str:
             text = i18n.tr(lang, "already taken by another account")
         else:
             text = i18n.tr(lang, HINTS.get(e.field or "", e.message))
-    return f"{i18n.tr(lang, LABELS[e.field])}: {text}" if e.field in LABELS else text
+    if e.field not in LABELS:
+        return text
+    return i18n.tr(lang, "{field}: {text}").format(field=i18n.tr(lang, LABELS[e.field]), text=text)
 
 
 def _local(ctx, t: dt.datetime | None) -> str:
