@@ -76,7 +76,10 @@ def _admin(v: Viewer) -> None:
 
 def channel_summary(url: str) -> str:
     """A channel in a few words, without what may be secret in it: "mailto a.dupont@example.org" (the
-    recipient of an e-mail channel), else its kind ("json", "ntfy")."""
+    recipient of an e-mail channel), else its kind ("json", "ntfy"), or the variable a URL starts with
+    ("${RAJ_DEMO_SINK}": set in the deliverer's environment)."""
+    if url.startswith("${") and "}" in url:
+        return url[:url.index("}") + 1][:60]
     kind = scheme(url)
     if kind in ("mailto", "mailtos") and "${" not in url.split("?", 1)[-1]:
         to = parse_qs(urlsplit(url).query).get("to")

@@ -34,8 +34,9 @@ def app(ctx):
     for wid, role, org in [("admin", "admin", None), ("coord", "coordinator", None), ("as.a", "as", None),
                            ("psy.a", "psy", None), ("coord.x", "coordinator", "autre-service"),
                            ("as.x", "as", "autre-service")]:
-        register_worker(ctx, wid, wid.upper(), role, "fr", organisation=org,
-                        notify=["mailto://raj:${SMTP_PASSWORD}@smtp.example.org?to=as.a@example.org"] if wid == "as.a" else None)
+        notify = {"as.a": ["mailto://raj:${SMTP_PASSWORD}@smtp.example.org?to=as.a@example.org"],
+                  "psy.a": ["${RAJ_DEMO_SINK}/workers/psy.a"]}.get(wid)
+        register_worker(ctx, wid, wid.upper(), role, "fr", organisation=org, notify=notify)
         set_password(ctx, wid, PASSWORD)
     return create_app(ctx, secret=b"test secret")
 
@@ -97,6 +98,8 @@ def test_an_admin_lands_on_the_accounts_and_lists_every_organisation_in_words(ap
     row = page.text.split('<tr data-id="as.a"')[1].split("</tr>")[0]
     assert "assistant·e social·e" in row and "français" in row and "L&#39;Ambulatoire-Forest" in row
     assert "mailto as.a@example.org" in row and "smtp.example.org" not in row  # what, never the URL
+    row = page.text.split('<tr data-id="psy.a"')[1].split("</tr>")[0]
+    assert "${RAJ_DEMO_SINK}" in row and "/workers/" not in row
     assert re.search(r"\d\d/\d\d/\d{4} \d\d:\d\d", page.text.split('<tr data-id="admin"')[1])  # signed in
     only = admin.get("/accounts?organisation=autre-service&role=as").text
     assert accounts_rows(only) == ["as.x"]
@@ -281,3 +284,17 @@ def test_neither_the_audit_log_nor_the_logs_hold_a_password_or_a_link(app, ctx, 
     assert any(r.name.startswith("httpx") and created in r.getMessage() for r in caplog.records)  # caught
     for secret in (created, reset, NEW_PASSWORD, "une toute autre phrase", *hashes):
         assert secret not in trail and secret not in logged
+
+
+def test_a_dutch_speaking_admin_reads_the_accounts_in_dutch(app, ctx):
+    register_worker(ctx, "beheer", "Beheerder", "admin", "nl")
+    set_password(ctx, "beheer", PASSWORD)
+    admin = login(app, "beheer")
+    page = admin.get("/accounts").text
+    assert "Functie en taal" in page and "Laatst aangemeld" in page and "maatschappelijk werker" in page
+    new = admin.get("/accounts/new").text
+    assert "Account aanmaken" in new and "eenmalige link" in new
+    r = create(admin, worker="as.a")
+    assert r.status_code == 422 and "Gebruikersnaam: al in gebruik door een ander account" in r.text
+    r = create(admin)
+    assert r.status_code == 200 and "Geef deze link aan Nieuwe Collega" in r.text
