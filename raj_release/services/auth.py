@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
 
 from raj_release.errors import Conflict, NotFound, RajError
 from raj_release.services import audit
@@ -31,11 +32,22 @@ _hasher = PasswordHasher()
 _DUMMY = _hasher.hash("not a password of anyone: equal timing for unknown accounts")
 
 
-def set_password(ctx: Context, worker_id: str, password: str, actor: str = "system") -> None:
+LINK_HOURS = 72  # a one-time link works this long: made on a Friday afternoon, still good on Monday morning
+MAX_PASSWORD = 200  # argon2 takes any length; a bound keeps a pasted book from costing the server
+
+
+def check_password(password: str) -> None:
+    """RajError (field `password`) unless `password` is acceptable."""
     if len(password) < MIN_PASSWORD:
-        raise RajError(f"password: at least {MIN_PASSWORD} characters (a sentence is easier to remember)")
+        raise RajError(f"at least {MIN_PASSWORD} characters (a sentence is easier to remember)", field="password")
+    if len(password) > MAX_PASSWORD:
+        raise RajError(f"at most {MAX_PASSWORD} characters", field="password")
     if password.strip() != password or not password.strip():
-        raise RajError("password: no leading or trailing spaces")
+        raise RajError("no leading or trailing spaces", field="password")
+
+
+def set_password(ctx: Context, worker_id: str, password: str, actor: str = "system") -> None:
+    check_password(password)
     hashed = _hasher.hash(password)  # ~50 ms of CPU: not inside the write transaction
     with ctx.db.transaction() as s:
         w = s.get(m.Worker, worker_id)
@@ -43,9 +55,77 @@ def set_password(ctx: Context, worker_id: str, password: str, actor: str = "syst
             raise NotFound(f"worker {worker_id!r} not found (see `raj worker list`)")
         had = w.password_hash is not None
         w.password_hash = hashed
+        w.link_hash = w.link_expires_at = None  # a password set otherwise retires a pending link
         ended = end_sessions(s, ctx, worker_id)  # a new password ends every session opened with the old one
         audit.record(s, ctx, actor, "worker.password_set", "worker", worker_id, old={"had_password": had},
                      new={"has_password": True, "sessions_ended": ended})
+
+
+# One-time links: an account created or reset in the web chooses its own password (docs/decisions.md,
+# issue 11): the administrator never knows it. The link's secret is random, shown once, stored as a digest.
+
+def issue_link(s: Session, ctx: Context, worker_id: str, actor: str, *, reset: bool) -> tuple[str, dt.datetime]:
+    """A new one-time link for the account, in the caller's transaction: (secret, when it stops working).
+    A previous link stops working. With `reset`, the account's password is cleared and its sessions end:
+    until the link is used, nobody can sign in as the account."""
+    w = s.get(m.Worker, worker_id)
+    if w is None:
+        raise NotFound(f"worker {worker_id!r} not found", field="worker")
+    secret = secrets.token_urlsafe(32)
+    expires = ctx.now() + dt.timedelta(hours=LINK_HOURS)
+    had = w.password_hash is not None
+    w.link_hash, w.link_expires_at = digest(secret), expires
+    ended = 0
+    if reset:
+        w.password_hash = None
+        ended = end_sessions(s, ctx, worker_id)
+    audit.record(s, ctx, actor, "worker.password_reset" if reset else "worker.link_created", "worker", worker_id,
+                 old={"had_password": had},
+                 new={"has_password": had and not reset, "link_expires_at": expires.isoformat(),
+                      "sessions_ended": ended})
+    return secret, expires
+
+
+@dataclass(frozen=True)
+class LinkHolder:
+    """Whom a one-time link is for (the page that uses it greets them in their language)."""
+
+    id: str
+    name: str
+    language: str
+
+
+def _live_link(s: Session, ctx: Context, secret: str) -> m.Worker | None:
+    if not secret or len(secret) > 100:
+        return None
+    w = s.scalar(select(m.Worker).where(m.Worker.link_hash == digest(secret), m.Worker.active.is_(True)))
+    if w is None or w.link_expires_at is None or aware(w.link_expires_at) <= ctx.now():
+        return None
+    return w
+
+
+def link_holder(ctx: Context, secret: str) -> LinkHolder | None:
+    """The account a live one-time link is for; None for an unknown, used, expired or deactivated one."""
+    with ctx.db.reading() as s:
+        w = _live_link(s, ctx, secret)
+        return LinkHolder(w.id, w.name, w.language) if w is not None else None
+
+
+def set_password_by_link(ctx: Context, secret: str, password: str) -> str:
+    """The account's owner chooses a password with a one-time link; the link stops working. Returns the
+    account's id. NotFound when the link does not work (whatever the reason: nothing can be probed)."""
+    check_password(password)
+    hashed = _hasher.hash(password)  # ~50 ms of CPU: not inside the write transaction
+    with ctx.db.transaction() as s:
+        w = _live_link(s, ctx, secret)
+        if w is None:
+            raise NotFound("this link does not work (any more): ask an administrator for a new one")
+        had = w.password_hash is not None
+        w.password_hash, w.link_hash, w.link_expires_at = hashed, None, None
+        ended = end_sessions(s, ctx, w.id)
+        audit.record(s, ctx, w.id, "worker.password_set", "worker", w.id, old={"had_password": had},
+                     new={"has_password": True, "via": "link", "sessions_ended": ended})
+        return w.id
 
 
 class TooManyAttempts(RajError):

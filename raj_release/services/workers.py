@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from raj_release.domain import Language, Role, Worker
 from raj_release.domain import Organisation as DomainOrganisation
@@ -65,9 +66,9 @@ def check_channel(url: str) -> None:
         raise RajError(f"{why} (e.g. mailto://user@host, json://host/path)", field="notify")
 
 
-def register_worker(ctx: Context, worker_id: str, name: str, role: str, language: str = "fr",
-                    notify: list[str] | None = None, organisation: str | None = None,
-                    actor: str = "system", contact: str | None = None) -> WorkerView:
+def checked_worker(ctx: Context, worker_id: str, name: str, role: str, language: str = "fr",
+                   notify: list[str] | None = None, organisation: str | None = None) -> Worker:
+    """A new account's fields, checked (no database): RajError naming the first wrong field."""
     try:
         Role(role)
     except ValueError:
@@ -82,22 +83,34 @@ def register_worker(ctx: Context, worker_id: str, name: str, role: str, language
                    notify=tuple(notify or ()))
     except ValidationError as e:
         err = e.errors()[0]
-        raise RajError(f"worker {worker_id!r}, field {err['loc'][0]}: {err['msg']}") from None
+        where = {"id": "worker", "name": "name"}.get(str(err["loc"][0]))
+        raise RajError(f"worker {worker_id!r}, field {err['loc'][0]}: {err['msg']}", field=where) from None
     for url in w.notify:
         check_channel(url)
+    return w
+
+
+def add_worker(s: Session, ctx: Context, w: Worker, contact: str | None, actor: str) -> WorkerView:
+    """Insert a checked account (checked_worker) in the caller's transaction, audited."""
+    org = s.scalar(select(m.Organisation).where(m.Organisation.code == w.organisation))
+    if org is None:
+        raise NotFound(f"unknown organisation {w.organisation!r}; run `raj init` first", field="organisation")
+    if s.get(m.Worker, w.id) is not None:
+        raise Conflict(f"worker {w.id!r} already exists", field="worker")
+    contact = (contact or "").strip() or None
+    s.add(m.Worker(id=w.id, organisation_id=org.id, name=w.name, role=w.role.value, language=w.language.value,
+                   notify=list(w.notify), contact=contact, active=True, created_at=ctx.now()))
+    audit.record(s, ctx, actor, "worker.registered", "worker", w.id,
+                 new={"role": w.role.value, "language": w.language.value, "channels": len(w.notify)})
+    return WorkerView(w.id, w.name, w.role.value, w.language.value, w.organisation, list(w.notify), contact)
+
+
+def register_worker(ctx: Context, worker_id: str, name: str, role: str, language: str = "fr",
+                    notify: list[str] | None = None, organisation: str | None = None,
+                    actor: str = "system", contact: str | None = None) -> WorkerView:
+    w = checked_worker(ctx, worker_id, name, role, language, notify, organisation)
     with ctx.db.transaction() as s:
-        org = s.scalar(select(m.Organisation).where(m.Organisation.code == org_code))
-        if org is None:
-            raise NotFound(f"unknown organisation {org_code!r}; run `raj init` first", field="organisation")
-        if s.get(m.Worker, w.id) is not None:
-            raise Conflict(f"worker {w.id!r} already exists")
-        s.add(m.Worker(id=w.id, organisation_id=org.id, name=w.name, role=w.role.value,
-                       language=w.language.value, notify=list(w.notify), contact=(contact or "").strip() or None,
-                       active=True, created_at=ctx.now()))
-        audit.record(s, ctx, actor, "worker.registered", "worker", w.id,
-                     new={"role": w.role.value, "language": w.language.value, "channels": len(w.notify)})
-    return WorkerView(w.id, w.name, w.role.value, w.language.value, org_code, list(w.notify),
-                      (contact or "").strip() or None)
+        return add_worker(s, ctx, w, contact, actor)
 
 
 def list_workers(ctx: Context) -> list[WorkerView]:

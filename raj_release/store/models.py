@@ -35,6 +35,10 @@ class Worker(Base):
     feed_secret_hash: Mapped[str | None] = mapped_column(String(64))  # sha256 of the calendar feed secret
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # a one-time link to choose one's password (an account created or reset in the web, migration 0009):
+    # the sha256 of its secret and when it stops working; cleared once used
+    link_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    link_expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Person(Base):
