@@ -7,35 +7,35 @@ and the note reads « corrigée »."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
+from pydantic import Field
 from sqlalchemy import select
 
 from raj_release.errors import Forbidden, NotFound, RajError
 from raj_release.services import audit
 from raj_release.services.access import Viewer, visible_person_id
 from raj_release.services.context import Context
+from raj_release.services.views import View
 from raj_release.store import models as m
 from raj_release.store.db import aware
 
 MAX_NOTE = 4000
 
 
-@dataclass(frozen=True)
-class Revision:
-    text: str
-    written_at: dt.datetime
-    replaced_at: dt.datetime
+class Revision(View):
+    text: str = Field(description="the text before a correction")
+    written_at: dt.datetime = Field(description="when that text was written")
+    replaced_at: dt.datetime = Field(description="when the correction replaced it")
 
 
-@dataclass(frozen=True)
-class NoteView:
-    author: str
+class NoteView(View):
+    id: int
+    author: str = Field(description="the worker who wrote it (the only one who may correct it)")
     text: str
-    at: dt.datetime
-    id: int = 0
-    corrected_at: dt.datetime | None = None
-    earlier: tuple[Revision, ...] = ()  # the texts before each correction, the latest first
+    at: dt.datetime = Field(description="when it was written")
+    corrected_at: dt.datetime | None = Field(default=None, description="the last correction, if corrected")
+    earlier: list[Revision] = Field(default_factory=list, description="the texts before each correction, "
+                                                                      "the latest first")
 
 
 def check_text(text: str | None) -> str:
@@ -94,6 +94,7 @@ def _views(s, notes: list[m.Note]) -> list[NoteView]:
     if corrected:
         for r in s.scalars(select(m.NoteRevision).where(m.NoteRevision.note_id.in_(corrected))
                            .order_by(m.NoteRevision.replaced_at.desc(), m.NoteRevision.id.desc())):
-            earlier.setdefault(r.note_id, []).append(Revision(r.text, aware(r.written_at), aware(r.replaced_at)))
-    return [NoteView(n.author, n.text, aware(n.created_at), n.id, aware(n.corrected_at),
-                     tuple(earlier.get(n.id, ()))) for n in notes]
+            earlier.setdefault(r.note_id, []).append(Revision(text=r.text, written_at=aware(r.written_at),
+                                                               replaced_at=aware(r.replaced_at)))
+    return [NoteView(id=n.id, author=n.author, text=n.text, at=aware(n.created_at), corrected_at=aware(n.corrected_at),
+                     earlier=earlier.get(n.id, [])) for n in notes]

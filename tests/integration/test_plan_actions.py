@@ -354,3 +354,32 @@ def test_every_input_of_the_plan_is_labelled_in_the_readers_words(web, people, w
     for words in ("Pas avant le", "Pas après le", "Certitude", "Date clé"):
         assert words in milestones
     assert ">confirmed<" not in milestones and 'aria-label="earliest"' not in milestones
+
+
+def test_notes_through_the_api_a_correction_by_another_worker_is_403(people):
+    from raj_release.services.auth import create_token
+    from raj_release.web.app import create_app
+
+    client = TestClient(create_app(people))
+    auth = {w: {"Authorization": f"Bearer {create_token(people, w, 'tests')}"} for w in ("as.a", "psy.a", "as.b")}
+    r = client.post("/api/persons/P-A/notes", json={"text": "Note API (fictive)"}, headers=auth["as.a"])
+    assert r.status_code == 200 and r.json()["corrected_at"] is None
+    nid = r.json()["id"]
+    r = client.put(f"/api/persons/P-A/notes/{nid}", json={"text": "Note API corrigée"}, headers=auth["psy.a"])
+    assert r.status_code == 403 and "only its author" in r.json()["detail"]
+    r = client.put(f"/api/persons/P-A/notes/{nid}", json={"text": "Note API corrigée"}, headers=auth["as.a"])
+    assert r.status_code == 200 and r.json()["corrected_at"] is not None
+    assert [x["text"] for x in r.json()["earlier"]] == ["Note API (fictive)"]
+    assert client.get("/api/persons/P-A/notes", headers=auth["psy.a"]).json()[0]["text"] == "Note API corrigée"
+    assert client.get("/api/persons/P-A/notes", headers=auth["as.b"]).status_code == 404
+    # undoing « Fait » through the API: the same rule as the page
+    v = version(people)
+    r = client.put("/api/persons/P-A/demarches/intake_fiche/status", json={"status": "completed", "version": v},
+                   headers=auth["as.a"])
+    assert r.status_code == 200 and r.json()["completed_at"] is not None
+    r = client.put("/api/persons/P-A/demarches/intake_fiche/status", json={"status": "in-progress", "version": v},
+                   headers=auth["as.a"])
+    assert r.status_code == 409  # the stale version still counts
+    r = client.put("/api/persons/P-A/demarches/intake_fiche/status",
+                   json={"status": "in-progress", "version": v + 1}, headers=auth["as.a"])
+    assert r.status_code == 200 and r.json()["reason"] == "annulation de fait"

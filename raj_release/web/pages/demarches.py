@@ -26,11 +26,13 @@ def _back(value: str) -> str:
 
 
 def _to_plan(request: Request, ref: str, key: str, marked: bool = False) -> RedirectResponse:
-    """The plan again at the démarche's row; `marked`: it was just marked done (the notice offers to undo)."""
+    """The plan again at the démarche's row; `marked`: it was just marked done, at the notice that offers
+    to undo it."""
     params = [f"as_of={request.query_params['as_of']}"] if "as_of" in request.query_params else []
     if marked:
         params.append(f"marked={quote(key)}")
-    return RedirectResponse(f"/persons/{quote(ref)}" + ("?" + "&".join(params) if params else "") + f"#d-{quote(key)}",
+    anchor = "undo" if marked else f"d-{quote(key)}"
+    return RedirectResponse(f"/persons/{quote(ref)}" + ("?" + "&".join(params) if params else "") + f"#{anchor}",
                             status_code=303)
 
 
