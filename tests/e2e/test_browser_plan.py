@@ -104,7 +104,6 @@ def test_the_notes_form_is_a_few_tab_presses_away_and_the_plan_fits_a_phone(serv
                     if page.evaluate("document.activeElement.closest('#note-form') !== null"
                                      " && document.activeElement.name === 'text'"):
                         break
-                print(f"{width} px: {presses} Tab presses")
                 assert presses <= MAX_TABS, f"{width} px: {presses} Tab presses to the notes form"
                 overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
                 page.screenshot(path=str(SHOTS / f"plan-{width}.png"), full_page=True)
