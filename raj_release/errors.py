@@ -36,3 +36,15 @@ class Conflict(RajError):
 class Forbidden(RajError):
     """An action one's role does not allow (a worker asking for the coordinators' dashboard). Never used for
     a person outside one's scope: that is NotFound, so that nothing tells whether the person exists."""
+
+
+class StaleVersion(Conflict):
+    """A change made on a stale read of a person: `current` is the person's version now, `yours` the one the
+    client read. The shells word it themselves (the plan page lists what changed meanwhile) rather than
+    parsing the message."""
+
+    def __init__(self, message: str, *, ref: str, current: int, yours: int) -> None:
+        super().__init__(message, field="version")
+        self.ref = ref
+        self.current = current
+        self.yours = yours

@@ -3,6 +3,7 @@ of démarches is at risk. Pure rules, no I/O; the services apply them (services/
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Literal
 
@@ -64,6 +65,18 @@ def check_change(old: Status, new: Status, reason: str | None, partner: str | No
         raise Conflict(f"is {old.value}: it cannot become {new.value} (allowed: {allowed})")
     if old in FINAL_STATUSES and new in OPEN_STATUSES and not reason:
         raise RajError(f"reopening a {old.value} démarche needs a reason", field="reason")
+
+
+# « Fait » undone: reopening a démarche marked done a moment ago (completed → in-progress, the status
+# machine's one way back) needs no reason of its own: the mistake is the reason (« annulation de fait »)
+
+UNDO_WINDOW = dt.timedelta(minutes=10)
+
+
+def undoes_done(old: Status, new: Status, completed_at: dt.datetime | None, now: dt.datetime) -> bool:
+    """Whether moving `old` → `new` at `now` undoes a « Fait » given at `completed_at` (within UNDO_WINDOW)."""
+    return (old is Status.COMPLETED and new is Status.IN_PROGRESS and completed_at is not None
+            and dt.timedelta(0) <= now - completed_at <= UNDO_WINDOW)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ import datetime as dt
 from pydantic import Field
 from sqlalchemy import ColumnElement, Select, select
 
-from raj_release.domain.demarches import FINAL_STATUSES, OPEN_VALUES, check_change
+from raj_release import i18n
+from raj_release.domain.demarches import FINAL_STATUSES, OPEN_VALUES, check_change, undoes_done
 from raj_release.domain.enums import Status, parse_code
 from raj_release.domain.models import check_day, check_reason
 from raj_release.errors import Conflict, NotFound, RajError
@@ -19,6 +20,7 @@ from raj_release.services.partners import check_partner
 from raj_release.services.replan import bump, calendar_of, check_version, iso, load_person, replan, view_of
 from raj_release.services.views import DemarcheView, PlanView, View, demarche_view
 from raj_release.store import models as m
+from raj_release.store.db import aware
 from raj_release.store.hints import unindexed
 
 
@@ -39,7 +41,8 @@ def find_demarche(p: m.Person, key: str, ctx: Context) -> m.Demarche:
 def set_status(ctx: Context, ref: str, key: str, status: str, *, today: dt.date, reason: str | None = None,
                partner: str | None = None, actor: str = "system", viewer: Viewer | None = None,
                expected_version: int | None = None) -> DemarcheView:
-    """Change a démarche's status along the status machine (domain/demarches.py)."""
+    """Change a démarche's status along the status machine (domain/demarches.py). Reopening a démarche
+    marked done less than UNDO_WINDOW ago needs no reason: that undoes the « Fait » (« annulation de fait »)."""
     new = parse_status(status)
     reason = check_reason(reason)
     partner = (partner or "").strip() or None
@@ -55,11 +58,13 @@ def set_status(ctx: Context, ref: str, key: str, status: str, *, today: dt.date,
         old = Status(row.status)
         if old is new and reason == row.reason and partner == row.partner_id:
             return demarche_view(ctx, row, today)
+        now = ctx.now()
+        if not reason and undoes_done(old, new, aware(row.completed_at), now):
+            reason = i18n.tr(p.language, "« Done » undone")  # a « Fait » given by mistake a moment ago
         try:
             check_change(old, new, reason, partner)
         except Conflict as e:
             raise Conflict(f"démarche {key!r} of {ref!r} {e.message}") from None
-        now = ctx.now()
         audit.record(s, ctx, actor, "demarche.status", "demarche", key, person_id=p.id,
                      old={"status": old.value, "partner": row.partner_id},
                      new={"status": new.value, "partner": partner if new is Status.ON_HOLD else None},

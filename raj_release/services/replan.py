@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from raj_release.domain.demarches import FINAL_STATUSES
 from raj_release.domain.enums import MilestoneKind, Modality, Need, Procedure, Situation, Status
 from raj_release.domain.milestones import Milestone
-from raj_release.errors import Conflict, NotFound
+from raj_release.errors import NotFound, StaleVersion
 from raj_release.planning.scheduler import Change, Current, Plan, PlannedDemarche, Subject, plan
 from raj_release.services import audit
 from raj_release.services.access import Viewer, person_scope
@@ -39,8 +39,8 @@ def load_person(s: Session, ref: str, *, for_update: bool = True, viewer: Viewer
 def check_version(p: m.Person, expected: int | None) -> None:
     """Refuse a change made on a stale read of the person (the version the client read is not current)."""
     if expected is not None and p.version != expected:
-        raise Conflict(f"person {p.ref!r} was changed meanwhile (version {p.version}, yours {expected}): "
-                       "reload and try again", field="version")
+        raise StaleVersion(f"person {p.ref!r} was changed meanwhile (version {p.version}, yours {expected}): "
+                           "reload and try again", ref=p.ref, current=p.version, yours=expected)
 
 
 def bump(ctx: Context, p: m.Person, now: dt.datetime | None = None) -> None:

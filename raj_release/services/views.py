@@ -19,6 +19,7 @@ from raj_release.domain.milestones import release_kind
 from raj_release.planning.readiness import Readiness, readiness
 from raj_release.planning.scheduler import Change
 from raj_release.services.context import Context
+from raj_release.store.db import aware
 
 
 class View(BaseModel):
@@ -53,6 +54,7 @@ class DemarcheView(View):
     overdue: bool
     obsolete: bool = Field(default=False, description="open, but no longer applies after a change of what is "
                                                       "known of the person: proposed for closing (or keeping)")
+    completed_at: dt.datetime | None = Field(default=None, description="when it was marked done (completed)")
 
 
 class PersonSummary(View):
@@ -144,11 +146,13 @@ class DemarcheState:
     reason: str | None = None
     partner_id: str | None = None
     obsolete: bool = False
+    completed_at: dt.datetime | None = None
 
     @classmethod
     def of(cls, row) -> DemarcheState:
         return cls(row.key, row.status, row.due, row.start, row.pinned, row.provisional, row.compressed,
-                   row.late_vs_anchor, row.anchor, row.anchor_source, row.reason, row.partner_id, row.obsolete)
+                   row.late_vs_anchor, row.anchor, row.anchor_source, row.reason, row.partner_id, row.obsolete,
+                   row.completed_at)
 
 
 _OPEN = frozenset(s.value for s in OPEN_STATUSES)
@@ -169,6 +173,7 @@ def demarche_view(ctx: Context, d, today: dt.date, language: str = "fr") -> Dema
         reason=d.reason, partner=d.partner_id,
         overdue=d.due is not None and d.due < today and d.status in _OPEN and not d.obsolete,
         obsolete=bool(d.obsolete) and d.status in _OPEN,
+        completed_at=aware(getattr(d, "completed_at", None)) if d.status == Status.COMPLETED.value else None,
     )
 
 

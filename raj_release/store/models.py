@@ -283,3 +283,16 @@ class Note(Base):
     author: Mapped[str] = mapped_column(String(40))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    corrected_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # the last correction
+
+
+class NoteRevision(Base):
+    """The earlier text of a note its author corrected, one row per correction: the correction is kept, and
+    the text stays with the note (deleted with the person's file), out of the audit log."""
+
+    __tablename__ = "note_revision"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    note_id: Mapped[int] = mapped_column(ForeignKey("note.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)  # the text before the correction
+    written_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))  # when that text was written
+    replaced_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

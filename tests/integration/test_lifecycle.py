@@ -387,7 +387,7 @@ def test_edit_transfer_close_and_reopen_from_the_plan_page(web, team):
     assert "ris_request" not in page.text.split('id="done"')[1].split("</div>")[0]  # labels, not keys
     # a stale version: 409 in words
     r = web.post("/persons/P-1/transfer", data={"csrf": c, "version": ver, "prison": "ittre", "date": "2027-01-10"})
-    assert r.status_code == 409 and "modifié entre-temps" in r.text
+    assert r.status_code == 409 and "entre-temps" in r.text.split('id="conflict"')[1]  # the fresh plan says what changed
     ver = version_of(page.text)
     r = web.post("/persons/P-1/transfer", data={"csrf": c, "version": ver, "prison": "ittre", "date": "2027-01-10"})
     assert r.status_code == 303

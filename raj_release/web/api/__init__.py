@@ -19,6 +19,7 @@ from raj_release.web.api import (
     leaves,
     lifecycle,
     milestones,
+    notes,
     persons,
     visits,
     week,
@@ -28,5 +29,6 @@ from raj_release.web.api.deps import AsOf, Ctx, Me, Unauthorized, context, today
 __all__ = ["AsOf", "Ctx", "Me", "Unauthorized", "context", "router", "today", "viewer"]
 
 router = APIRouter(prefix="/api", tags=["api"])
-for _concept in (accounts, caseload, persons, lifecycle, demarches, milestones, leaves, visits, week, dashboard):
+for _concept in (accounts, caseload, persons, lifecycle, demarches, milestones, leaves, visits, notes, week,
+                 dashboard):
     router.include_router(_concept.router)

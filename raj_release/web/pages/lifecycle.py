@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from raj_release import i18n
 from raj_release.domain.enums import CloseReason, NotMetReason
 from raj_release.domain.models import parse_date
-from raj_release.errors import Conflict, RajError
+from raj_release.errors import RajError, StaleVersion
 from raj_release.services.access import Viewer
 from raj_release.services.lifecycle import (
     close_person,
@@ -26,7 +26,8 @@ from raj_release.services.lifecycle import (
 )
 from raj_release.services.persons import show_plan
 from raj_release.services.views import PlanView
-from raj_release.web.pages import back_to_plan, ctx_of, error_response, lang_of, refused, render, signed_in, today_of
+from raj_release.web.pages import back_to_plan, ctx_of, lang_of, refused, render, signed_in, today_of
+from raj_release.web.pages.persons import plan_refused
 
 router = APIRouter()
 
@@ -59,9 +60,8 @@ def done(request: Request, ref: str, view: PlanView, v: Viewer) -> RedirectRespo
 def refusal(request: Request, ref: str, v: Viewer, e: RajError) -> Response:
     """A stale version is a 409 saying so in words; other refusals come back to the plan with their line."""
     lang = lang_of(v)
-    if isinstance(e, Conflict) and e.field == "version":
-        return error_response(request, 409, i18n.tr(lang, "The file was changed meanwhile by someone else: "
-                                                          "reload the plan and try again."))
+    if isinstance(e, StaleVersion):  # the fresh plan (409) saying who changed what meanwhile
+        return plan_refused(request, ref, v, signed_in(request)[1], e)
     lead = i18n.tr(lang, "Not changed:")
     return refused(request, e, back=lambda error: back_to_plan(request, ref, error=f"{lead} {error}"))
 
@@ -156,7 +156,7 @@ def close_form(request: Request, ref: str, version: int = Form(...), reason: str
                             detail=detail or None, date=parse_date(date, "date") if date else None,
                             today=today_of(request), actor=v.id, viewer=v, expected_version=version)
     except RajError as e:
-        if isinstance(e, Conflict) and e.field == "version":
+        if isinstance(e, StaleVersion):
             return refusal(request, ref, v, e)
         lead = i18n.tr(lang_of(v), "Not changed:")
         return refused(request, e, back=lambda error: RedirectResponse(

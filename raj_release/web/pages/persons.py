@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from raj_release import i18n
+from raj_release.domain.demarches import OPEN_STATUSES, TRANSITIONS, undoes_done
 from raj_release.domain.enums import (
     Certainty,
     CloseReason,
@@ -16,19 +21,24 @@ from raj_release.domain.enums import (
     Need,
     Origin,
     Procedure,
+    Responsible,
     Role,
     Situation,
     Source,
     Stage,
+    Status,
     parse_code,
 )
 from raj_release.domain.milestones import TIMELINE_KINDS, Milestone
 from raj_release.domain.models import parse_date
-from raj_release.errors import RajError
-from raj_release.services.history import person_history
+from raj_release.errors import Forbidden, RajError, StaleVersion
+from raj_release.services.access import Viewer
+from raj_release.services.history import changes_since, last_event_id, person_history
 from raj_release.services.lifecycle import competent_cpas
-from raj_release.services.notes import add_note, notes_of
+from raj_release.services.notes import add_note, correct_note, notes_of
+from raj_release.services.partners import partners_for
 from raj_release.services.persons import binome_choices, register_person, show_plan
+from raj_release.services.views import DemarcheView, PlanView
 from raj_release.web import charts
 from raj_release.web.pages import back_to_plan, ctx_of, lang_of, leaves, refused, render, signed_in, today_of
 
@@ -99,6 +109,13 @@ async def new_person_form(request: Request) -> Response:
 @router.get("/persons/{ref}")
 def plan_page(request: Request, ref: str) -> Response:
     v, data = signed_in(request)
+    return _plan(request, v, data["c"], ref)
+
+
+def _plan(request: Request, v: Viewer, csrf: str, ref: str, status: int = 200,
+          conflict: StaleVersion | None = None, seen: str = "") -> Response:
+    """The plan page; after a change refused as made on a stale read (`conflict`), the fresh page with what
+    was changed since the page the form was on (`seen`, the last audit event that page showed)."""
     ctx = ctx_of(request)
     try:
         today = today_of(request)
@@ -106,6 +123,11 @@ def plan_page(request: Request, ref: str) -> Response:
         history = person_history(ctx, v, ref)
         notes = notes_of(ctx, v, ref)
         extras = leaves.plan_extras(ctx, v, ref, today, view)
+        last_seen = last_event_id(ctx, v, ref)
+        meanwhile = None
+        if conflict is not None:
+            meanwhile = (changes_since(ctx, v, ref, int(seen)) if seen.isascii() and seen.isdigit()
+                         else list(reversed(history[:5])))  # a form that did not say what it saw: the latest
     except RajError as e:
         return refused(request, e)
     lang = lang_of(v)
@@ -123,7 +145,9 @@ def plan_page(request: Request, ref: str) -> Response:
     for e in history:
         if e.action.startswith("demarche."):
             events_of.setdefault(e.key, []).append(e)
-    return render(request, "plan.html", me=v, csrf=data["c"], title=ref, plan=view, by_pillar=list(by_pillar.items()),
+    fits = {d.key: partners_for(ctx, d.key) for d in view.demarches if d.status in OPEN_STATUSES}
+    return render(request, "plan.html", status, me=v, csrf=csrf, title=ref, plan=view,
+                  by_pillar=list(by_pillar.items()),
                   timeline=picture, history=history, notes=notes, events_of=events_of, kinds=list(MilestoneKind),
                   moved=request.query_params.get("moved"), error=request.query_params.get("error"),
                   done=request.query_params.get("done"), cpas=competent_cpas(ctx, view.person.prison, lang),
@@ -132,7 +156,98 @@ def plan_page(request: Request, ref: str) -> Response:
                                  key=lambda x: x[1]),
                   all_needs=list(Need), situations=list(Situation), modalities=list(Modality),
                   procedures=list(Procedure), languages=list(Language), names=names,
-                  reasons=list(CloseReason), **extras)
+                  reasons=list(CloseReason), certainties=list(Certainty), seen=last_seen,
+                  in_charge=lambda d: in_charge(d, view.person, names, lang), partners_for=lambda key: fits.get(key, []),
+                  reopen_to=lambda d: sorted(TRANSITIONS[d.status] & OPEN_STATUSES, key=list(Status).index),
+                  undo=_undoable(ctx, view, request.query_params.get("marked")),
+                  can_undo=lambda d: _undoable(ctx, view, d.key) is not None,
+                  today_banners=today_banners(view, extras["leaves"], today, lang),
+                  meanwhile=meanwhile, conflict=conflict, change_words=lambda e: change_words(e, view, names, lang),
+                  local=lambda t: t.astimezone(ZoneInfo(ctx.settings.timezone)), **extras)
+
+
+def plan_refused(request: Request, ref: str, v: Viewer, session: dict, e: RajError, seen: str = "") -> Response:
+    """A plan form's refusal: a change made on a stale read gives the fresh plan (409) saying who changed
+    what meanwhile, so the worker can redo it there; any other refusal comes back to the plan with its line."""
+    if isinstance(e, StaleVersion):
+        return _plan(request, v, session["c"], ref, 409, conflict=e, seen=seen)
+    return refused(request, e, back=lambda error: back_to_plan(request, ref, error=error))
+
+
+def _undoable(ctx, view: PlanView, key: str | None) -> DemarcheView | None:
+    """The démarche just marked done, while its « Fait » may still be undone without a reason."""
+    d = next((d for d in view.demarches if d.key == key), None) if key else None
+    if d is None or d.completed_at is None or not undoes_done(d.status, Status.IN_PROGRESS, d.completed_at, ctx.now()):
+        return None
+    return d
+
+
+def in_charge(d: DemarcheView, person, names: dict[str, str], lang: str) -> str:
+    """Who does the démarche, by name: the AS, the psychologue, or both (the binôme's and a partner's)."""
+    as_name, psy_name = names.get(person.as_id, person.as_id), names.get(person.psy_id, person.psy_id)
+    if d.responsible == Responsible.AS.value:
+        return as_name
+    if d.responsible == Responsible.PSY.value:
+        return psy_name
+    if d.responsible == Responsible.PARTNER.value:
+        return i18n.tr(lang, "a partner, followed by %(names)s") % {"names": f"{as_name} + {psy_name}"}
+    return f"{as_name} + {psy_name}"
+
+
+def today_banners(view: PlanView, leave_list, today: dt.date, lang: str) -> list[str]:
+    """What today is for the person: released today (the actual release), due out today, on leave today."""
+    out = []
+    for ms in view.milestones:
+        if ms.date == today and ms.kind is MilestoneKind.ACTUAL_RELEASE:
+            out.append(i18n.tr(lang, "Released today."))
+        elif ms.date == today and ms.kind is MilestoneKind.EXPECTED_RELEASE:
+            out.append(i18n.tr(lang, "Release expected today."))
+    for x in leave_list:
+        if x.start <= today <= x.end:
+            out.append(i18n.tr(lang, "On leave today: %(kind)s from %(start)s to %(end)s.") % {
+                "kind": i18n.label(x.kind, lang), "start": i18n.format_date(x.start, lang),
+                "end": i18n.format_date(x.end, lang)})
+    return out
+
+
+CHANGE_WORDS = {  # what an audit event did, in a few words (the list of what changed meanwhile)
+    "demarche.status": "changed the status of",
+    "demarche.pinned": "pinned the date of",
+    "demarche.unpinned": "unpinned the date of",
+    "demarche.moved": "replanning moved",
+    "demarche.obsolete": "marked as no longer applying",
+    "demarche.applies": "marked as applying again",
+    "demarche.kept": "kept",
+    "milestone.set": "set the key date",
+    "plan.scheduled": "made the plan",
+    "person.edited": "changed what is known of the person",
+    "person.transferred": "recorded a transfer",
+    "person.handed_over": "handed the file over",
+    "person.stage": "changed the stage of the file",
+    "person.closed": "closed the file",
+    "person.reopened": "reopened the file",
+    "leave.added": "recorded a leave",
+    "leave.removed": "removed a leave",
+    "visit.added": "recorded a meeting",
+    "visit.outcome": "recorded how a meeting went",
+    "note.added": "added a note",
+    "note.corrected": "corrected a note",
+}
+
+
+def change_words(e, view: PlanView, names: dict[str, str], lang: str) -> str:
+    """« Amélie Dupont changed the status of « Vérifier eID »: done »: who did what to what."""
+    what = i18n.tr(lang, CHANGE_WORDS.get(e.action, "changed the file"))
+    who = names.get(e.actor, e.actor)
+    if e.action.startswith("demarche."):
+        label = next((d.label for d in view.demarches if d.key == e.key), e.key)
+        text = f"{who} {what} « {label} »"
+        if e.action == "demarche.status" and e.new and e.new.get("status"):
+            text += f": {i18n.label(e.new['status'], lang, 'Status')}"
+        return text
+    if e.action == "milestone.set":
+        return f"{who} {what} « {i18n.label(e.key, lang, 'MilestoneKind')} »"
+    return f"{who} {what}"
 
 
 def _prison_name(ctx, code: str | None, lang: str) -> str | None:
@@ -148,3 +263,17 @@ def add_note_form(request: Request, ref: str, text: str = Form(""), csrf: str = 
     except RajError as e:
         return refused(request, e, back=lambda error: back_to_plan(request, ref, error=error))
     return back_to_plan(request, ref)
+
+
+@router.post("/persons/{ref}/notes/{note_id}")
+def correct_note_form(request: Request, ref: str, note_id: int, text: str = Form(""),
+                      csrf: str = Form("")) -> Response:
+    """Its author corrects a note; the earlier text is kept and the note reads « corrigée »."""
+    v, _session = signed_in(request, csrf)
+    try:
+        correct_note(ctx_of(request), v, ref, note_id, text)
+    except RajError as e:
+        if isinstance(e, Forbidden):
+            e = RajError(i18n.tr(lang_of(v), "Only its author can correct a note: add a note of your own instead."))
+        return refused(request, e, back=lambda error: back_to_plan(request, ref, error=error))
+    return RedirectResponse(f"/persons/{quote(ref)}#note-{note_id}", status_code=303)
