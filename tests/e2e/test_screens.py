@@ -31,8 +31,8 @@ ACCOUNTS = [("as.dupont", "as", "fr", "DEMO-01"), ("as.peeters", "as", "nl", "DE
 MADE_HERE = {"coord.nl": "Nele Coördinator (fictief)", "admin.fr": "Admin Fictif", "admin.nl": "Beheerder Fictief"}
 
 # the pages another engineer's branch lays out for phones; their marks go when those branches are merged
-# (/week already fits in this branch: no mark, so that a change there that overflows is seen)
-OTHERS = {"dashboard": "fixed in branch wt-week", "plan": "fixed in branch wt-plan"}
+OTHERS = {"week": "fixed in branch wt-week", "dashboard": "fixed in branch wt-week",
+          "plan": "fixed in branch wt-plan"}
 
 
 def _pages(role: str, ref: str | None) -> list[tuple[str, str]]:
