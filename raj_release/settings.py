@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     actor: str | None = Field(default=None, description="who the CLI acts as, recorded in the audit log")
     organisation: str = Field(default="ambulatoire-forest", description="code of the default organisation")
     organisation_name: str = "L'Ambulatoire-Forest"
+    organisation_phone: str | None = Field(default=None, max_length=200,
+                                           description="the default organisation's phone, on the person's "
+                                                       "version of the plan when a worker has no contact")
     secret_key: str | None = Field(default=None, description="signs the web sessions; default: var/secret.key")
     session_idle_minutes: int = Field(default=120, ge=1, le=24 * 60,
                                       description="a web session unused this long ends")

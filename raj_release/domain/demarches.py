@@ -159,6 +159,10 @@ class Template(Frozen):
                                    description="days after intake in the prévenu minimum kit")
     reminders: dict | None = None  # per-template reminder policy override (validated by the reminders config)
     feed_label: Labels | None = None  # what calendar feeds show instead of the label (default: the pillar's)
+    # the person's version of the plan (« Version pour la personne »): the step in plain words, and what the
+    # person brings for it; a démarche without `plain` is the service's own work and is not listed there
+    plain: Labels | None = None
+    bring: Labels | None = None
 
     @field_validator("offset", mode="before")
     @classmethod

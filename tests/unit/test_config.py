@@ -321,3 +321,29 @@ def test_planning_policy_unknown_field(cfg):
 def test_planning_policy_is_optional(cfg):
     (cfg / "planning.yaml").unlink()
     assert load_policy(cfg).release_after_hearing_days == (14, 21, 28)
+
+
+# -- the person's words (issue 11: « Version pour la personne ») --------------------------------------------
+def test_plain_and_bring_are_optional_and_read_in_both_languages(cfg):
+    ts = load_templates(CONFIG_DIR)
+    assert ts["eid_check"].bring.fr.startswith("Votre carte d'identité")
+    assert ts["eid_check"].bring.nl.startswith("Uw identiteitskaart")
+    assert ts["adm_dates_check"].plain is None and ts["adm_dates_check"].bring is None
+    edit(cfg / "demarches.yaml", lambda d: [demarche(d, "bank_account").pop(f) for f in ("plain", "bring")])
+    assert load_templates(cfg)["bank_account"].plain is None
+
+
+@pytest.mark.parametrize("bad, hint", [({"fr": "Votre carte d'identité"}, "field bring.nl"),
+                                       ({"fr": "", "nl": "Uw kaart"}, "field bring.fr"),
+                                       ("Votre carte d'identité", "field bring"),
+                                       ({"fr": "x" * 201, "nl": "y"}, "field bring.fr")])
+def test_a_bad_bring_names_the_demarche_and_the_field(cfg, bad, hint):
+    edit(cfg / "demarches.yaml", lambda d: demarche(d, "bank_account").update(bring=bad))
+    msg = error_of(load_templates, cfg)
+    assert "démarche 'bank_account'" in msg and hint in msg, msg
+
+
+def test_plain_words_with_an_unknown_language_are_refused(cfg):
+    edit(cfg / "demarches.yaml", lambda d: demarche(d, "bank_account").update(
+        plain={"fr": "Ouvrir un compte", "nl": "Een rekening openen", "de": "Ein Konto eröffnen"}))
+    assert "field plain.de" in error_of(load_templates, cfg)

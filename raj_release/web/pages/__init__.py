@@ -151,6 +151,7 @@ from raj_release.web.pages import (  # noqa: E402
     caseload,
     dashboard,
     demarches,
+    handout,
     leaves,
     lifecycle,
     milestones,
@@ -161,5 +162,6 @@ from raj_release.web.pages import (  # noqa: E402
 )
 
 router = APIRouter()
-for _concept in (accounts, week, caseload, persons, lifecycle, milestones, demarches, leaves, visits, dashboard, partners):
+for _concept in (accounts, week, caseload, handout, persons, lifecycle, milestones, demarches, leaves, visits,
+                 dashboard, partners):
     router.include_router(_concept.router, include_in_schema=False)
