@@ -26,9 +26,9 @@ class NoteView:
 def add_note(ctx: Context, v: Viewer, ref: str, text: str) -> None:
     text = (text or "").strip()
     if not text:
-        raise RajError("note: write something")
+        raise RajError("write something", field="note")
     if len(text) > MAX_NOTE:
-        raise RajError(f"note: at most {MAX_NOTE} characters")
+        raise RajError("at most {max} characters", field="note", max=MAX_NOTE)
     with ctx.db.transaction() as s:
         pid = visible_person_id(s, v, ref)
         note = m.Note(person_id=pid, author=v.id, text=text, created_at=ctx.now())
