@@ -161,7 +161,7 @@ def test_moving_the_hearing_from_the_page_shows_what_moved(web):
     v2 = re.search(r'name="version" value="(\d+)"', fresh).group(1)
     r = web.post(f"/persons/P-A/milestones?as_of={LATER}",
                  data={"kind": "tap_hearing", "date": "2027-02-30", "version": v2, "csrf": csrf_of(fresh)})
-    assert "not a real calendar date" in web.get(r.headers["location"]).text
+    assert "n'est pas une date du calendrier" in html_.unescape(web.get(r.headers["location"]).text)
 
 
 def test_pin_from_the_page(web):
@@ -403,7 +403,7 @@ def test_notes_and_each_demarche_history_on_the_plan(web, ctx):
     assert web.post("/persons/P-A/notes", data={"text": "sans jeton"}).status_code == 403
     assert web.post("/persons/P-B/notes", data={"text": "x", "csrf": token}).status_code == 404
     r = web.post(f"/persons/P-A/notes?as_of={LATER}", data={"text": "   ", "csrf": token})
-    assert "write something" in web.get(r.headers["location"]).text
+    assert "Note : écrivez quelque chose" in web.get(r.headers["location"]).text
     from sqlalchemy import select
 
     from raj_release.store import models as m
