@@ -315,7 +315,7 @@ def _break(path: Path, old: str, new: str) -> None:
 
 BROKEN_CONFIGS = [
     ("bad-yaml", "offset: -150  # signed whole number of days", "offset: [-150  # unclosed",
-     ["demarches.yaml", "not valid YAML"]),
+     ["demarches.yaml", "line 41", "n'est pas du YAML valable"]),
     ("unknown-depends-on", "depends_on: [intake_fiche]", "depends_on: [intake_fishe]",
      ["demarches.yaml", "consent_sharing", "depends_on", "unknown démarche 'intake_fishe'"]),
     ("dependency-cycle", "depends_on: []", "depends_on: [consent_sharing]",
