@@ -30,22 +30,24 @@ def _read_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found (set RAJ_CONFIG_DIR to a folder that has it)") from None
+        raise ConfigError("{path}: file not found (set RAJ_CONFIG_DIR to a folder that has it)", path=path) from None
     except OSError as e:
-        raise ConfigError(f"{path}: cannot be read ({e.strerror})") from None
+        raise ConfigError("{path}: cannot be read ({problem})", path=path, problem=e.strerror) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise ConfigError(f"{path}:{where} is not valid YAML: {problem}") from None
+        raise ConfigError("{path}:{where} is not valid YAML: {problem}", path=path, where=where, problem=problem) from None
     except ValueError as e:  # PyYAML builds dates itself: an unquoted 2026-02-30 fails here
-        raise ConfigError(f"{path}: {_impossible_date(text) or e}; dates are written YYYY-MM-DD") from None
+        raise ConfigError("{path}: {problem}; dates are written YYYY-MM-DD", path=path,
+                          problem=_impossible_date(text) or e) from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top of the file (version: 1, ...)")
+        raise ConfigError("{path}: expected a mapping at the top of the file (version: 1, ...)", path=path)
     if data.get("version", 1) != 1:
-        raise ConfigError(f"{path}: field version: only version 1 is understood, got {data.get('version')!r}")
+        raise ConfigError("{path}: field version: only version 1 is understood, got {got}", path=path,
+                          got=repr(data.get('version')))
     return data
 
 
@@ -72,10 +74,11 @@ def _first_error(e: ValidationError) -> tuple[str, str]:
 def _entries(path: Path, data: Mapping, section: str) -> list[dict]:
     items = data.get(section)
     if not isinstance(items, list):
-        raise ConfigError(f"{path}: field {section}: expected a list of entries")
+        raise ConfigError("{path}: field {section}: expected a list of entries", path=path, section=section)
     for i, item in enumerate(items):
         if not isinstance(item, dict):
-            raise ConfigError(f"{path}: {section} entry {i + 1}: expected a mapping, got {item!r}")
+            raise ConfigError("{path}: {section} entry {n}: expected a mapping, got {got}", path=path, section=section,
+                              n=i + 1, got=repr(item))
     return items
 
 
@@ -87,11 +90,12 @@ def load_templates(config_dir: Path) -> TemplateSet:
     for i, entry in enumerate(_entries(path, data, "prevenu_kit") if "prevenu_kit" in data else []):
         key, offset = entry.get("key"), entry.get("offset")
         if set(entry) - {"key", "offset"}:
-            raise ConfigError(f"{path}: prevenu_kit entry {i + 1}: unknown field(s) "
-                              f"{', '.join(sorted(set(entry) - {'key', 'offset'}))}")
+            raise ConfigError("{path}: prevenu_kit entry {n}: unknown field(s) {fields}", path=path, n=i + 1,
+                              fields=sorted(set(entry) - {'key', 'offset'}))
         if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-            raise ConfigError(f"{path}: prevenu_kit démarche {key!r}, field offset: "
-                              f"expected a whole number of days >= 0 after intake, got {offset!r}")
+            raise ConfigError("{path}: prevenu_kit démarche '{key}', field offset: "
+                              "expected a whole number of days >= 0 after intake, got {got}", path=path, key=key,
+                              got=repr(offset))
         kit[key] = offset
     templates = []
     keys = set()
@@ -102,14 +106,15 @@ def load_templates(config_dir: Path) -> TemplateSet:
             templates.append(Template.model_validate({**entry, "kit_offset": kit.get(key)}))
         except ValidationError as e:
             field, msg = _first_error(e)
-            raise ConfigError(f"{path}: démarche {key!r}, field {field}: {msg}") from None
+            raise ConfigError("{path}: démarche '{key}', field {at}: {problem}", path=path, key=key, at=field,
+                              problem=msg) from None
     for key in kit:
         if key not in keys:
-            raise ConfigError(f"{path}: prevenu_kit, field key: unknown démarche {key!r}")
+            raise ConfigError("{path}: prevenu_kit, field key: unknown démarche '{key}'", path=path, key=key)
     try:
         return TemplateSet(templates, source=str(path))
     except ValueError as e:
-        raise ConfigError(str(e)) from None
+        raise ConfigError("{problem}", problem=e) from None
 
 
 class Prison(BaseModel):
@@ -129,9 +134,11 @@ def _keyed(path: Path, section: str, model: type[BaseModel], key: str, noun: str
             item = model.model_validate(entry)
         except ValidationError as e:
             field, msg = _first_error(e)
-            raise ConfigError(f"{path}: {noun} {name!r}, field {field}: {msg}") from None
+            raise ConfigError("{path}: {noun} '{name}', field {at}: {problem}", path=path, noun=noun, name=name,
+                              at=field, problem=msg) from None
         if getattr(item, key) in out:
-            raise ConfigError(f"{path}: {noun} {getattr(item, key)!r} is listed twice (field {key})")
+            raise ConfigError("{path}: {noun} '{name}' is listed twice (field {key})", path=path, noun=noun,
+                              name=getattr(item, key), key=key)
         out[getattr(item, key)] = item
     return out
 
@@ -164,13 +171,15 @@ def _closure_days(path: Path, data: dict, where: str = "") -> tuple[list, dict]:
                 item = model.model_validate(entry)
             except ValidationError as e:
                 field, msg = _first_error(e)
-                raise ConfigError(f"{path}: {where}{section} entry {i + 1}, field {field}: {msg}") from None
+                raise ConfigError("{path}: {where}{section} entry {n}, field {at}: {problem}", path=path,
+                                  where=where, section=section, n=i + 1, at=field, problem=msg) from None
             if isinstance(item, _Recurring):
                 try:
                     dt.date(2024, item.month, item.day)  # a leap year: 29 February is a real recurring day
                 except ValueError:
-                    raise ConfigError(f"{path}: {where}{section} entry {i + 1}, field day: "
-                                      f"{item.month}/{item.day} is not a day of the year") from None
+                    raise ConfigError("{path}: {where}{section} entry {n}, field day: "
+                                      "{month}/{day} is not a day of the year", path=path, where=where,
+                                      section=section, n=i + 1, month=item.month, day=item.day) from None
                 recurring.append((item.month, item.day, item.name))
             else:
                 closures[item.date] = item.name
@@ -186,11 +195,12 @@ def load_calendars(config_dir: Path) -> tuple[WorkingCalendar, dict[str, Working
     recurring, closures = _closure_days(path, data)
     own = data.get("organisations") or {}
     if not isinstance(own, dict):
-        raise ConfigError(f"{path}: organisations must map organisation codes to their closures")
+        raise ConfigError("{path}: organisations must map organisation codes to their closures", path=path)
     calendars = {}
     for code, entry in own.items():
         if not isinstance(entry, dict) or set(entry) - {"recurring", "closures"}:
-            raise ConfigError(f"{path}: organisations, {code!r}: give `recurring:` and/or `closures:` lists")
+            raise ConfigError("{path}: organisations, '{code}': give `recurring:` and/or `closures:` lists", path=path,
+                              code=code)
         r, c = _closure_days(path, entry, f"organisations, {code!r}, ")
         calendars[str(code)] = WorkingCalendar(closures={**closures, **c}, recurring=[*recurring, *r])
     return WorkingCalendar(closures=closures, recurring=recurring), calendars
@@ -217,7 +227,7 @@ def _mapping(path: Path, model: type[BaseModel]):
         return model.model_validate(data)
     except ValidationError as e:
         field, msg = _first_error(e)
-        raise ConfigError(f"{path}: field {field}: {msg}") from None
+        raise ConfigError("{path}: field {at}: {problem}", path=path, at=field, problem=msg) from None
 
 
 def load_policy(config_dir: Path) -> PlanningPolicy:
@@ -225,10 +235,10 @@ def load_policy(config_dir: Path) -> PlanningPolicy:
     p = _mapping(path, _Planning)
     lo, mid, hi = p.release_after_hearing_days
     if not 0 <= lo <= mid <= hi:
-        raise ConfigError(f"{path}: field release_after_hearing_days: expected [earliest, likely, latest] "
-                          f"in increasing order, got {list(p.release_after_hearing_days)}")
+        raise ConfigError("{path}: field release_after_hearing_days: expected [earliest, likely, latest] "
+                          "in increasing order, got {got}", path=path, got=repr(list(p.release_after_hearing_days)))
     if any(v < 0 for v in p.margin_working_days.values()):
-        raise ConfigError(f"{path}: field margin_working_days: margins must be >= 0")
+        raise ConfigError("{path}: field margin_working_days: margins must be >= 0", path=path)
     margins = {**PlanningPolicy().margin_working_days, **p.margin_working_days}
     return PlanningPolicy(release_after_hearing_days=(lo, mid, hi), margin_working_days=margins)
 
@@ -241,7 +251,8 @@ def load_partners(config_dir: Path) -> dict[str, Partner]:
     for p in out.values():
         for lang in p.languages:
             if lang not in ("fr", "nl"):
-                raise ConfigError(f"{path}: partner {p.id!r}, field languages: {lang!r} is not fr or nl")
+                raise ConfigError("{path}: partner '{partner}', field languages: '{language}' is not fr or nl",
+                                  path=path, partner=p.id, language=lang)
         for url in p.channels:
             _check_channel(path, f"partner {p.id!r}", url)
     return out
@@ -249,7 +260,7 @@ def load_partners(config_dir: Path) -> dict[str, Partner]:
 
 def _check_channel(path: Path, where: str, url: str) -> None:
     if (why := problem(url)) is not None:
-        raise ConfigError(f"{path}: {where}, field channels: {why}")
+        raise ConfigError("{path}: {where}, field channels: {problem}", path=path, where=where, problem=why)
 
 
 def load_reminders(config_dir: Path, templates: TemplateSet | None = None) -> RemindersConfig:
@@ -260,7 +271,8 @@ def load_reminders(config_dir: Path, templates: TemplateSet | None = None) -> Re
                 cfg.default.merged(t.reminders)
             except ValidationError as e:
                 field, msg = _first_error(e)
-                raise ConfigError(f"{templates.source}: démarche {t.key!r}, field reminders.{field}: {msg}") from None
+                raise ConfigError("{path}: démarche '{key}', field reminders.{at}: {problem}", path=templates.source,
+                                  key=t.key, at=field, problem=msg) from None
     return cfg
 
 
@@ -294,7 +306,7 @@ class Config:
 def load_config(config_dir: Path) -> Config:
     d = Path(config_dir)
     if not d.is_dir():
-        raise ConfigError(f"{d}: configuration folder not found (RAJ_CONFIG_DIR)")
+        raise ConfigError("{path}: configuration folder not found (RAJ_CONFIG_DIR)", path=d)
     templates = load_templates(d)
     shared, own = load_calendars(d)
     return Config(d, templates, shared, load_prisons(d), load_policy(d), load_partners(d),

@@ -107,15 +107,29 @@ FLAGS = {"ref": "REF", "prison": "--prison", "as_id": "--as", "psy_id": "--psy",
          "organisation": "--org", "organisation_name": "--org-name", "notify": "--notify", "role": "--role",
          "name": "--name", "stage": "--stage", "origin": "--origin", "source": "--source",
          "followed_on": "--followed-on", "intake": "--intake", "version": "version", "to_service": "--to-service",
-         "why": "--why", "detail": "--detail"}
+         "why": "--why", "detail": "--detail", "id": "ID"}
+
+
+# what to run to see what exists, after a refusal that names something unknown (the services name no command)
+HINTS = {"worker '{worker}' not found": "raj worker list", "unknown worker '{worker}'": "raj worker list",
+         "person '{ref}' not found": "raj person list", "meeting {visit} of '{ref}' not found": "raj visit list {ref}",
+         "leave {leave} of '{ref}' not found": "raj leave list {ref}"}
 
 
 def _worded(e: RajError) -> str:
+    """The refusal in the command line's language, led by the flag or argument it is about."""
+    from raj_release.errors import field_label
+    from raj_release.i18n import tr
+
+    text = e.text(shell.LANG)
+    if e.template in HINTS:
+        command = HINTS[e.template].format_map({k: str(v) for k, v in e.params.items()})
+        text += " " + tr(shell.LANG, "(see `{command}`)").format(command=command)
     if e.field is None:
-        return e.message
-    flag = shell.state["words"].get(e.field) or FLAGS.get(e.field, e.field)
+        return text
+    flag = shell.state["words"].get(e.field) or FLAGS.get(e.field) or field_label(e.field, shell.LANG) or e.field
     hint = " (--reason TEXT)" if e.field == "reason" else ""
-    return f"{flag}: {e.message}{hint}"
+    return f"{flag}: {text}{hint}"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -31,7 +31,7 @@ def user_set_password(
     else:
         password = getpass.getpass(tr(LANG, "Password: "))
         if getpass.getpass(tr(LANG, "Once more: ")) != password:
-            raise RajError("password: the two entries differ; nothing changed")
+            raise RajError("the two entries differ; nothing changed", field="password")
     set_password(ctx, worker_id, password, actor=shell.actor())
     render.out.print(tr(LANG, "Password of {id} saved.").format(id=worker_id))
 

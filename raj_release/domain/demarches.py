@@ -53,18 +53,16 @@ def check_change(old: Status, new: Status, reason: str | None, partner: str | No
     """Raise if a démarche may not go from `old` to `new` with this reason and partner (nothing else is
     checked here: whether the partner exists is the directory's business)."""
     if new in NEEDS_REASON and not reason:
-        word = "not applicable (cancelled)" if new is Status.CANCELLED else "failed"
-        raise RajError(f"a démarche marked {word} needs a reason", field="reason")
+        raise RajError("a démarche marked {status} needs a reason", field="reason", status=new)
     if partner is not None and new is not Status.ON_HOLD:
-        raise RajError(f"only a démarche on hold waits on a partner (status on-hold, not {new.value})",
-                       field="partner")
+        raise RajError("only a démarche on hold waits on a partner (not {status})", field="partner", status=new)
     if old is new:
         return
     if new not in TRANSITIONS[old]:
-        allowed = ", ".join(sorted(s.value for s in TRANSITIONS[old])) or "none"
-        raise Conflict(f"is {old.value}: it cannot become {new.value} (allowed: {allowed})")
+        raise Conflict("is {old}: it cannot become {new} (allowed: {allowed})", old=old, new=new,
+                       allowed=sorted(TRANSITIONS[old], key=lambda s: s.value))
     if old in FINAL_STATUSES and new in OPEN_STATUSES and not reason:
-        raise RajError(f"reopening a {old.value} démarche needs a reason", field="reason")
+        raise RajError("reopening a {status} démarche needs a reason", field="reason", status=old)
 
 
 # « Fait » undone: reopening a démarche marked done a moment ago (completed → in-progress, the status

@@ -229,5 +229,5 @@ def parse_code(enum: type[StrEnum], value: str, field: str):
     try:
         return enum(value)
     except ValueError:
-        allowed = ", ".join(e.value for e in enum)
-        raise RajError(f"unknown value {value!r}; use one of {allowed}", field=field) from None
+        raise RajError("unknown value '{value}'; use one of {allowed}", field=field, value=value,
+                       allowed=[e.value for e in enum]) from None

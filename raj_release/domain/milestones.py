@@ -9,6 +9,7 @@ from pydantic import model_validator
 
 from raj_release.domain.enums import Certainty, MilestoneKind
 from raj_release.domain.models import Frozen
+from raj_release.errors import RajError
 
 K = MilestoneKind
 
@@ -32,11 +33,11 @@ class Milestone(Frozen):
     def _window_holds_the_date(self) -> Milestone:
         lo, hi = self.earliest, self.latest
         if lo is not None and hi is not None and lo > hi:
-            raise ValueError(f"window earliest {lo} is after latest {hi}")
+            raise ValueError(RajError("window earliest {earliest} is after latest {latest}", earliest=lo, latest=hi))
         if lo is not None and lo > self.date:
-            raise ValueError(f"window earliest {lo} is after the date {self.date}")
+            raise ValueError(RajError("window earliest {earliest} is after the date {day}", earliest=lo, day=self.date))
         if hi is not None and hi < self.date:
-            raise ValueError(f"window latest {hi} is before the date {self.date}")
+            raise ValueError(RajError("window latest {latest} is before the date {day}", latest=hi, day=self.date))
         return self
 
 

@@ -57,24 +57,24 @@ def check_reason(reason: str | None, what: str = "reason") -> str | None:
     """A reason stripped (None when empty), or a one-line error when it is longer than MAX_REASON."""
     reason = (reason or "").strip() or None
     if reason is not None and len(reason) > MAX_REASON:
-        raise RajError(f"at most {MAX_REASON} characters ({len(reason)} given)", field=what)
+        raise RajError("at most {max} characters ({given} given)", field=what, max=MAX_REASON, given=len(reason))
     return reason
 
 
 def check_day(value: dt.date, what: str) -> dt.date:
     """`value` if it lies within FIRST_DAY..LAST_DAY, else a one-line error naming the field."""
     if not FIRST_DAY <= value <= LAST_DAY:
-        raise RajError(f"{value.isoformat()} is outside the dates accepted ({FIRST_DAY.isoformat()} to "
-                       f"{LAST_DAY.isoformat()})", field=what)
+        raise RajError("{day} is outside the dates accepted ({first} to {last})", field=what, day=value,
+                       first=FIRST_DAY, last=LAST_DAY)
     return value
 
 
 def parse_date(value: str, what: str) -> dt.date:
     """Parse an ISO date (YYYY-MM-DD) within the accepted range, or raise a one-line error naming the field."""
     if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
-        raise RajError(f"{value!r} is not a date; write it as YYYY-MM-DD", field=what)
+        raise RajError("'{value}' is not a date; write it as YYYY-MM-DD", field=what, value=value)
     try:
         day = dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise RajError(f"{value!r} is not a real calendar date (YYYY-MM-DD)", field=what) from None
+        raise RajError("'{value}' is not a real calendar date (YYYY-MM-DD)", field=what, value=value) from None
     return check_day(day, what)

@@ -53,5 +53,5 @@ def visible_person_id(s: Session, v: Viewer, ref: str) -> int:
     """The id of person `ref` if `v` may see it; NotFound otherwise (same message either way)."""
     pid = s.scalar(select(m.Person.id).where(m.Person.ref == ref, person_scope(v)))
     if pid is None:
-        raise NotFound(f"person {ref!r} not found")
+        raise NotFound("person '{ref}' not found", ref=ref)
     return pid

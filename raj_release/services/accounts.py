@@ -106,7 +106,7 @@ def list_accounts(ctx: Context, v: Viewer, organisation: str | None = None, role
         try:
             Role(role)
         except ValueError:
-            raise RajError(f"unknown role {role!r}", field="role") from None
+            raise RajError("unknown role '{role}'", field="role", role=role) from None
     q = (select(m.Worker, m.Organisation.code, m.Organisation.name).join(m.Organisation)
          .order_by(m.Worker.active.desc(), m.Worker.name, m.Worker.id))
     if v.role is not Role.ADMIN:
@@ -153,7 +153,7 @@ def create_account(ctx: Context, v: Viewer, worker_id: str, name: str, role: str
         raise RajError("give the full name", field="name")
     notify = [u.strip() for u in (notify or []) if u.strip()]
     if len(notify) > MAX_CHANNELS:
-        raise RajError(f"at most {MAX_CHANNELS} channels", field="notify")
+        raise RajError("at most {max} channels", field="notify", max=MAX_CHANNELS)
     if contact is not None and len(contact.strip()) > 200:
         raise RajError("at most 200 characters", field="contact")
     w = checked_worker(ctx, worker_id, name, role, language, notify, organisation or v.organisation)
@@ -166,7 +166,7 @@ def create_account(ctx: Context, v: Viewer, worker_id: str, name: str, role: str
 def _account(s, worker_id: str) -> m.Worker:
     w = s.get(m.Worker, worker_id)
     if w is None:
-        raise NotFound(f"account {worker_id!r} not found", field="worker")
+        raise NotFound("account '{worker}' not found", field="worker", worker=worker_id)
     return w
 
 

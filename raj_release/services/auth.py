@@ -39,9 +39,10 @@ MAX_PASSWORD = 200  # argon2 takes any length; a bound keeps a pasted book from 
 def check_password(password: str) -> None:
     """RajError (field `password`) unless `password` is acceptable."""
     if len(password) < MIN_PASSWORD:
-        raise RajError(f"at least {MIN_PASSWORD} characters (a sentence is easier to remember)", field="password")
+        raise RajError("at least {min} characters (a sentence is easier to remember)", field="password",
+                       min=MIN_PASSWORD)
     if len(password) > MAX_PASSWORD:
-        raise RajError(f"at most {MAX_PASSWORD} characters", field="password")
+        raise RajError("at most {max} characters", field="password", max=MAX_PASSWORD)
     if password.strip() != password or not password.strip():
         raise RajError("no leading or trailing spaces", field="password")
 
@@ -52,7 +53,7 @@ def set_password(ctx: Context, worker_id: str, password: str, actor: str = "syst
     with ctx.db.transaction() as s:
         w = s.get(m.Worker, worker_id)
         if w is None:
-            raise NotFound(f"worker {worker_id!r} not found (see `raj worker list`)")
+            raise NotFound("worker '{worker}' not found", worker=worker_id)
         had = w.password_hash is not None
         w.password_hash = hashed
         w.link_hash = w.link_expires_at = None  # a password set otherwise retires a pending link
@@ -70,7 +71,7 @@ def issue_link(s: Session, ctx: Context, worker_id: str, actor: str, *, reset: b
     until the link is used, nobody can sign in as the account."""
     w = s.get(m.Worker, worker_id)
     if w is None:
-        raise NotFound(f"worker {worker_id!r} not found", field="worker")
+        raise NotFound("worker '{worker}' not found", field="worker", worker=worker_id)
     secret = secrets.token_urlsafe(32)
     expires = ctx.now() + dt.timedelta(hours=LINK_HOURS)
     had = w.password_hash is not None
@@ -217,10 +218,11 @@ def create_token(ctx: Context, worker_id: str, name: str, actor: str = "system")
     token = "raj_" + secrets.token_urlsafe(32)
     with ctx.db.transaction() as s:
         if s.get(m.Worker, worker_id) is None:
-            raise NotFound(f"worker {worker_id!r} not found (see `raj worker list`)")
+            raise NotFound("worker '{worker}' not found", worker=worker_id)
         if s.scalar(select(m.ApiToken.id).where(m.ApiToken.worker_id == worker_id, m.ApiToken.name == name,
                                                 m.ApiToken.revoked_at.is_(None))) is not None:
-            raise Conflict(f"worker {worker_id!r} already has an active token named {name!r}")
+            raise Conflict("worker '{worker}' already has an active token named '{name}'", worker=worker_id,
+                           name=name)
         s.add(m.ApiToken(worker_id=worker_id, name=name, token_hash=digest(token), created_at=ctx.now()))
         audit.record(s, ctx, actor, "token.created", "worker", worker_id, new={"name": name})
     return token
@@ -240,7 +242,7 @@ def revoke_token(ctx: Context, worker_id: str, name: str, actor: str = "system")
         t = s.scalar(select(m.ApiToken).where(m.ApiToken.worker_id == worker_id, m.ApiToken.name == name,
                                               m.ApiToken.revoked_at.is_(None)))
         if t is None:
-            raise NotFound(f"no active token named {name!r} for worker {worker_id!r}")
+            raise NotFound("no active token named '{name}' for worker '{worker}'", name=name, worker=worker_id)
         t.revoked_at = ctx.now()
         audit.record(s, ctx, actor, "token.revoked", "worker", worker_id, old={"name": name})
 
@@ -266,7 +268,7 @@ def create_feed_secret(ctx: Context, worker_id: str, actor: str = "system") -> s
     with ctx.db.transaction() as s:
         w = s.get(m.Worker, worker_id)
         if w is None:
-            raise NotFound(f"worker {worker_id!r} not found (see `raj worker list`)")
+            raise NotFound("worker '{worker}' not found", worker=worker_id)
         had = w.feed_secret_hash is not None
         w.feed_secret_hash = digest(secret)
         audit.record(s, ctx, actor, "feed.created", "worker", worker_id, old={"had_feed": had},
@@ -278,7 +280,7 @@ def revoke_feed(ctx: Context, worker_id: str, actor: str = "system") -> None:
     with ctx.db.transaction() as s:
         w = s.get(m.Worker, worker_id)
         if w is None or w.feed_secret_hash is None:
-            raise NotFound(f"worker {worker_id!r} has no calendar feed")
+            raise NotFound("worker '{worker}' has no calendar feed", worker=worker_id)
         w.feed_secret_hash = None
         audit.record(s, ctx, actor, "feed.revoked", "worker", worker_id, old={"had_feed": True})
 

@@ -90,18 +90,19 @@ def _open(d=m.Demarche):
 def _check(ctx: Context, *, stage, prison, situation, hearing_within, sort, page, per_page) -> Stage | None:
     st = parse_code(Stage, stage, "stage") if stage else None
     if sort not in SORTS:
-        raise RajError(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}", field="sort")
+        raise RajError("unknown sort '{sort}'; use one of {allowed}", field="sort", sort=sort, allowed=list(SORTS))
     if prison and prison != OUTSIDE and prison not in ctx.config.prisons:
-        raise RajError(f"unknown prison {prison!r} (see prisons.yaml, or {OUTSIDE!r})", field="prison")
+        raise RajError("unknown prison '{prison}' (see prisons.yaml, or '{outside}')", field="prison", prison=prison,
+                       outside=OUTSIDE)
     if situation:
         parse_code(Situation, situation, "situation")
     if hearing_within is not None and not 0 <= hearing_within <= MAX_HEARING_DAYS:
-        raise RajError(f"{hearing_within} is not a number of days from 0 to {MAX_HEARING_DAYS}",
-                       field="hearing_within")
+        raise RajError("{days} is not a number of days from 0 to {max}", field="hearing_within",
+                       days=hearing_within, max=MAX_HEARING_DAYS)
     if page < 1:
-        raise RajError(f"{page} is not a page number (1, 2, ...)", field="page")
+        raise RajError("{page} is not a page number (1, 2, ...)", field="page", page=page)
     if not 1 <= per_page <= MAX_PER_PAGE:
-        raise RajError(f"{per_page} rows a page: from 1 to {MAX_PER_PAGE}", field="per_page")
+        raise RajError("{rows} rows a page: from 1 to {max}", field="per_page", rows=per_page, max=MAX_PER_PAGE)
     return st
 
 
@@ -127,7 +128,7 @@ def list_persons(ctx: Context, *, today: dt.date, viewer: Viewer | None = None, 
         if organisation:
             org_id = s.scalar(select(m.Organisation.id).where(m.Organisation.code == organisation))
             if org_id is None:
-                raise NotFound(f"unknown organisation {organisation!r}", field="organisation")
+                raise NotFound("unknown organisation '{organisation}'", field="organisation", organisation=organisation)
             where.append(P.organisation_id == org_id)
         if worker:
             where.append((P.as_id == worker) | (P.psy_id == worker))
@@ -243,7 +244,7 @@ def caseloads(ctx: Context, viewer: Viewer | None = None, *, today: dt.date, org
         elif organisation:
             oid = s.scalar(select(O.id).where(O.code == organisation))
             if oid is None:
-                raise NotFound(f"unknown organisation {organisation!r}", field="organisation")
+                raise NotFound("unknown organisation '{organisation}'", field="organisation", organisation=organisation)
             org_ids = [oid]
         else:
             org_ids = None

@@ -43,5 +43,5 @@ def open_context(settings: Settings | None = None, database_url: str | None = No
     cfg = load_config(Path(config_dir or s.config_dir).resolve())
     db = Database(database_url or s.database_url)
     if require_schema and not db.has_schema():
-        raise RajError(f"database {db.display_url} is not initialised: run `raj init` first")
+        raise RajError("database {url} is not initialised: run `raj init` first", url=db.display_url)
     return Context(db=db, config=cfg, settings=s)

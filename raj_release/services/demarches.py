@@ -12,7 +12,7 @@ from raj_release import i18n
 from raj_release.domain.demarches import FINAL_STATUSES, OPEN_VALUES, check_change, undoes_done
 from raj_release.domain.enums import Status, parse_code
 from raj_release.domain.models import check_day, check_reason
-from raj_release.errors import Conflict, NotFound, RajError
+from raj_release.errors import Conflict, Named, NotFound, RajError
 from raj_release.services import audit
 from raj_release.services.access import Viewer, person_scope
 from raj_release.services.context import Context
@@ -32,9 +32,9 @@ def find_demarche(p: m.Person, key: str, ctx: Context) -> m.Demarche:
     row = next((d for d in p.demarches if d.key == key), None)
     if row is None:
         if key not in ctx.config.templates:
-            raise NotFound(f"unknown démarche {key!r} (see demarches.yaml)", field="key")
-        raise NotFound(f"démarche {key!r} is not in the plan of {p.ref!r} (it does not apply to this person)",
-                       field="key")
+            raise NotFound("unknown démarche '{key}' (see demarches.yaml)", field="key", key=key)
+        raise NotFound("démarche '{key}' is not in the plan of '{ref}' (it does not apply to this person)",
+                       field="key", key=Named.demarche(ctx, key), ref=p.ref)
     return row
 
 
@@ -48,7 +48,7 @@ def set_status(ctx: Context, ref: str, key: str, status: str, *, today: dt.date,
     partner = (partner or "").strip() or None
     check_change(new, new, reason, partner)  # what the new status needs, before any read
     if partner is not None and ctx.config.partners and partner not in ctx.config.partners:
-        raise RajError(f"unknown partner {partner!r} (see partners.yaml)", field="partner")
+        raise RajError("unknown partner '{partner}' (see partners.yaml)", field="partner", partner=partner)
     with ctx.db.transaction() as s:
         p = load_person(s, ref, viewer=viewer)
         check_version(p, expected_version)
@@ -64,7 +64,8 @@ def set_status(ctx: Context, ref: str, key: str, status: str, *, today: dt.date,
         try:
             check_change(old, new, reason, partner)
         except Conflict as e:
-            raise Conflict(f"démarche {key!r} of {ref!r} {e.message}") from None
+            raise e.again("démarche '{key}' of '{ref}' is {old}: it cannot become {new} (allowed: {allowed})",
+                          key=Named.demarche(ctx, key), ref=ref) from None
         audit.record(s, ctx, actor, "demarche.status", "demarche", key, person_id=p.id,
                      old={"status": old.value, "partner": row.partner_id},
                      new={"status": new.value, "partner": partner if new is Status.ON_HOLD else None},
@@ -87,12 +88,13 @@ def pin_due(ctx: Context, ref: str, key: str, *, due: dt.date, today: dt.date, r
         p = load_person(s, ref, viewer=viewer)
         cal = calendar_of(s, ctx, p)  # the working days of the person's organisation
         if not cal.is_working_day(due):
-            raise RajError(f"{due.isoformat()} is not a working day ({cal.closure_name(due)}); "
-                           f"pick one such as {cal.previous_working_day(due).isoformat()}", field="due")
+            raise RajError("{day} is not a working day ({closure}); pick one such as {before}", field="due",
+                           day=due, closure=cal.closure_name(due), before=cal.previous_working_day(due))
         check_version(p, expected_version)
         row = find_demarche(p, key, ctx)
         if Status(row.status) in FINAL_STATUSES:
-            raise Conflict(f"démarche {key!r} of {ref!r} is {row.status}: a finished démarche keeps its date")
+            raise Conflict("démarche '{key}' of '{ref}' is {status}: a finished démarche keeps its date",
+                           key=Named.demarche(ctx, key), ref=ref, status=Status(row.status))
         t = ctx.config.templates.by_key.get(key)
         old = {"due": iso(row.due), "pinned": row.pinned}
         row.due, row.pinned = due, True
@@ -116,7 +118,7 @@ def unpin(ctx: Context, ref: str, key: str, *, today: dt.date, actor: str = "sys
         check_version(p, expected_version)
         row = find_demarche(p, key, ctx)
         if not row.pinned:
-            raise Conflict(f"démarche {key!r} of {ref!r} is not pinned")
+            raise Conflict("démarche '{key}' of '{ref}' is not pinned", key=Named.demarche(ctx, key), ref=ref)
         row.pinned = False
         audit.record(s, ctx, actor, "demarche.unpinned", "demarche", key, person_id=p.id,
                      old={"due": iso(row.due), "pinned": True}, new={"pinned": False})

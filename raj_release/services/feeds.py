@@ -37,7 +37,7 @@ def open_demarches_of(ctx: Context, worker_id: str) -> tuple[m.Worker, list[tupl
     with ctx.db.reading() as s:
         w = s.get(m.Worker, worker_id)
         if w is None or not w.active:
-            raise NotFound(f"worker {worker_id!r} not found")
+            raise NotFound("worker '{worker}' not found", worker=worker_id)
         # the worker's persons first, through the two indexed columns (an OR over them would scan every
         # démarche), then their démarches by person
         persons = {pid: (ref, a, p) for pid, ref, a, p in s.execute(

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from raj_release.domain.demarches import FINAL_STATUSES
 from raj_release.domain.enums import InDetention, LeaveKind, Status, parse_code
 from raj_release.domain.models import check_day
-from raj_release.errors import Conflict, NotFound, RajError
+from raj_release.errors import Conflict, Named, NotFound, RajError
 from raj_release.services import audit
 from raj_release.services.access import Viewer
 from raj_release.services.context import Context
@@ -65,10 +65,10 @@ def check_period(start: dt.date, end: dt.date) -> None:
     check_day(start, "start")
     check_day(end, "end")
     if end < start:
-        raise RajError(f"the leave ends ({end.isoformat()}) before it starts ({start.isoformat()})", field="end")
+        raise RajError("the leave ends ({end}) before it starts ({start})", field="end", end=end, start=start)
     if (end - start).days >= MAX_LEAVE_DAYS:
-        raise RajError(f"a leave of more than {MAX_LEAVE_DAYS} days: is it a release? (set actual_release)",
-                       field="end")
+        raise RajError("a leave of more than {days} days: is it a release? (set the actual release)",
+                       field="end", days=MAX_LEAVE_DAYS)
 
 
 def add_leave(ctx: Context, ref: str, *, kind: str, start: dt.date, end: dt.date, today: dt.date,
@@ -101,7 +101,7 @@ def leaves_of(ctx: Context, ref: str, *, today: dt.date, viewer: Viewer | None =
 def _find(s: Session, person_id: int, ref: str, leave_id: int) -> m.Leave:
     row = s.get(m.Leave, leave_id)
     if row is None or row.person_id != person_id:
-        raise NotFound(f"leave {leave_id} of {ref!r} not found (see `raj leave list {ref}`)", field="leave")
+        raise NotFound("leave {leave} of '{ref}' not found", field="leave", leave=leave_id, ref=ref)
     return row
 
 
@@ -128,19 +128,20 @@ def pin_into_leave(ctx: Context, ref: str, key: str, leave_id: int, *, today: dt
                    viewer: Viewer | None = None, expected_version: int | None = None) -> PlanView:
     """Pin démarche `key` to the leave's last working day (pin_due: the others are replanned around it)."""
     if key in ctx.config.templates.by_key and not needs_outside(ctx, key):
-        raise RajError(f"démarche {key!r} does not need the person outside: it is not pinned into a leave",
-                       field="key")
+        raise RajError("démarche '{key}' does not need the person outside: it is not pinned into a leave",
+                       field="key", key=Named.demarche(ctx, key))
     with ctx.db.reading() as s:
         p = load_person(s, ref, for_update=False, viewer=viewer)
         leave = _find(s, p.id, ref, leave_id)
         row = find_demarche(p, key, ctx)
         if Status(row.status) in FINAL_STATUSES:
-            raise Conflict(f"démarche {key!r} of {ref!r} is {row.status}: a finished démarche keeps its date")
+            raise Conflict("démarche '{key}' of '{ref}' is {status}: a finished démarche keeps its date",
+                           key=Named.demarche(ctx, key), ref=ref, status=Status(row.status))
         kind, start, end = leave.kind, leave.start, leave.end
     day = last_working_day(ctx, start, end)
     if day is None or day < today:
-        raise Conflict(f"leave {leave_id} ({start.isoformat()} to {end.isoformat()}) has no working day left "
-                       "to pin a démarche into", field="leave")
+        raise Conflict("leave {leave} ({start} to {end}) has no working day left to pin a démarche into",
+                       field="leave", leave=leave_id, start=start, end=end)
     return pin_due(ctx, ref, key, due=day, today=today, actor=actor, viewer=viewer,
                    expected_version=expected_version,
                    reason=f"during the leave {kind} {start.isoformat()}–{end.isoformat()}")

@@ -26,7 +26,7 @@ from raj_release.domain.enums import (
     parse_code,
 )
 from raj_release.domain.models import check_day, check_reason
-from raj_release.errors import Conflict, RajError
+from raj_release.errors import Conflict, Named, RajError
 from raj_release.services import audit
 from raj_release.services.access import Viewer
 from raj_release.services.context import Context
@@ -41,7 +41,7 @@ _ORDER = {Stage.REQUEST: 0, Stage.FIRST_MEETINGS: 1, Stage.FOLLOWED: 2}
 
 def _open(p: m.Person) -> None:
     if p.stage == Stage.CLOSED.value:
-        raise Conflict(f"the file of {p.ref!r} is closed; reopen it first", field="stage")
+        raise Conflict("the file of '{ref}' is closed; reopen it first", field="stage", ref=p.ref)
 
 
 def _replanned(s: Session, ctx: Context, p: m.Person, today: dt.date, actor: str, reason: str | None,
@@ -115,7 +115,8 @@ def edit_person(ctx: Context, ref: str, *, today: dt.date, needs: Iterable[str] 
 
 def _check_hand_over(s: Session, p: m.Person, as_id: str, psy_id: str, reason: str | None) -> None:
     if (as_id, psy_id) == (p.as_id, p.psy_id):
-        raise Conflict(f"the file of {p.ref!r} is already with {as_id} and {psy_id}", field="as_id/psy_id")
+        raise Conflict("the file of '{ref}' is already with {as_id} and {psy_id}", field="as_id/psy_id", ref=p.ref,
+                       as_id=as_id, psy_id=psy_id)
     if reason is None:
         raise RajError("say why the file changes hands", field="reason")
     found = {w.id: w for w in s.scalars(select(m.Worker).where(m.Worker.id.in_([as_id, psy_id])))}
@@ -146,7 +147,7 @@ def transfer_person(ctx: Context, ref: str, *, prison: str, date: dt.date, today
     domiciled) is that of the new prison's commune (prisons.yaml), shown with the plan."""
     prison = (prison or "").strip()
     if prison not in ctx.config.prisons:
-        raise RajError(f"unknown prison {prison!r} (see prisons.yaml)", field="prison")
+        raise RajError("unknown prison '{prison}' (see prisons.yaml)", field="prison", prison=prison)
     check_day(date, "date")
     reason = check_reason(reason)
     with ctx.db.transaction() as s:
@@ -154,7 +155,8 @@ def transfer_person(ctx: Context, ref: str, *, prison: str, date: dt.date, today
         check_version(p, expected_version)
         _open(p)
         if p.prison == prison:
-            raise Conflict(f"{ref!r} is already in {prison}", field="prison")
+            raise Conflict("'{ref}' is already in {prison}", field="prison", ref=ref,
+                           prison=Named(prison, ctx.config.prisons[prison].name))
         now = ctx.now()
         audit.record(s, ctx, actor, "person.transferred", "person", ref, person_id=p.id,
                      old={"prison": p.prison, "since": iso(p.prison_since)},
@@ -182,7 +184,7 @@ def set_stage(ctx: Context, ref: str, stage: str, *, today: dt.date, date: dt.da
     binôme asks), also without moving the stage. No going back; closing is `close_person`."""
     st = parse_code(Stage, stage, "stage")
     if st is Stage.CLOSED:
-        raise RajError("closing a file takes a reason: use close", field="stage")
+        raise RajError("closing a file takes a reason: close it rather", field="stage")
     if date is not None:
         check_day(date, "date")
         if st is not Stage.FOLLOWED:
@@ -194,10 +196,13 @@ def set_stage(ctx: Context, ref: str, stage: str, *, today: dt.date, date: dt.da
         _open(p)
         cur = Stage(p.stage)
         if _ORDER[st] < _ORDER[cur]:
-            raise Conflict(f"the file of {ref!r} is {cur.value}: it cannot go back to {st.value}", field="stage")
+            raise Conflict("the file of '{ref}' is {stage}: it cannot go back to {new}", field="stage", ref=ref,
+                           stage=cur, new=st)
         if st is cur and not (plan_now and not p.planned):
-            raise Conflict(f"the file of {ref!r} is already {cur.value}" +
-                           (" and its plan is made" if plan_now else ""), field="stage")
+            if plan_now:
+                raise Conflict("the file of '{ref}' is already {stage} and its plan is made", field="stage", ref=ref,
+                               stage=cur)
+            raise Conflict("the file of '{ref}' is already {stage}", field="stage", ref=ref, stage=cur)
         now = ctx.now()
         old = {"stage": cur.value, "planned": p.planned}
         p.stage = st.value
@@ -245,7 +250,8 @@ def close_person(ctx: Context, ref: str, *, reason: str, today: dt.date, detail:
     if r is CloseReason.NOT_MET and nm is None:
         raise RajError("why was the request not met?", field="why")
     if r is not CloseReason.NOT_MET and nm is not None:
-        raise RajError("the reason a request was not met goes with the reason not-met", field="why")
+        raise RajError("the reason a request was not met goes with the reason {not_met}", field="why",
+                       not_met=CloseReason.NOT_MET)
     if r is CloseReason.OTHER and detail is None:
         raise RajError("say what the other reason is", field="detail")
     day = check_day(date or today, "date")
@@ -254,7 +260,7 @@ def close_person(ctx: Context, ref: str, *, reason: str, today: dt.date, detail:
         check_version(p, expected_version)
         _open(p)
         if r is CloseReason.NOT_MET and p.stage == Stage.FOLLOWED.value:
-            raise Conflict(f"the file of {ref!r} is followed: the person was met", field="reason")
+            raise Conflict("the file of '{ref}' is followed: the person was met", field="reason", ref=ref)
         now = ctx.now()
         lang = p.language
         words = i18n.label(r, lang) + (f" ({i18n.label(nm, lang)})" if nm else "") + \
@@ -296,7 +302,7 @@ def reopen_person(ctx: Context, ref: str, *, reason: str, today: dt.date, actor:
         p = load_person(s, ref, viewer=viewer)
         check_version(p, expected_version)
         if p.stage != Stage.CLOSED.value:
-            raise Conflict(f"the file of {ref!r} is not closed ({p.stage})", field="stage")
+            raise Conflict("the file of '{ref}' is not closed ({stage})", field="stage", ref=ref, stage=Stage(p.stage))
         closing = s.scalar(select(m.AuditEvent).where(m.AuditEvent.person_id == p.id,
                                                       m.AuditEvent.action == "person.closed")
                            .order_by(m.AuditEvent.id.desc()).limit(1))
@@ -338,7 +344,8 @@ def settle_obsolete(ctx: Context, ref: str, key: str, *, keep: bool, today: dt.d
         check_version(p, expected_version)
         d = next((x for x in p.demarches if x.key == key), None)
         if d is None or not d.obsolete or Status(d.status) in FINAL_STATUSES:
-            raise Conflict(f"démarche {key!r} of {ref!r} is not proposed for closing", field="key")
+            raise Conflict("démarche '{key}' of '{ref}' is not proposed for closing", field="key",
+                           key=Named.demarche(ctx, key), ref=ref)
         now = ctx.now()
         if keep:
             audit.record(s, ctx, actor, "demarche.kept", "demarche", key, person_id=p.id,

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from raj_release.domain.enums import Certainty, MilestoneKind, parse_code
 from raj_release.domain.milestones import Milestone
 from raj_release.domain.models import check_day, check_reason
-from raj_release.errors import RajError
+from raj_release.errors import from_validation
 from raj_release.reminders.messages import Move, Recipient, milestone_change_text, plan_moved_messages
 from raj_release.services import audit, outbox
 from raj_release.services.access import Viewer
@@ -39,7 +39,7 @@ def set_milestone(ctx: Context, ref: str, kind: str, *, date: dt.date, today: dt
     try:
         Milestone(kind=k, date=date, earliest=earliest, latest=latest, certainty=c)  # validates the window
     except ValidationError as e:
-        raise RajError(e.errors()[0]["msg"].removeprefix("Value error, "), field=f"milestone {k.value}") from None
+        raise from_validation(e.errors(), field="milestone") from None
     with ctx.db.transaction() as s:
         p = load_person(s, ref, viewer=viewer)
         check_version(p, expected_version)

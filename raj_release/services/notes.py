@@ -41,9 +41,9 @@ class NoteView(View):
 def check_text(text: str | None) -> str:
     text = (text or "").strip()
     if not text:
-        raise RajError("note: write something")
+        raise RajError("write something", field="note")
     if len(text) > MAX_NOTE:
-        raise RajError(f"note: at most {MAX_NOTE} characters")
+        raise RajError("at most {max} characters", field="note", max=MAX_NOTE)
     return text
 
 
@@ -67,7 +67,7 @@ def correct_note(ctx: Context, v: Viewer, ref: str, note_id: int, text: str) -> 
         pid = visible_person_id(s, v, ref)
         note = s.scalar(select(m.Note).where(m.Note.id == note_id, m.Note.person_id == pid))
         if note is None:
-            raise NotFound(f"note {note_id} not found on the plan of {ref!r}", field="note")
+            raise NotFound("note {note} not found on the plan of '{ref}'", field="note", note=note_id, ref=ref)
         if note.author != v.id:
             raise Forbidden("only its author can correct a note: add a note of your own instead", field="note")
         if note.text != text:

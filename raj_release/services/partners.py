@@ -4,7 +4,7 @@ HSDS), which partners a démarche may wait on, and the rule that it waits only o
 from __future__ import annotations
 
 from raj_release.domain.partners import Partner
-from raj_release.errors import RajError
+from raj_release.errors import Named, RajError
 from raj_release.services.context import Context
 
 
@@ -29,6 +29,7 @@ def check_partner(ctx: Context, key: str, partner: str) -> None:
     if p is None or t is None or p.type in t.partner_types:
         return
     if not t.partner_types:
-        raise RajError(f"démarche {key!r} is done by the service alone: it waits on no partner", field="partner")
-    raise RajError(f"{partner!r} is a {p.type}; démarche {key!r} waits on a partner of type "
-                   f"{', '.join(t.partner_types)}", field="partner")
+        raise RajError("démarche '{key}' is done by the service alone: it waits on no partner", field="partner",
+                       key=Named(key, t.label))
+    raise RajError("'{partner}' is a {type}; démarche '{key}' waits on a partner of type {types}", field="partner",
+                   partner=partner, type=p.type, key=Named(key, t.label), types=list(t.partner_types))

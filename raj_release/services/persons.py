@@ -56,21 +56,22 @@ def register_person(ctx: Context, *, ref: str, prison: str | None, as_id: str, p
     if viewer is not None and viewer.role is Role.ADMIN:
         raise Forbidden("an administrator manages accounts and registers no person")
     if not re.fullmatch(REF_PATTERN, ref or ""):
-        raise RajError(f"{ref!r} is not a valid reference (letters, digits, '.', '_', '-'; at most 40)",
-                       field="ref")
+        raise RajError("'{ref}' is not a valid reference (letters, digits, '.', '_', '-'; at most 40)",
+                       field="ref", ref=ref)
     st = parse_code(Stage, stage, "stage")
     if st is Stage.CLOSED:
-        raise RajError("a file cannot be registered closed; use request, first-meetings or followed", field="stage")
+        raise RajError("a file cannot be registered closed; use {allowed}", field="stage",
+                       allowed=[Stage.REQUEST, Stage.FIRST_MEETINGS, Stage.FOLLOWED])
     org = parse_code(Origin, origin, "origin")
     src = parse_code(Source, source, "source") if source else None
     prison = (prison or "").strip() or None
     if org is Origin.OUTSIDE and prison is not None:
         raise RajError("a request from outside (« hors établissement ») has no prison; leave it out", field="prison")
     if org is Origin.PRISON and prison is None:
-        raise RajError("which prison? (see prisons.yaml; for a request from outside, use the origin 'outside')",
-                       field="prison")
+        raise RajError("which prison? (for a request from outside, the origin is {outside})", field="prison",
+                       outside=Origin.OUTSIDE)
     if prison is not None and prison not in ctx.config.prisons:
-        raise RajError(f"unknown prison {prison!r} (see prisons.yaml)", field="prison")
+        raise RajError("unknown prison '{prison}' (see prisons.yaml)", field="prison", prison=prison)
     sit = parse_code(Situation, situation, "situation")
     need_set = parse_needs(needs)
     lang = parse_code(Language, language, "language")
@@ -83,7 +84,7 @@ def register_person(ctx: Context, *, ref: str, prison: str | None, as_id: str, p
     planned = st is Stage.FOLLOWED or plan_now
     with ctx.db.transaction() as s:
         if s.scalar(select(m.Person.id).where(m.Person.ref == ref)) is not None:
-            raise Conflict(f"person {ref!r} already exists", field="ref")
+            raise Conflict("person '{ref}' already exists", field="ref", ref=ref)
         found = {w.id: (w, code) for w, code in s.execute(
             select(m.Worker, m.Organisation.code).join(m.Organisation).where(m.Worker.id.in_([as_id, psy_id])))}
         as_w, psy_w = (found.get(as_id) or (None,))[0], (found.get(psy_id) or (None,))[0]
@@ -138,16 +139,18 @@ def register_person(ctx: Context, *, ref: str, prison: str | None, as_id: str, p
 def check_binome(as_w: m.Worker | None, psy_w: m.Worker | None, as_id: str, psy_id: str) -> None:
     """The two workers of a binôme exist, are active, have the right roles and one organisation."""
     if as_w is None:
-        raise NotFound(f"unknown worker {as_id!r} (see `raj worker list`)", field="as_id")
+        raise NotFound("unknown worker '{worker}'", field="as_id", worker=as_id)
     if psy_w is None:
-        raise NotFound(f"unknown worker {psy_id!r} (see `raj worker list`)", field="psy_id")
+        raise NotFound("unknown worker '{worker}'", field="psy_id", worker=psy_id)
     if as_w.role != Role.AS.value:
-        raise RajError(f"worker {as_id!r} is {as_w.role}, not an assistant social (as)", field="as_id")
+        raise RajError("worker '{worker}' is {role}, not {wanted}", field="as_id", worker=as_id,
+                       role=Role(as_w.role), wanted=Role.AS)
     if psy_w.role != Role.PSY.value:
-        raise RajError(f"worker {psy_id!r} is {psy_w.role}, not a psychologue (psy)", field="psy_id")
+        raise RajError("worker '{worker}' is {role}, not {wanted}", field="psy_id", worker=psy_id,
+                       role=Role(psy_w.role), wanted=Role.PSY)
     for w, f in ((as_w, "as_id"), (psy_w, "psy_id")):
         if not w.active:
-            raise RajError(f"worker {w.id!r} is no longer active", field=f)
+            raise RajError("worker '{worker}' is no longer active", field=f, worker=w.id)
     if as_w.organisation_id != psy_w.organisation_id:
         raise RajError("the binôme's two workers belong to different organisations", field="as_id/psy_id")
 

@@ -32,15 +32,14 @@ def load_person(s: Session, ref: str, *, for_update: bool = True, viewer: Viewer
         q = q.with_for_update(of=m.Person)  # serialise concurrent replans of one person
     p = s.scalar(q)
     if p is None:
-        raise NotFound(f"person {ref!r} not found" + ("" if viewer is not None else " (see `raj person list`)"))
+        raise NotFound("person '{ref}' not found", ref=ref)
     return p
 
 
 def check_version(p: m.Person, expected: int | None) -> None:
     """Refuse a change made on a stale read of the person (the version the client read is not current)."""
     if expected is not None and p.version != expected:
-        raise StaleVersion(f"person {p.ref!r} was changed meanwhile (version {p.version}, yours {expected}): "
-                           "reload and try again", ref=p.ref, current=p.version, yours=expected)
+        raise StaleVersion(ref=p.ref, version=p.version, expected=expected)
 
 
 def bump(ctx: Context, p: m.Person, now: dt.datetime | None = None) -> None:

@@ -84,7 +84,7 @@ def log_out_everywhere(ctx: Context, worker_id: str, *, actor: str = "system") -
     """An administrator ends every session of an account (a lost phone, a shared computer)."""
     with ctx.db.transaction() as s:
         if s.get(m.Worker, worker_id) is None:
-            raise NotFound(f"worker {worker_id!r} not found (see `raj worker list`)", field="worker")
+            raise NotFound("worker '{worker}' not found", field="worker", worker=worker_id)
         n = end_sessions(s, ctx, worker_id)
         audit.record(s, ctx, actor, "worker.sessions_ended", "worker", worker_id, new={"sessions": n})
     return n

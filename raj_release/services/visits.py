@@ -60,13 +60,13 @@ def check_outcome(outcome: Outcome, reason: str | None, day: dt.date, today: dt.
     r = (reason or "").strip() or None
     if outcome is not Outcome.NOT_HELD:
         if r is not None:
-            raise RajError(f"a reason goes with the outcome not-held only (outcome {outcome.value})", field="reason")
+            raise RajError("a reason goes with the outcome {not_held} only (outcome {outcome})", field="reason",
+                           not_held=Outcome.NOT_HELD, outcome=outcome)
     elif r is None:
-        raise RajError("a meeting not held needs its reason: refusal, strike, transfer, release, absent or other",
-                       field="reason")
+        raise RajError("a meeting not held needs its reason: {allowed}", field="reason", allowed=list(NotHeldReason))
     if outcome is not Outcome.PLANNED and day > today:
-        raise RajError(f"the meeting of {day.isoformat()} has not taken place yet: its outcome is 'planned'",
-                       field="outcome")
+        raise RajError("the meeting of {day} has not taken place yet: its outcome is {planned}",
+                       field="outcome", day=day, planned=Outcome.PLANNED)
     return parse_code(NotHeldReason, r, "reason") if r is not None else None
 
 
@@ -82,7 +82,7 @@ def add_visit(ctx: Context, ref: str, *, day: dt.date, place: str, with_: str = 
     with ctx.db.transaction() as s:
         p = load_person(s, ref, viewer=viewer)
         if p.stage == Stage.CLOSED.value:
-            raise Conflict(f"the file of {ref!r} is closed: reopen it to record a meeting")
+            raise Conflict("the file of '{ref}' is closed: reopen it to record a meeting", ref=ref)
         now = ctx.now()
         row = m.Visit(person_id=p.id, day=day, place=pl.value,
                       as_id=p.as_id if who in (With.AS, With.BOTH) else None,
@@ -102,12 +102,13 @@ def set_outcome(ctx: Context, ref: str, visit_id: int, *, outcome: str, reason: 
     """Record whether a meeting was held (or correct it)."""
     out = parse_code(Outcome, outcome, "outcome")
     if out is Outcome.PLANNED:
-        raise RajError("record the outcome as held or not-held", field="outcome")
+        raise RajError("record the outcome as {held} or {not_held}", field="outcome", held=Outcome.HELD,
+                       not_held=Outcome.NOT_HELD)
     with ctx.db.transaction() as s:
         p = load_person(s, ref, viewer=viewer)
         row = s.get(m.Visit, visit_id)
         if row is None or row.person_id != p.id:
-            raise NotFound(f"meeting {visit_id} of {ref!r} not found (see `raj visit list {ref}`)", field="visit")
+            raise NotFound("meeting {visit} of '{ref}' not found", field="visit", visit=visit_id, ref=ref)
         why = check_outcome(out, reason, row.day, today)
         new_reason = why.value if why else None
         if (row.outcome, row.reason) == (out.value, new_reason):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from raj_release.domain import Language, Role, Worker
 from raj_release.domain import Organisation as DomainOrganisation
-from raj_release.errors import Conflict, NotFound, RajError
+from raj_release.errors import Conflict, NotFound, RajError, from_validation
 from raj_release.notify import channels
 from raj_release.services import audit
 from raj_release.services.context import Context
@@ -43,8 +43,8 @@ def check_organisation(code: str, name: str) -> None:
         field = e.errors()[0]["loc"][0]
         if field == "name":
             raise RajError("give a name of 1 to 200 characters", field="organisation_name") from None
-        raise RajError(f"{code!r} is not an organisation code (lowercase letters, digits and '-', "
-                       "2 to 40 characters, e.g. ambulatoire-forest)", field="organisation") from None
+        raise RajError("'{code}' is not an organisation code (lowercase letters, digits and '-', "
+                       "2 to 40 characters, e.g. ambulatoire-forest)", field="organisation", code=code) from None
 
 
 def ensure_organisation(ctx: Context, code: str | None = None, name: str | None = None,
@@ -63,7 +63,7 @@ def ensure_organisation(ctx: Context, code: str | None = None, name: str | None 
 
 def check_channel(url: str) -> None:
     if (why := channels.problem(url)) is not None:
-        raise RajError(f"{why} (e.g. mailto://user@host, json://host/path)", field="notify")
+        raise RajError("{problem} (e.g. mailto://user@host, json://host/path)", field="notify", problem=why)
 
 
 def checked_worker(ctx: Context, worker_id: str, name: str, role: str, language: str = "fr",
@@ -72,19 +72,19 @@ def checked_worker(ctx: Context, worker_id: str, name: str, role: str, language:
     try:
         Role(role)
     except ValueError:
-        raise RajError(f"unknown role {role!r}; use one of {', '.join(r.value for r in Role)}", field="role") from None
+        raise RajError("unknown role '{role}'; use one of {allowed}", field="role", role=role,
+                       allowed=[r.value for r in Role]) from None
     try:
         Language(language)
     except ValueError:
-        raise RajError(f"unknown language {language!r}; use fr or nl", field="language") from None
+        raise RajError("unknown language '{language}'; use fr or nl", field="language", language=language) from None
     org_code = organisation or ctx.settings.organisation
     try:
         w = Worker(id=worker_id, name=name, role=role, language=language, organisation=org_code,
                    notify=tuple(notify or ()))
     except ValidationError as e:
         err = e.errors()[0]
-        where = {"id": "worker", "name": "name"}.get(str(err["loc"][0]))
-        raise RajError(f"worker {worker_id!r}, field {err['loc'][0]}: {err['msg']}", field=where) from None
+        raise from_validation([err]) from None
     for url in w.notify:
         check_channel(url)
     return w
@@ -94,9 +94,10 @@ def add_worker(s: Session, ctx: Context, w: Worker, contact: str | None, actor: 
     """Insert a checked account (checked_worker) in the caller's transaction, audited."""
     org = s.scalar(select(m.Organisation).where(m.Organisation.code == w.organisation))
     if org is None:
-        raise NotFound(f"unknown organisation {w.organisation!r}; run `raj init` first", field="organisation")
+        raise NotFound("unknown organisation '{organisation}'; run `raj init` first", field="organisation",
+                       organisation=w.organisation)
     if s.get(m.Worker, w.id) is not None:
-        raise Conflict(f"worker {w.id!r} already exists", field="worker")
+        raise Conflict("worker '{worker}' already exists", worker=w.id)
     contact = (contact or "").strip() or None
     s.add(m.Worker(id=w.id, organisation_id=org.id, name=w.name, role=w.role.value, language=w.language.value,
                    notify=list(w.notify), contact=contact, active=True, created_at=ctx.now()))
@@ -127,7 +128,7 @@ def set_active(ctx: Context, worker_id: str, active: bool, *, actor: str = "syst
     with ctx.db.transaction() as s:
         w = s.get(m.Worker, worker_id)
         if w is None:
-            raise NotFound(f"worker {worker_id!r} not found (see `raj worker list`)", field="worker")
+            raise NotFound("worker '{worker}' not found", field="worker", worker=worker_id)
         if w.active == active:
             return
         w.active = active

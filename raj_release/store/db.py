@@ -25,8 +25,8 @@ def make_engine(url: str, **kwargs) -> Engine:
     try:
         u = make_url(url)
     except Exception:
-        raise RajError(f"RAJ_DATABASE_URL: {url!r} is not a database URL "
-                       "(e.g. sqlite:///var/raj.db or postgresql+psycopg://user@host/db)") from None
+        raise RajError("RAJ_DATABASE_URL: '{url}' is not a database URL "
+                       "(e.g. sqlite:///var/raj.db or postgresql+psycopg://user@host/db)", url=url) from None
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:":
             Path(u.database).parent.mkdir(parents=True, exist_ok=True)

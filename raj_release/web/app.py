@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from raj_release.errors import Conflict, Forbidden, NotFound, RajError
+from raj_release.errors import Conflict, Forbidden, NotFound, RajError, from_validation
 from raj_release.services.auth import worker_for_feed
 from raj_release.services.context import Context, open_context
 from raj_release.services.feeds import calendar_feed, warm_feeds
@@ -87,7 +87,7 @@ def create_app(ctx: Context, secret: bytes | None = None, secure_cookies: bool |
         message = f"{field}: {' '.join(str(first.get('msg', 'invalid request')).split())}"
         if is_api(request.url.path):
             return JSONResponse({"detail": message}, status_code=422)
-        return pages.error_response(request, 422, message)
+        return pages.error_response(request, 422, from_validation(exc.errors()))  # in the reader's words
 
     @app.exception_handler(RajError)
     async def _refused(request: Request, exc: RajError) -> Response:
@@ -95,7 +95,7 @@ def create_app(ctx: Context, secret: bytes | None = None, secure_cookies: bool |
                   else 409 if isinstance(exc, Conflict) else 422)
         if is_api(request.url.path):
             return JSONResponse({"detail": str(exc)}, status_code=status)
-        return pages.error_response(request, status, str(exc))
+        return pages.error_response(request, status, exc)
 
     def calendar(secret: str, request: Request, events: bool) -> Response:
         """The worker's feed. Calendar clients poll it: an unchanged feed answers 304 to their

@@ -240,12 +240,12 @@ def test_raj_today_is_the_default_day_of_the_command_line(base):
 # every bad input: exit 2, one line, nothing changed
 
 BAD_INPUTS = [
-    ("date-far-future", ["milestone", "set", REF, "tap_hearing", "9999-12-31"], ["DATE", "9999-12-31", "outside"]),
-    ("date-year-one", ["milestone", "set", REF, "tap_hearing", "0001-01-10"], ["DATE", "0001-01-10", "outside"]),
+    ("date-far-future", ["milestone", "set", REF, "tap_hearing", "9999-12-31"], ["DATE", "31/12/9999", "hors des dates acceptées"]),
+    ("date-year-one", ["milestone", "set", REF, "tap_hearing", "0001-01-10"], ["DATE", "hors des dates acceptées", "01/01/1990"]),
     ("partner-of-another-type", ["demarche", "set", REF, "eid_check", "on-hold", "--partner", "cpas-demo"],
-     ["--partner", "'cpas-demo' is a cpas"]),
-    ("deactivate-nobody", ["worker", "deactivate", "nobody"], ["ID", "nobody", "not found"]),
-    ("logout-nobody", ["user", "logout-everywhere", "nobody"], ["ID", "nobody", "not found"]),
+     ["--partner", "« cpas-demo » est de type cpas"]),
+    ("deactivate-nobody", ["worker", "deactivate", "nobody"], ["ID", "« nobody » introuvable", "raj worker list"]),
+    ("logout-nobody", ["user", "logout-everywhere", "nobody"], ["ID", "« nobody » introuvable"]),
     ("date-impossible-DATE", ["milestone", "set", REF, "tap_hearing", "2027-02-30"], ["DATE", "2027-02-30"]),
     ("date-impossible-today", ["milestone", "set", REF, "tap_hearing", "2027-08-17", "--today", "2027-02-30"],
      ["--today", "2027-02-30"]),
@@ -255,28 +255,28 @@ BAD_INPUTS = [
     ("date-impossible-pin", ["demarche", "pin", REF, "cure_apply", "2027-02-30", "--today", TODAY],
      ["DATE", "2027-02-30"]),
     ("date-malformed", ["milestone", "set", REF, "tap_hearing", "20-01-2027", "--today", TODAY],
-     ["DATE", "20-01-2027", "YYYY-MM-DD"]),
+     ["DATE", "20-01-2027", "AAAA-MM-JJ"]),
     ("date-malformed-today", ["overdue", "--today", "20-01-2027"], ["--today", "20-01-2027"]),
     ("unknown-person-milestone", ["milestone", "set", "AF-0000", "tap_hearing", "2027-08-17", "--today", TODAY],
-     ["AF-0000", "not found"]),
-    ("unknown-demarche", ["demarche", "set", REF, "intake_fish", "completed"], ["unknown démarche", "intake_fish"]),
+     ["AF-0000", "introuvable", "raj person list"]),
+    ("unknown-demarche", ["demarche", "set", REF, "intake_fish", "completed"], ["démarche inconnue", "intake_fish"]),
     ("demarche-not-in-plan", ["demarche", "set", REF, "training_enrol", "completed"],
-     ["training_enrol", "not in the plan", REF]),
-    ("unknown-status", ["demarche", "set", REF, "intake_fiche", "done"], ["status", "'done'"]),
+     ["KEY", "n'est pas dans le plan", REF]),
+    ("unknown-status", ["demarche", "set", REF, "intake_fiche", "done"], ["« done »", "completed"]),
     ("unknown-milestone-kind", ["milestone", "set", REF, "hearing", "2027-08-17"],
-     ["milestone kind", "'hearing'"]),
+     ["milestone kind", "« hearing »"]),
     ("window-earliest-after-latest", ["milestone", "set", REF, "tap_hearing", "2027-06-15", "--earliest",
                                       "2027-06-20", "--latest", "2027-06-10", "--certainty", "expected",
-                                      "--today", TODAY], ["earliest 2027-06-20", "after latest 2027-06-10"]),
+                                      "--today", TODAY], ["au plus tôt le 20/06/2027", "après au plus tard le 10/06/2027"]),
     ("unknown-prison", ["person", "add", "AF-2026-099", "--prison", "alcatraz", "--as", "as.dupont", "--psy",
                         "psy.lambert", "--today", TODAY], ["--prison", "alcatraz"]),
     ("unknown-need", ["person", "add", "AF-2026-099", "--prison", "haren", "--as", "as.dupont", "--psy",
-                      "psy.lambert", "--needs", "housing,money", "--today", TODAY], ["--needs", "'money'"]),
+                      "psy.lambert", "--needs", "housing,money", "--today", TODAY], ["--needs", "« money »"]),
     ("duplicate-person", ["person", "add", REF, "--prison", "haren", "--as", "as.dupont", "--psy", "psy.lambert",
-                          "--today", TODAY], [REF, "already exists"]),
-    ("cancelled-without-reason", ["demarche", "set", REF, "housing_longterm", "cancelled"], ["--reason"]),
+                          "--today", TODAY], [REF, "existe déjà"]),
+    ("cancelled-without-reason", ["demarche", "set", REF, "housing_longterm", "cancelled"], ["--reason", "« sans objet » demande un motif", "(--reason TEXT)"]),
     ("pin-on-a-holiday", ["demarche", "pin", REF, "cure_apply", "2027-07-21", "--today", TODAY],
-     ["2027-07-21", "not a working day", "Fête nationale"]),
+     ["21/07/2027", "pas un jour ouvrable", "Fête nationale"]),
 ]
 
 
@@ -315,7 +315,7 @@ def _break(path: Path, old: str, new: str) -> None:
 
 BROKEN_CONFIGS = [
     ("bad-yaml", "offset: -150  # signed whole number of days", "offset: [-150  # unclosed",
-     ["demarches.yaml", "not valid YAML"]),
+     ["demarches.yaml", "line 41", "n'est pas du YAML valable"]),
     ("unknown-depends-on", "depends_on: [intake_fiche]", "depends_on: [intake_fishe]",
      ["demarches.yaml", "consent_sharing", "depends_on", "unknown démarche 'intake_fishe'"]),
     ("dependency-cycle", "depends_on: []", "depends_on: [consent_sharing]",
@@ -353,14 +353,14 @@ def test_intact_config_copy_works(fresh, tmp_path):
 def test_command_on_a_database_never_initialised(tmp_path):
     db = tmp_path / "never" / "raj.db"
     result = raj(db, "worker", "add", "as.dupont", "--name", "Amélie Dupont", "--role", "as", cwd=tmp_path)
-    assert_refused(result, "not initialised", "raj init")
+    assert_refused(result, "n'est pas initialisée", "raj init")
     # no schema, no row: at most an empty file was opened
     assert dump(db) in (None, ["BEGIN TRANSACTION;", "COMMIT;"])
 
 
 def test_init_with_a_bad_organisation_code_creates_nothing(tmp_path):
     db = tmp_path / "raj.db"
-    assert_refused(raj(db, "init", "--org", "Bad Code"), "--org", "'Bad Code'")
+    assert_refused(raj(db, "init", "--org", "Bad Code"), "--org", "« Bad Code »")
     assert dump(db) is None  # not even an empty schema
 
 
@@ -375,7 +375,7 @@ def test_password_token_and_feed_commands(fresh):
     [(stored,)] = query(fresh, "SELECT password_hash FROM worker WHERE id = 'as.dupont'")
     assert stored.startswith("$argon2id$")
     assert_refused(raj(fresh, "user", "set-password", "as.dupont", "--password-stdin", stdin="court\n"),
-                   "password")
+                   "Mot de passe", "au moins 12 caractères")
     token = as_json(raj(fresh, "token", "create", "as.dupont", "--name", "tableur", "--json"))
     assert token["token"].startswith("raj_")
     assert [t["name"] for t in as_json(raj(fresh, "token", "list", "as.dupont", "--json"))] == ["tableur"]

@@ -64,22 +64,22 @@ def test_visit_add_set_list(fresh):
 
 BAD = [
     ("leave-end-before-start", ["leave", "add", REF, "--kind", "cp", "--from", "2026-12-07", "--to", "2026-12-04"],
-     ["--to", "before it starts"]),
+     ["--to", "avant de commencer"]),
     ("leave-unknown-kind", ["leave", "add", REF, "--kind", "holiday", "--from", "2026-12-04", "--to", "2026-12-07"],
-     ["kind", "'holiday'"]),
+     ["kind", "« holiday »"]),
     ("leave-bad-date", ["leave", "add", REF, "--kind", "ps", "--from", "04/12/2026", "--to", "2026-12-07"],
-     ["--from", "YYYY-MM-DD"]),
-    ("leave-remove-unknown", ["leave", "remove", REF, "99"], ["leave 99", "not found"]),
+     ["--from", "AAAA-MM-JJ"]),
+    ("leave-remove-unknown", ["leave", "remove", REF, "99"], ["sortie 99", "introuvable", "raj leave list"]),
     ("visit-reason-without-not-held", ["visit", "add", REF, "2026-11-20", "--place", "prison", "--outcome", "held",
-                                       "--reason", "strike", "--today", TODAY], ["--reason", "not-held only"]),
+                                       "--reason", "strike", "--today", TODAY], ["--reason", "ne va qu'avec « n'a pas eu lieu »"]),
     ("visit-not-held-without-reason", ["visit", "add", REF, "2026-11-20", "--place", "prison", "--outcome",
-                                       "not-held", "--today", TODAY], ["--reason", "needs its reason"]),
-    ("visit-unknown-place", ["visit", "add", REF, "2026-11-20", "--place", "pub"], ["--place", "'pub'"]),
+                                       "not-held", "--today", TODAY], ["--reason", "demande sa raison"]),
+    ("visit-unknown-place", ["visit", "add", REF, "2026-11-20", "--place", "pub"], ["--place", "« pub »"]),
     ("visit-held-in-the-future", ["visit", "add", REF, "2026-12-20", "--place", "prison", "--outcome", "held",
-                                  "--today", TODAY], ["--outcome", "not taken place yet"]),
-    ("visit-set-unknown", ["visit", "set", REF, "42", "--outcome", "held"], ["meeting 42", "not found"]),
-    ("visit-set-planned", ["visit", "set", REF, "42", "--outcome", "planned"], ["--outcome", "held or not-held"]),
-    ("visit-unknown-person", ["visit", "list", "AF-0000"], ["AF-0000", "not found"]),
+                                  "--today", TODAY], ["--outcome", "pas encore eu lieu"]),
+    ("visit-set-unknown", ["visit", "set", REF, "42", "--outcome", "held"], ["rencontre 42", "introuvable", "raj visit list"]),
+    ("visit-set-planned", ["visit", "set", REF, "42", "--outcome", "planned"], ["--outcome", "« a eu lieu » ou « n'a pas eu lieu »"]),
+    ("visit-unknown-person", ["visit", "list", "AF-0000"], ["AF-0000", "introuvable"]),
 ]
 
 

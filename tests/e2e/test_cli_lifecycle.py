@@ -68,22 +68,22 @@ def test_transfer_hand_over_close_and_reopen(fresh):
 
 @pytest.mark.parametrize("args, fragments", [
     (("person", "add", "X-1", "--origin", "outside", "--prison", "haren", "--as", "as.a", "--psy", "psy.a"),
-     ("--prison", "outside")),
+     ("--prison", "hors établissement")),
     (("person", "add", "X-1", "--as", "as.a", "--psy", "psy.a"), ("--prison",)),
     (("person", "add", "X-1", "--prison", "haren", "--as", "as.a", "--psy", "psy.a", "--stage", "closed"),
      ("--stage",)),
     (("person", "transfer", REF, "--prison", "nowhere", "--date", "2027-01-10"), ("--prison", "nowhere")),
-    (("person", "transfer", REF, "--prison", "haren", "--date", "2027-01-10"), ("--prison", "already")),
+    (("person", "transfer", REF, "--prison", "haren", "--date", "2027-01-10"), ("--prison", "déjà")),
     (("person", "edit", REF, "--needs", "flying"), ("--needs", "flying")),
     (("person", "edit", REF, "--as", "psy.a", "--reason", "x"), ("--as", "psy")),
-    (("person", "edit", REF, "--psy", "coord", "--reason", "x"), ("--psy", "coordinator")),
+    (("person", "edit", REF, "--psy", "coord", "--reason", "x"), ("--psy", "coordinateur·ice")),
     (("person", "edit", REF, "--as", "as.b"), ("--reason",)),
-    (("person", "stage", REF, "first-meetings"), ("STAGE", "cannot go back")),
-    (("person", "stage", REF, "closed"), ("STAGE", "close")),
+    (("person", "stage", REF, "first-meetings"), ("STAGE", "ne peut pas revenir")),
+    (("person", "stage", REF, "closed"), ("STAGE", "Clôturer")),
     (("person", "close", REF, "--reason", "handed-over"), ("--to-service",)),
     (("person", "close", "REQ-1", "--reason", "not-met"), ("--why",)),
     (("person", "close", REF, "--reason", "gone"), ("--reason", "gone")),
-    (("person", "reopen", REF, "--reason", "x"), ("not closed",)),
+    (("person", "reopen", REF, "--reason", "x"), ("pas clôturé",)),
 ])
 def test_bad_input_is_one_line_and_changes_nothing(fresh, args, fragments):
     before = dump(fresh)
@@ -94,5 +94,5 @@ def test_bad_input_is_one_line_and_changes_nothing(fresh, args, fragments):
 def test_closing_a_closed_file_is_refused(fresh):
     ok(raj(fresh, "person", "close", REF, "--reason", "finished", "--today", TODAY))
     before = dump(fresh)
-    assert_refused(raj(fresh, "person", "close", REF, "--reason", "finished", "--today", TODAY), "closed")
+    assert_refused(raj(fresh, "person", "close", REF, "--reason", "finished", "--today", TODAY), "clôturé")
     assert dump(fresh) == before

@@ -96,7 +96,7 @@ def test_unknown_partner_is_refused(fresh):
 def test_partner_only_for_on_hold(fresh):
     before = dump(fresh)
     assert_refused(raj(fresh, "demarche", "set", REF, "eid_check", "in-progress", "--partner", "cpas-demo",
-                       "--today", TODAY), "--partner", "on-hold")
+                       "--today", TODAY), "--partner", "en attente")
     assert dump(fresh) == before
 
 

@@ -295,7 +295,7 @@ def test_well_formed_but_absurd_input_answers_no_500(web):
                 "/dashboard?page=²", "/dashboard?page=99999999999999999999", "/persons/P-A?as_of=9999-12-31"]:
         r = web.get(url)
         assert r.status_code == 422, (url, r.status_code)
-        assert "outside the dates accepted" in r.text or "page number" in r.text, url
+        assert "hors des dates acceptées" in r.text or "numéro de page" in r.text, url  # the reader's words
     from raj_release.services.auth import create_token
 
     token = create_token(ctx_of(web), "coord", "t")

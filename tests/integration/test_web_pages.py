@@ -4,6 +4,7 @@ changes, refused forms without their CSRF token, anonymous requests sent to the 
 from __future__ import annotations
 
 import datetime as dt
+import html as html_
 import re
 import warnings
 
@@ -103,11 +104,11 @@ def test_out_of_scope_is_404_and_a_stale_form_says_why(web):
     token = csrf_of(web.get(f"/week?as_of={LATER}").text)
     r = web.post(f"/persons/P-B/demarches/intake_fiche/status?as_of={LATER}",
                  data={"status": "completed", "version": 1, "csrf": token})
-    assert r.status_code == 404 and "P-B" in r.text and "not found" in r.text
+    assert r.status_code == 404 and "P-B" in r.text and "introuvable" in r.text
     r = web.post(f"/persons/P-A/demarches/intake_fiche/status?as_of={LATER}",
                  data={"status": "completed", "version": 99, "csrf": token})
     assert r.status_code == 303 and "error=" in r.headers["location"]
-    assert "changed meanwhile" in web.get(r.headers["location"]).text
+    assert "modifié entre-temps" in web.get(r.headers["location"]).text  # the viewer's words
 
 
 def test_roles_see_their_scope_in_their_language(web):
@@ -156,11 +157,12 @@ def test_moving_the_hearing_from_the_page_shows_what_moved(web):
     r = web.post(f"/persons/P-A/milestones?as_of={LATER}",
                  data={"kind": "tap_hearing", "date": "2027-09-01", "version": version, "csrf": csrf_of(page)})
     assert r.status_code == 409 and 'id="conflict"' in r.text  # the fresh plan says what changed meanwhile
+    assert "modifié ce dossier entre-temps" in r.text  # in the viewer's words
     fresh = web.get(f"/persons/P-A?as_of={LATER}").text
     v2 = re.search(r'name="version" value="(\d+)"', fresh).group(1)
     r = web.post(f"/persons/P-A/milestones?as_of={LATER}",
                  data={"kind": "tap_hearing", "date": "2027-02-30", "version": v2, "csrf": csrf_of(fresh)})
-    assert "not a real calendar date" in web.get(r.headers["location"]).text
+    assert "n'est pas une date du calendrier" in html_.unescape(web.get(r.headers["location"]).text)
 
 
 def test_pin_from_the_page(web):
@@ -169,7 +171,7 @@ def test_pin_from_the_page(web):
     version = re.search(r'name="version" value="(\d+)"', page).group(1)
     r = web.post(f"/persons/P-A/demarches/cure_apply/pin?as_of={LATER}",
                  data={"date": "2027-03-01", "version": version, "csrf": csrf_of(page)})
-    assert r.status_code == 404 and "not in the plan" in r.text  # no cure need: not in this plan
+    assert r.status_code == 404 and "n'est pas dans le plan" in html_.unescape(r.text)  # no cure need: not in this plan
     r = web.post(f"/persons/P-A/demarches/housing_apply/pin?as_of={LATER}",
                  data={"date": "2027-03-01", "version": version, "csrf": csrf_of(page)})
     assert r.status_code == 303 and "moved=" in r.headers["location"]
@@ -369,7 +371,7 @@ def test_dashboard_pages_keep_the_filters_and_refuse_a_bad_page(web, monkeypatch
     rows = lambda page: re.findall(r'<tr class="late">(.*?)</tr>', page.split('id="overdue-list"')[1])  # noqa: E731
     assert len(rows(first)) == 1 and rows(first) != rows(second)
     bad = web.get(f"/dashboard?prison=haren&page=deux&as_of={LATER}")
-    assert bad.status_code == 422 and "page: 'deux' is not a page number" in html_.unescape(bad.text)
+    assert bad.status_code == 422 and "Page : « deux » n'est pas un numéro de page" in html_.unescape(bad.text)
     assert web.get(f"/dashboard?page=0&as_of={LATER}").status_code == 422
 
 
@@ -402,7 +404,7 @@ def test_notes_and_each_demarche_history_on_the_plan(web, ctx):
     assert web.post("/persons/P-A/notes", data={"text": "sans jeton"}).status_code == 403
     assert web.post("/persons/P-B/notes", data={"text": "x", "csrf": token}).status_code == 404
     r = web.post(f"/persons/P-A/notes?as_of={LATER}", data={"text": "   ", "csrf": token})
-    assert "write something" in web.get(r.headers["location"]).text
+    assert "Note : écrivez quelque chose" in web.get(r.headers["location"]).text
     from sqlalchemy import select
 
     from raj_release.store import models as m

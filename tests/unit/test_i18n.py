@@ -3,6 +3,7 @@ its French and its Dutch words."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,10 @@ from raj_release.domain import enums
 from raj_release.settings import PROJECT_ROOT
 
 PACKAGE = PROJECT_ROOT / "raj_release"
-KEYWORDS = {"tr": (2,), "ntr": (2, 3), "_": None, "gettext": None, "ngettext": (1, 2)}
+KEYWORDS = {"tr": (2,), "ntr": (2, 3), "_": None, "gettext": None, "ngettext": (1, 2),
+            # the refusals' templates (raj_release/errors.py): in `raj`, wherever they are raised
+            **{name: None for name in ("RajError", "NotFound", "Conflict", "Forbidden", "ConfigError", "again")}}
+ERRORS = {"RajError", "NotFound", "Conflict", "Forbidden", "ConfigError", "again"}
 METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
 # which folder's messages belong to which catalog
 DOMAIN_OF = {"web": PACKAGE / "web", "cli": PACKAGE / "cli"}
@@ -73,6 +77,24 @@ def extracted() -> dict[str, set]:
         domain = next((d for d, folder in DOMAIN_OF.items() if folder in path.parents), "raj")
         out[domain].add((context, msgid))
     return out
+
+
+@functools.cache
+def error_templates() -> frozenset[str]:
+    """The templates of every refusal raised in the package (RajError and its subclasses, `e.again`)."""
+    return frozenset(message if isinstance(message, str) else message[0]
+                     for _f, _l, message, _c, _ctx in extract_from_dir(PACKAGE, [("**.py", "python")],
+                                                                        keywords={k: None for k in ERRORS}))
+
+
+def test_every_refusal_is_in_the_raj_catalog():
+    """The services are shared by every shell: their refusals' templates live in `raj`, in both languages
+    (tests/unit/test_errors.py checks they are templates, not f-strings)."""
+    templates = error_templates()
+    assert len(templates) > 100
+    for lang in i18n.LANGUAGES:
+        missing = sorted(templates - {m for _, m in ids(catalog(lang, "raj"))})
+        assert not missing, f"raj/{lang}: refusals not in the catalog: {missing}"
 
 
 def test_every_message_the_code_asks_for_is_in_its_catalog():

@@ -58,9 +58,11 @@ def render(request: Request, name: str, status: int = 200, me: Viewer | None = N
                                       status_code=status)
 
 
-def error_page(request: Request, v: Viewer, session: dict, status: int, message: str) -> HTMLResponse:
-    """The bare layout with `message`, for a page that cannot be shown at all."""
-    return render(request, "base.html", status, me=v, csrf=session["c"], title="", error=message)
+def error_page(request: Request, v: Viewer, session: dict, status: int, message: str | RajError) -> HTMLResponse:
+    """The bare layout with `message` (a refusal worded in the viewer's language), for a page that cannot be
+    shown at all."""
+    error = message.worded(lang_of(v)) if isinstance(message, RajError) else message
+    return render(request, "base.html", status, me=v, csrf=session["c"], title="", error=error)
 
 
 def to_login() -> RedirectResponse:
@@ -83,6 +85,7 @@ def signed_in(request: Request, csrf: str | None = None) -> tuple[Viewer, dict]:
     v, session_csrf = live
     if csrf is not None and not sess.csrf_ok(session_csrf, csrf):
         raise NotSignedIn(Response("CSRF token missing or wrong", status_code=403))
+    request.state.viewer = v  # a refusal is worded in the viewer's language (`refused`)
     return v, {"c": session_csrf}
 
 
@@ -97,7 +100,7 @@ def page_of(request: Request) -> int:
     if raw is None:
         return 1
     if not re.fullmatch(r"[0-9]{1,9}", raw) or int(raw) < 1:  # ASCII digits: str.isdigit() takes '²'
-        raise RajError(f"page: {raw!r} is not a page number (1, 2, ...)")
+        raise RajError("'{page}' is not a page number (1, 2, ...)", field="page", page=raw)
     return int(raw)
 
 
@@ -123,25 +126,31 @@ def back_to_plan(request: Request, ref: str, moved: Sequence[MoveView] | None = 
     return RedirectResponse(f"/persons/{quote(ref)}" + ("?" + "&".join(params) if params else ""), status_code=303)
 
 
-def error_response(request: Request, status: int, message: str) -> HTMLResponse:
+def error_response(request: Request, status: int, message: str | RajError) -> HTMLResponse:
     """An error as a page: the escaped layout, in the reader's language (the signed-in viewer's, else
-    French), with the menu when someone is signed in. Nothing of the request is echoed unescaped."""
+    French), with the menu when someone is signed in. A refusal (`RajError`) is worded for the reader: its
+    message translated, led by its field's label (« Motif : ... »). Nothing of the request is echoed unescaped."""
     live = session_viewer(ctx_of(request), session_token(request))
     v, csrf = live if live is not None else (None, "")
-    # a lead in the reader's words; the detail is the service's one line (its words: issue 11)
     lang = lang_of(v)
     lead = i18n.tr(lang, "Not found.") if status == 404 else i18n.tr(lang, "This could not be done.")
-    return render(request, "base.html", status, me=v, csrf=csrf, title=str(status), error=f"{lead} {message}".strip())
+    detail = message.worded(lang) if isinstance(message, RajError) else message
+    return render(request, "base.html", status, me=v, csrf=csrf, title=str(status), error=f"{lead} {detail}".strip())
 
 
 def refused(request: Request, e: RajError, back: Callable[[str], Response] | None = None) -> Response:
     """The answer when a service refuses: 404 for what is not found (or out of the viewer's scope: the same
-    thing, so that nothing can be probed); otherwise `back` to the form's page saying why, or 422 for a page."""
+    thing, so that nothing can be probed); otherwise `back` to the form's page saying why in the viewer's
+    words (`RajError.worded`), or 422 for a page."""
     if isinstance(e, NotFound):
-        return error_response(request, 404, str(e))
+        return error_response(request, 404, e)
     if back is not None:
-        return back(str(e))
-    return error_response(request, 422, str(e))
+        v = getattr(request.state, "viewer", None)
+        if v is None:
+            live = session_viewer(ctx_of(request), session_token(request))
+            v = live[0] if live is not None else None
+        return back(e.worded(lang_of(v)))
+    return error_response(request, 422, e)
 
 
 # The concept modules import the helpers above from this package, so they are imported once those exist:

@@ -69,7 +69,7 @@ async def login(request: Request, username: str = Form(""), password: str = Form
                                     client=client_of(request))
     except TooManyAttempts as e:
         await asyncio.sleep(min(TARPIT_SECONDS, e.retry_after))
-        return _login_page(request, 429, error=str(e), csrf=csrf, username=username)
+        return _login_page(request, 429, error=e.text(i18n.DEFAULT), csrf=csrf, username=username)
     return await run_in_threadpool(_answer, request, v, csrf, username)
 
 
@@ -115,7 +115,7 @@ DONE = {"deactivated": "Account {id} deactivated: its sessions are ended.",
 
 def said(lang: str, e: RajError) -> str:
     """A service's refusal as one line in the reader's language, led by the field it is about."""
-    text = i18n.tr(lang, e.message)
+    text = e.text(lang)
     if text == e.message:  # no translation of that sentence: what the field must be
         if isinstance(e, Conflict) and e.field == "worker":
             text = i18n.tr(lang, "already taken by another account")

@@ -25,7 +25,7 @@ def _days(raw: str | None) -> int | None:
     if not raw:
         return None
     if not re.fullmatch(r"[0-9]{1,5}", raw):  # ASCII digits only
-        raise RajError(f"{raw!r} is not a number of days (0, 1, 2, ...)", field="hearing_within")
+        raise RajError("'{days}' is not a number of days (0, 1, 2, ...)", field="hearing_within", days=raw)
     return int(raw)
 
 
@@ -43,7 +43,7 @@ def persons_page(request: Request) -> Response:
             closed=q.get("closed") == "1", sort=q.get("sort") or SORTS[0], page=page_of(request))
         workers = binome_workers(ctx, v)
     except RajError as e:
-        return error_page(request, v, data, 422, str(e))
+        return error_page(request, v, data, 422, e)
 
     def link(**changes) -> str:
         """This view with some parameters changed (None drops one); back to the first page unless `page`."""

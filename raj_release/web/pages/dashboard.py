@@ -29,7 +29,7 @@ def dashboard_page(request: Request) -> Response:
     except Forbidden:
         return error_page(request, v, data, 403, i18n.tr(lang, "For coordinators only."))
     except RajError as e:
-        return error_page(request, v, data, 422, str(e))
+        return error_page(request, v, data, 422, e)
     as_of = request.query_params.get("as_of")
 
     def link(name: str, value: str | int) -> str:

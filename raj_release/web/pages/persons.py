@@ -31,7 +31,7 @@ from raj_release.domain.enums import (
 )
 from raj_release.domain.milestones import TIMELINE_KINDS, Milestone
 from raj_release.domain.models import parse_date
-from raj_release.errors import Forbidden, RajError, StaleVersion
+from raj_release.errors import RajError, StaleVersion, from_validation
 from raj_release.services.access import Viewer
 from raj_release.services.history import changes_since, last_event_id, person_history
 from raj_release.services.lifecycle import competent_cpas
@@ -81,7 +81,7 @@ def _known(values: dict, what: str, kind: MilestoneKind) -> Milestone | None:
         return Milestone(kind=kind, date=day, earliest=lo, latest=hi,
                          certainty=parse_code(Certainty, values.get(f"{what}_certainty") or "confirmed", what))
     except ValidationError as e:
-        raise RajError(e.errors()[0]["msg"].removeprefix("Value error, "), field=what) from None
+        raise from_validation(e.errors(), field=what) from None
 
 
 @router.post("/persons/new")
@@ -102,7 +102,7 @@ async def new_person_form(request: Request) -> Response:
                         source=values["source"] or None, plan_now=values["plan"] == "1", actor=v.id, viewer=v)
     except RajError as e:
         lead = i18n.tr(lang_of(v), "The file was not registered:")
-        return _new_page(request, v, data["c"], values, needs, error=f"{lead} {e}", status=422)
+        return _new_page(request, v, data["c"], values, needs, error=f"{lead} {e.worded(lang_of(v))}", status=422)
     return back_to_plan(request, values["ref"])
 
 
@@ -273,7 +273,5 @@ def correct_note_form(request: Request, ref: str, note_id: int, text: str = Form
     try:
         correct_note(ctx_of(request), v, ref, note_id, text)
     except RajError as e:
-        if isinstance(e, Forbidden):
-            e = RajError(i18n.tr(lang_of(v), "Only its author can correct a note: add a note of your own instead."))
         return refused(request, e, back=lambda error: back_to_plan(request, ref, error=error))
     return RedirectResponse(f"/persons/{quote(ref)}#note-{note_id}", status_code=303)

@@ -27,7 +27,7 @@ def week(request: Request) -> Response:
     try:
         today = today_of(request)
     except RajError as e:
-        return error_page(request, v, data, 422, str(e))
+        return error_page(request, v, data, 422, e)
     w = my_week(ctx, v, today)
     # the partners each démarche may wait on, once per démarche key rather than once per row
     fits = {key: partners_for(ctx, key) for key in {i.key for i in (*w.overdue, *w.this_week, *w.on_hold)}}
