@@ -137,12 +137,12 @@ def caseloads(rows: Sequence[CaseloadRow]) -> None:
 
 
 def overdue(rows: Sequence[OverdueRow], day: dt.date) -> None:
-    t = Table(tr(LANG, "Ref."), tr(LANG, "Démarche"), tr(LANG, "Due"), tr(LANG, "Late (days)"),
-              tr(LANG, "Working days"), tr(LANG, "Status"), tr(LANG, "Resp."), tr(LANG, "AS"), tr(LANG, "Psy"),
+    t = Table(tr(LANG, "Ref."), tr(LANG, "Démarche"), tr(LANG, "Due"), tr(LANG, "Late (working days)"),
+              tr(LANG, "Status"), tr(LANG, "Resp."), tr(LANG, "AS"), tr(LANG, "Psy"),
               tr(LANG, "Prison"),
               title=tr(LANG, "Overdue démarches as of {date} ({n})").format(date=date(day), n=len(rows)))
     for r in rows:
-        t.add_row(r.person, r.label, date(r.due), f"[red]{r.days_overdue}[/red]", str(r.working_days_overdue),
+        t.add_row(r.person, r.label, date(r.due), f"[red]{r.late_working_days}[/red]",
                   status(r.status), r.responsible, r.as_id, r.psy_id, r.prison)
     out.print(t)
 

@@ -68,6 +68,15 @@ class Due:
     items: tuple[Item, ...]
 
 
+def section(due: dt.date, today: dt.date) -> str:
+    """Where a démarche due on `due` stands on `today`: "overdue" once its due day has passed, "today" on it,
+    "soon" before. A digest sent on a working day files its lines by this rule (`_latest_point` applies it on
+    ordinals, inlined: the sweep runs it for every candidate; a test holds the two together), and my week
+    groups its démarches by it (services/week.py), so that both say the same of the same démarche. (A template
+    whose policy sends nothing on the due day has that day's line under "soon", its only point of the day.)"""
+    return "overdue" if due < today else "today" if due == today else "soon"
+
+
 def _latest_point(cal: WorkingCalendar, due_o: int, due_i: int, today_o: int, delta: int,
                   before: tuple[int, ...], on_due: bool, every: int,
                   first_overdue: int = 1) -> tuple[int, str, int] | None:

@@ -1,7 +1,11 @@
 """The coordinators' dashboard: overdue démarches by worker, prison, démarche and partner (with the list
 behind each count), plans that were late when they were made, hearings in the next 60 days with each plan's
 readiness, dead notifications, and the overdue count week by week. Everything within the viewer's scope and
-the filters given (worker, prison, démarche, partner), a few set-based queries in all."""
+the filters given (worker, prison, démarche, partner), a few set-based queries in all.
+
+A worker's count, and the `worker` filter, are that worker's own démarches by responsibility, as their week
+shows them and their digest lists them (`domain.demarches.concerns`: the AS's to the AS, the psychologue's to
+the psychologue, the binôme's and a partner's to both), not every démarche of the binôme's files."""
 
 from __future__ import annotations
 
@@ -15,9 +19,10 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 
-from raj_release.domain.enums import OutboxStatus, Pillar, Role, Status
+from raj_release.domain.demarches import TO_AS, TO_PSY, TemplateSet
+from raj_release.domain.enums import OutboxStatus, Pillar, Responsible, Role, Status
 from raj_release.errors import Forbidden
 from raj_release.planning.readiness import Readiness
 from raj_release.services.access import Viewer, person_scope
@@ -83,27 +88,53 @@ def _overdue_figures(ctx: Context, v: Viewer, today: dt.date, f: dict[str, str],
     # and not finished by then
     monday = today - dt.timedelta(days=today.weekday())
     days = [monday - dt.timedelta(weeks=i) for i in range(weeks - 1, -1, -1)]
-    filters_ = dict(worker=f.get("worker"), prison=f.get("prison"), viewer=v, demarche=f.get("demarche"),
-                    partner=f.get("partner"))
+    filters_ = dict(prison=f.get("prison"), viewer=v, demarche=f.get("demarche"), partner=f.get("partner"))
+    templates = ctx.config.templates
+    own = own_demarches(templates, f["worker"]) if f.get("worker") else None
     with ctx.db.reading() as s:
-        rows = s.connection().execute(overdue_query(today, **filters_)).all()  # thousands: counted, one page shown
+        q = overdue_query(today, **filters_)
+        rows = s.connection().execute(q if own is None else q.where(own)).all()  # thousands: counted, one page shown
         # the open ones count on every Monday after their due day; the finished ones until they were finished
         spans = [(due, len(days), 1) for _key, due, *_ in rows]
-        spans += s.connection().execute(_finished_late(days, filters_)).all()
+        spans += s.connection().execute(_finished_late(days, filters_, own)).all()
     out.weekly = list(zip(days, overdue_on(days, spans), strict=True))
     w, p, d, pa = Counter(), Counter(), Counter(), Counter()
+    by_key = templates.by_key
     for key, _due, _status, _ref, as_id, psy_id, prison, partner in rows:
-        w[as_id] += 1
-        w[psy_id] += 1
+        t = by_key.get(key)
+        responsible = t.responsible if t is not None else Responsible.BIN  # an unknown key: both, as the week
+        if responsible in TO_AS:
+            w[as_id] += 1
+        if responsible in TO_PSY:
+            w[psy_id] += 1
         p[prison] += 1
         d[key] += 1
         if partner:
             pa[partner] += 1
+    if f.get("worker"):  # the rows are that worker's own: the other member's count here would be a part of theirs
+        w = Counter({f["worker"]: len(rows)}) if rows else Counter()
     out.by_worker, out.by_prison, out.by_demarche, out.by_partner = _top(w), _top(p), _top(d), _top(pa)
     out.overdue_total = len(rows)
     out.pages = max(1, -(-len(rows) // per_page))
     out.page = min(max(1, page), out.pages)
-    out.overdue = [overdue_row(ctx, today, r) for r in rows[(out.page - 1) * per_page:out.page * per_page]]
+    cal = ctx.config.calendar_for(v.organisation)
+    out.overdue = [overdue_row(ctx, today, r, calendar=cal)
+                   for r in rows[(out.page - 1) * per_page:out.page * per_page]]
+
+
+def own_demarches(templates: TemplateSet, worker: str) -> ColumnElement[bool]:
+    """A condition on démarche rows joined to their persons: those that are `worker`'s own by responsibility
+    (`domain.demarches.concerns` in SQL): in a file where they are the AS, the démarches routed to the AS;
+    where they are the psychologue, those routed to the psychologue. A key no template knows goes to both."""
+    not_as = [t.key for t in templates if t.responsible not in TO_AS]
+    not_psy = [t.key for t in templates if t.responsible not in TO_PSY]
+    as_own = m.Person.as_id == worker
+    psy_own = m.Person.psy_id == worker
+    if not_as:
+        as_own = and_(as_own, m.Demarche.key.not_in(not_as))
+    if not_psy:
+        psy_own = and_(psy_own, m.Demarche.key.not_in(not_psy))
+    return or_(as_own, psy_own)
 
 
 def _plan_panels(ctx: Context, v: Viewer, today: dt.date, horizon_days: int, out: Dashboard) -> None:
@@ -159,14 +190,17 @@ def _start(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(0), dt.UTC)
 
 
-def _finished_late(days: list[dt.date], filters_: dict) -> Select:
+def _finished_late(days: list[dt.date], filters_: dict, own: ColumnElement[bool] | None = None) -> Select:
     """(due, until, n) groups of the démarches completed, cancelled or failed since the first of `days`
     and after they fell due: `until` is how many of `days` began before they were finished. Grouped in
-    the database: a large organisation finishes thousands of démarches in twelve weeks."""
+    the database: a large organisation finishes thousands of démarches in twelve weeks. `own`: a worker's
+    own démarches only (`own_demarches`)."""
     done, ended = Status.COMPLETED.value, [Status.CANCELLED.value, Status.FAILED.value]
     q = select(m.Demarche.due, m.Demarche.status, m.Demarche.completed_at, m.Demarche.updated_at).join(
         m.Person, m.Person.id == m.Demarche.person_id)
     q, status = narrowed(q, **filters_)
+    if own is not None:
+        q = q.where(own)
     first = _start(days[0])
     # finished on time, a démarche was never overdue
     late = (q.where(m.Demarche.due < days[-1],

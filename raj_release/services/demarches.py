@@ -13,6 +13,7 @@ from raj_release.domain.demarches import FINAL_STATUSES, OPEN_VALUES, check_chan
 from raj_release.domain.enums import Status, parse_code
 from raj_release.domain.models import check_day, check_reason
 from raj_release.errors import Conflict, Named, NotFound, RajError
+from raj_release.planning.calendar import WorkingCalendar
 from raj_release.services import audit
 from raj_release.services.access import Viewer, person_scope
 from raj_release.services.context import Context
@@ -136,8 +137,12 @@ class OverdueRow(View):
     key: str
     label: str
     due: dt.date
-    days_overdue: int = Field(description="calendar days since the due date")
-    working_days_overdue: int
+    days_overdue: int = Field(description="calendar days since the due date (kept for compatibility: the "
+                                          "pages show late_working_days)", json_schema_extra={"deprecated": True})
+    working_days_overdue: int = Field(description="the same as late_working_days (kept for compatibility)",
+                                      json_schema_extra={"deprecated": True})
+    late_working_days: int = Field(description="working days since the due date, on the organisation's "
+                                               "calendar (Belgian holidays and its closures): the unit of lateness")
     status: Status
     responsible: str
     as_id: str = Field(serialization_alias="as")
@@ -184,13 +189,15 @@ def overdue_query(today: dt.date, **narrow) -> Select:
                    m.Person.stage != "closed")
 
 
-def overdue_row(ctx: Context, today: dt.date, row) -> OverdueRow:
-    """An `overdue_query` row with its label and how late it is (calendar and working days)."""
+def overdue_row(ctx: Context, today: dt.date, row, calendar: WorkingCalendar | None = None) -> OverdueRow:
+    """An `overdue_query` row with its label and how late it is (calendar and working days; working days on
+    `calendar`, the organisation's: `Config.calendar_for`, else the shared one)."""
     key, due, status, ref, as_id, psy_id, prison_code, partner = row
     t = ctx.config.templates.by_key.get(key)
+    late = (calendar or ctx.config.calendar).working_days_between(due, today)
     return OverdueRow.model_construct(
         person=ref, key=key, label=t.label.fr if t else key, due=due, days_overdue=(today - due).days,
-        working_days_overdue=ctx.config.calendar.working_days_between(due, today), status=Status(status),
+        working_days_overdue=late, late_working_days=late, status=Status(status),
         responsible=t.responsible.value if t else "", as_id=as_id, psy_id=psy_id, prison=prison_code, partner=partner)
 
 
@@ -200,4 +207,5 @@ def list_overdue(ctx: Context, *, today: dt.date, worker: str | None = None, pri
     with ctx.db.reading() as s:
         rows = s.connection().execute(overdue_query(today, worker=worker, prison=prison,
                                                     organisation=organisation, viewer=viewer)).all()
-    return [overdue_row(ctx, today, r) for r in rows]
+    cal = ctx.config.calendar_for(organisation or (viewer.organisation if viewer is not None else None))
+    return [overdue_row(ctx, today, r, calendar=cal) for r in rows]

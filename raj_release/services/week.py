@@ -1,6 +1,12 @@
-"""The binôme's week: what is overdue, what falls due this week, what waits on a partner, the key dates
-coming up, this week's meetings and the past meetings whose outcome is still to be recorded, for the persons
-one follows (a coordinator: the whole organisation)."""
+"""The binôme's week: what is overdue, what falls due today, what falls due later this week, what waits on a
+partner, the key dates coming up, this week's meetings and the past meetings whose outcome is still to be
+recorded, for the persons one follows (a coordinator: the whole organisation).
+
+The démarches are grouped by the digest's own rule (`reminders.engine.section`): overdue once the due day
+has passed, whatever the status (one waiting on a partner included), today on the due day; "waiting on a
+partner" holds the on-hold démarches not yet due. A member of a binôme sees their own démarches by
+responsibility (`domain.demarches.concerns`), as the digest routes them and the dashboard counts them.
+Lateness is in working days of the organisation's calendar (`Config.calendar_for`)."""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from sqlalchemy import select
 
 from raj_release.domain.demarches import OPEN_VALUES, concerns
 from raj_release.domain.enums import Outcome, Place, Role, Stage
+from raj_release.reminders.engine import section
 from raj_release.services.access import Viewer, person_scope
 from raj_release.services.context import Context
 from raj_release.store import models as m
@@ -26,7 +33,8 @@ class WeekItem:
     status: str
     partner: str | None
     version: int
-    days_late: int
+    days_late: int  # calendar days past the due date (negative before it)
+    late_working_days: int = 0  # working days past the due date (the organisation's calendar); 0 if not late
 
 
 @dataclass
@@ -46,8 +54,9 @@ class MeetingItem:
 class Week:
     today: dt.date
     week_end: dt.date
-    overdue: list[WeekItem] = field(default_factory=list)
-    this_week: list[WeekItem] = field(default_factory=list)
+    overdue: list[WeekItem] = field(default_factory=list)  # due before today, on hold included
+    due_today: list[WeekItem] = field(default_factory=list)  # « aujourd'hui », on hold included
+    this_week: list[WeekItem] = field(default_factory=list)  # due after today up to Sunday, not on hold
     on_hold: list[WeekItem] = field(default_factory=list)
     milestones: list[tuple[str, str, dt.date, str]] = field(default_factory=list)  # ref, kind, date, certainty
     meetings: list[MeetingItem] = field(default_factory=list)  # this week's, Monday to Sunday
@@ -90,19 +99,25 @@ def my_week(ctx: Context, v: Viewer, today: dt.date, milestone_days: int = 60) -
         item = MeetingItem(ref, vid, day, Place(place), as_id, psy_id, Outcome(outcome))
         (out.meetings if day >= week_start else out.to_record).append(item)
     binome_member = v.role in (Role.AS, Role.PSY)  # a coordinator's week holds every démarche in scope
+    cal = ctx.config.calendar_for(v.organisation)
     for ref, as_id, psy_id, version, key, due, status, partner in rows:
         t = templates.get(key)
         if binome_member and t is not None and not concerns(t.responsible, v.id, as_id, psy_id):
             continue
+        where = section(due, today)
         item = WeekItem(ref, key, t.label_in(lang) if t else key, due, status, partner, version,
-                        (today - due).days)
-        if status == "on-hold":
-            out.on_hold.append(item)
-        elif due < today:
+                        (today - due).days, cal.working_days_between(due, today) if where == "overdue" else 0)
+        if where == "overdue":
             out.overdue.append(item)
+        elif where == "today":
+            out.due_today.append(item)
+        elif status == "on-hold":
+            out.on_hold.append(item)
         else:
             out.this_week.append(item)
+    out.on_hold.sort(key=lambda i: (i.due, i.ref, i.key))  # this week's and later ones, read apart
     return out
+
 
 
 def meetings_query(v: Viewer, today: dt.date, week_end: dt.date):

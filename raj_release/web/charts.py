@@ -334,8 +334,10 @@ def weekly_bars(weekly: Sequence[tuple[dt.date, int]]) -> str:
     """Bars of the overdue count on each Monday."""
     top = max([n for _, n in weekly] + [1])
     bw, h = 44, 120
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="weekly" width="{bw * len(weekly) + 10}" '
-             f'height="{h + 40}" font-size="10" font-family="sans-serif">']
+    w = bw * len(weekly) + 10
+    # a viewBox: the page's stylesheet may shrink it to a phone's width (it keeps its proportions)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="weekly" width="{w}" '
+             f'height="{h + 40}" viewBox="0 0 {w} {h + 40}" font-size="10" font-family="sans-serif">']
     for i, (day, n) in enumerate(weekly):
         bh = n / top * h
         x = 5 + i * bw

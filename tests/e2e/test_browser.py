@@ -119,12 +119,12 @@ def test_worker_marks_an_overdue_demarche_done_and_the_coordinator_sees_it(serve
             worker.screenshot(path=str(SHOTS / "login.png"))
             _login(worker, server, "as.dupont")
             worker.goto(f"{server}/week?as_of={DAY}")
-            row = worker.locator('#overdue tr[data-ref="DEMO-02"][data-key="housing_apply"]')
-            assert row.count() == 1
+            done = worker.locator('#overdue button[name=done][value^="DEMO-02 housing_apply "]')
+            assert done.count() == 1
             worker.screenshot(path=str(SHOTS / "week-before.png"), full_page=True)
-            row.locator("button[name=done]").click()
+            done.click()
             worker.wait_for_load_state()
-            assert worker.locator('#overdue tr[data-ref="DEMO-02"][data-key="housing_apply"]').count() == 0
+            assert worker.locator('#overdue button[name=done][value^="DEMO-02 housing_apply "]').count() == 0
             worker.screenshot(path=str(SHOTS / "week-after.png"), full_page=True)
             worker.goto(f"{server}/persons/DEMO-02?as_of={DAY}")
             assert "faite" in worker.text_content('#demarches tr[data-key="housing_apply"]')
@@ -232,10 +232,10 @@ def test_a_file_from_registration_to_closure_in_the_browser(server):
             assert "grève" in page.text_content("#visits")
             # mark a démarche of this week done, from my week
             page.goto(f"{server}/week")
-            row = page.locator(f'tr[data-ref="{ref}"]').first
-            key = row.get_attribute("data-key")
+            done = page.locator(f'button[name=done][value^="{ref} "]').first
+            key = done.get_attribute("value").split()[1]
             with page.expect_navigation():
-                row.locator("button[name=done]").click()
+                done.click()
             page.goto(f"{server}/persons/{ref}")
             assert "faite" in page.text_content(f'#demarches tr[data-key="{key}"]')
             # a congé pénitentiaire: a leave, not a release

@@ -144,8 +144,11 @@ def test_overdue_json(base):
         assert r["person"] == REF and r["due"] == plan[r["key"]]["due"]
         assert r["days_overdue"] == (dt.date(2027, 3, 1) - dt.date.fromisoformat(r["due"])).days > 0
         assert 0 < r["working_days_overdue"] <= r["days_overdue"]
+        assert r["late_working_days"] == r["working_days_overdue"]  # the unit of lateness, by its new name
     assert [(r["due"], r["key"]) for r in rows] == sorted((r["due"], r["key"]) for r in rows)
     assert as_json(raj(db, "overdue", "--json", "--today", "2027-03-01", "--prison", "saint-gilles")) == []
+    table = ok(raj(db, "overdue", "--today", "2027-03-01")).stdout
+    assert "jours ouvrables" in " ".join(table.split())  # one unit, labelled (the header may wrap)
 
 
 def test_person_list_json(base):

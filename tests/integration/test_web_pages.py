@@ -80,14 +80,14 @@ def test_my_week_shows_my_overdue_and_one_click_marks_it_done(web):
     page = web.get(f"/week?as_of={LATER}")
     assert page.status_code == 200
     overdue = page.text.split('id="overdue"')[1].split("</section>")[0]
-    assert 'data-ref="P-A" data-key="intake_fiche"' in overdue
+    done = re.search(r'<button name="done" value="(P-A intake_fiche \d+)">', overdue)
+    assert done is not None  # the row's « Fait » names the démarche and the person's version
     assert "P-B" not in page.text  # another binôme's person
-    version = re.search(r'data-key="intake_fiche".*?name="version" value="(\d+)"', overdue, re.S).group(1)
-    r = web.post(f"/persons/P-A/demarches/intake_fiche/status?as_of={LATER}",
-                 data={"status": "completed", "version": version, "csrf": csrf_of(page.text)})
-    assert r.status_code == 303
+    assert f'action="/week/demarches?as_of={LATER}"' in page.text  # the rows' one form keeps the day looked at
+    r = web.post(f"/week/demarches?as_of={LATER}", data={"done": done.group(1), "csrf": csrf_of(page.text)})
+    assert r.status_code == 303 and r.headers["location"] == f"/week?as_of={LATER}"
     after = web.get(f"/week?as_of={LATER}").text.split('id="overdue"')[1].split("</section>")[0]
-    assert 'data-key="intake_fiche"' not in after
+    assert "P-A intake_fiche" not in after
 
 
 def test_a_form_without_its_csrf_token_is_refused(web):
@@ -368,7 +368,7 @@ def test_dashboard_pages_keep_the_filters_and_refuse_a_bad_page(web, monkeypatch
     assert nxt == f"/dashboard?prison=haren&page=2&as_of={LATER}"
     second = web.get(nxt).text
     assert "2 / " in second and 'rel="prev"' in second and "prison = haren" in second
-    rows = lambda page: re.findall(r'<tr class="late">(.*?)</tr>', page.split('id="overdue-list"')[1])  # noqa: E731
+    rows = lambda page: re.findall(r'<tr class="late"[^>]*>(.*?)</tr>', page.split('id="overdue-list"')[1])  # noqa: E731
     assert len(rows(first)) == 1 and rows(first) != rows(second)
     bad = web.get(f"/dashboard?prison=haren&page=deux&as_of={LATER}")
     assert bad.status_code == 422 and "Page : « deux » n'est pas un numéro de page" in html_.unescape(bad.text)
@@ -391,8 +391,7 @@ def test_notes_and_each_demarche_history_on_the_plan(web, ctx):
     login(web, "as.a")
     page = web.get(f"/persons/P-A?as_of={LATER}").text
     token = csrf_of(page)
-    version = re.search(r'data-key="intake_fiche".*?name="version" value="(\d+)"',
-                        web.get(f"/week?as_of={LATER}").text, re.S).group(1)
+    version = re.search(r'name="done" value="P-A intake_fiche (\d+)"', web.get(f"/week?as_of={LATER}").text).group(1)
     web.post(f"/persons/P-A/demarches/intake_fiche/status?as_of={LATER}",
              data={"status": "completed", "version": version, "csrf": token})
     r = web.post(f"/persons/P-A/notes?as_of={LATER}", data={"text": "RDV CPAS fixé (fictif)", "csrf": token})

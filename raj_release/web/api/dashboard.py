@@ -66,8 +66,12 @@ class DeadMessage(View):
 
 class DashboardView(View):
     today: dt.date = Field(description="the day the dashboard is seen from (as_of)")
-    filters: dict[str, str] = Field(description="the filters applied (worker, prison, demarche, partner), given ones only")
-    by_worker: list[OverdueCount] = Field(description="most first; a démarche counts for both workers of the binôme")
+    filters: dict[str, str] = Field(description="the filters applied (worker, prison, demarche, partner), given "
+                                                "ones only; worker: that worker's own démarches by responsibility")
+    by_worker: list[OverdueCount] = Field(description="most first; each worker's own démarches by responsibility "
+                                                      "(the AS's to the AS, the psychologue's to the psychologue, "
+                                                      "the binôme's and a partner's to both), as their week counts "
+                                                      "them")
     by_prison: list[OverdueCount] = Field(description="most first")
     by_demarche: list[OverdueCount] = Field(description="most first")
     by_partner: list[OverdueCount] = Field(description="most first; démarches without a partner left out")
@@ -85,7 +89,8 @@ def _counts(rows: list[tuple[str, int]]) -> list[OverdueCount]:
 @router.get("/dashboard", summary="The coordinators' dashboard of the organisation (403 for other roles)",
             response_model=DashboardView)
 def dashboard(ctx: Ctx, v: Me, as_of: AsOf = None,
-              worker: Annotated[str | None, Query(max_length=60)] = None,
+              worker: Annotated[str | None, Query(max_length=60, description=(
+                  "a worker id: their own démarches by responsibility, as their week shows them"))] = None,
               prison: Annotated[str | None, Query(max_length=60)] = None,
               demarche: Annotated[str | None, Query(max_length=60)] = None,
               partner: Annotated[str | None, Query(max_length=60)] = None,

@@ -23,7 +23,12 @@ class WeekItemView(View):
     status: Status
     partner: str | None = Field(description="the partner it waits on (on-hold)")
     version: int = Field(description="the person's version: send it back to change the démarche")
-    days_late: int = Field(ge=0, description="calendar days past the due date; 0 when not yet due")
+    days_late: int = Field(ge=0, description="calendar days past the due date; 0 when not yet due (kept for "
+                                             "compatibility: lateness is counted in late_working_days)",
+                           json_schema_extra={"deprecated": True})
+    late_working_days: int = Field(ge=0, description="working days past the due date, on the organisation's "
+                                                     "calendar (Belgian holidays and its closures); 0 when not "
+                                                     "overdue: the unit the pages show")
 
 
 class WeekMilestoneView(View):
@@ -46,9 +51,13 @@ class WeekMeetingView(View):
 class WeekView(View):
     today: dt.date = Field(description="the day the week is seen from (as_of)")
     week_end: dt.date = Field(description="the Sunday of this week")
-    overdue: list[WeekItemView] = Field(description="open démarches due before today, on hold excepted")
-    this_week: list[WeekItemView] = Field(description="open démarches due from today to week_end")
-    on_hold: list[WeekItemView] = Field(description="démarches waiting on a partner, whatever their due date")
+    overdue: list[WeekItemView] = Field(description="open démarches due before today, those waiting on a partner "
+                                                    "included: the same set as the dashboard's and the digest's")
+    due_today: list[WeekItemView] = Field(description="open démarches due today (the digest's « aujourd'hui »), "
+                                                      "those waiting on a partner included")
+    this_week: list[WeekItemView] = Field(description="open démarches due after today up to week_end, not on hold")
+    on_hold: list[WeekItemView] = Field(description="démarches waiting on a partner and not yet due (due after "
+                                                    "today); the overdue ones are in overdue, today's in due_today")
     milestones: list[WeekMilestoneView] = Field(description="key dates of the next 60 days, intake excepted")
     meetings: list[WeekMeetingView] = Field(description="this week's meetings (Monday to Sunday)")
     to_record: list[WeekMeetingView] = Field(description="meetings before this week still 'planned': their "
@@ -62,14 +71,16 @@ def _meeting(i: MeetingItem) -> WeekMeetingView:
 
 def _item(i: WeekItem) -> WeekItemView:
     return WeekItemView(person=i.ref, demarche=i.key, label=i.label, due=i.due, status=i.status, partner=i.partner,
-                        version=i.version, days_late=max(0, i.days_late))
+                        version=i.version, days_late=max(0, i.days_late), late_working_days=i.late_working_days)
 
 
-@router.get("/week", summary="My week: overdue, due this week, waiting on a partner, key dates coming up, meetings",
+@router.get("/week", summary="My week: overdue, due today, due this week, waiting on a partner, key dates coming "
+                             "up, meetings",
             response_model=WeekView)
 def week(ctx: Ctx, v: Me, as_of: AsOf = None) -> WeekView:
     w = my_week(ctx, v, today(ctx, as_of))
     return WeekView(today=w.today, week_end=w.week_end, overdue=[_item(i) for i in w.overdue],
+                    due_today=[_item(i) for i in w.due_today],
                     this_week=[_item(i) for i in w.this_week], on_hold=[_item(i) for i in w.on_hold],
                     milestones=[WeekMilestoneView(person=ref, kind=kind, date=day, certainty=certainty)
                                 for ref, kind, day, certainty in w.milestones],

@@ -1,4 +1,6 @@
-"""The coordinators' dashboard: counts that link to their drill-down, filters and page in the URL."""
+"""The coordinators' dashboard: counts that link to their drill-down, filters and page in the URL. A worker's
+count and the worker filter are their own démarches by responsibility (services/dashboard.py), as the page
+says in a line of text; lateness is in working days, labelled."""
 
 from __future__ import annotations
 
@@ -41,6 +43,7 @@ def dashboard_page(request: Request) -> Response:
     partners = ctx.config.partners
     return render(request, "dashboard.html", me=v, csrf=data["c"], title=i18n.tr(lang, "Dashboard"), dash=dash, caseloads=loads,
                   as_of=as_of, link=link, ident=lambda x: x,
+                  clear="/dashboard" + (f"?as_of={quote(as_of)}" if as_of else ""),
                   demarche_label=lambda k: templates[k].label_in(lang) if k in templates else k,
                   partner_label=lambda k: partners[k].name if k in partners else k,
                   weekly=charts.weekly_bars(dash.weekly))
