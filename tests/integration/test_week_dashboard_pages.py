@@ -71,7 +71,7 @@ class Fields(HTMLParser):
 
 
 def unlabelled(html: str) -> list[str]:
-    main = html.split("<main>")[1]  # the header's logout form has no field
+    main = html.split("<main")[1]  # the header's logout form has no field
     p = Fields()
     p.feed(main)
     return p.unlabelled()
