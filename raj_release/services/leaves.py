@@ -16,6 +16,7 @@ from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from raj_release import i18n
 from raj_release.domain.demarches import FINAL_STATUSES
 from raj_release.domain.enums import InDetention, LeaveKind, Status, parse_code
 from raj_release.domain.models import check_day
@@ -136,11 +137,20 @@ def pin_into_leave(ctx: Context, ref: str, key: str, leave_id: int, *, today: dt
         row = find_demarche(p, key, ctx)
         if Status(row.status) in FINAL_STATUSES:
             raise Conflict(f"démarche {key!r} of {ref!r} is {row.status}: a finished démarche keeps its date")
-        kind, start, end = leave.kind, leave.start, leave.end
+        kind, start, end, lang = leave.kind, leave.start, leave.end, p.language
     day = last_working_day(ctx, start, end)
     if day is None or day < today:
         raise Conflict(f"leave {leave_id} ({start.isoformat()} to {end.isoformat()}) has no working day left "
                        "to pin a démarche into", field="leave")
     return pin_due(ctx, ref, key, due=day, today=today, actor=actor, viewer=viewer,
                    expected_version=expected_version,
-                   reason=f"during the leave {kind} {start.isoformat()}–{end.isoformat()}")
+                   reason=leave_reason(kind, start, end, lang))
+
+
+def leave_reason(kind: str, start: dt.date, end: dt.date, lang: str) -> str:
+    """The reason a pin into a leave records, in words of the person's language (the history shows it):
+    « pendant la sortie : congé pénitentiaire du 21/11/2026 au 24/11/2026 »."""
+    leave = i18n.tr(lang, "%(kind)s from %(start)s to %(end)s") % {
+        "kind": i18n.label(kind, lang, "LeaveKind"), "start": i18n.format_date(start, lang),
+        "end": i18n.format_date(end, lang)}
+    return i18n.tr(lang, "during the leave: %(leave)s") % {"leave": leave}
