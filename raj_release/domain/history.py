@@ -150,7 +150,7 @@ def _fact(key: str, value: Any, lang: str) -> str:
 def _edited(old: Mapping, new: Mapping, lang: str) -> str:
     return "; ".join(i18n.tr(lang, "%(field)s: %(old)s → %(new)s") % {
         "field": i18n.tr(lang, _FACTS.get(k, k)), "old": _fact(k, old.get(k), lang), "new": _fact(k, new.get(k), lang)}
-        for k in new)
+        for k in new if k in _FACTS)
 
 
 def _closed(new: Mapping, lang: str) -> str:
@@ -199,12 +199,13 @@ def sentence(action: str, old: Mapping | None, new: Mapping | None, *, lang: str
         return i18n.tr(lang, "%(who)s set %(what)s on %(date)s") % {**args, "date": _d(new.get("date"), lang)} + extra
     if action == "person.registered":
         return i18n.tr(lang, "%(who)s registered the file") % args
-    if action == "person.edited":
+    if action == "person.edited" and _edited(old, new, lang):
         return i18n.tr(lang, "%(who)s changed what is known of the person: %(changes)s") % {
             **args, "changes": _edited(old, new, lang)}
     if action == "person.handed_over":
         roles = {"as": i18n.tr(lang, "AS"), "psy": i18n.tr(lang, "psychologue")}
-        changes = "; ".join(f"{roles.get(k, k)} {names.worker(old.get(k))} → {names.worker(v)}" for k, v in new.items())
+        changes = "; ".join(f"{roles[k]} {names.worker(old.get(k))} → {names.worker(v)}" for k, v in new.items()
+                            if k in roles)
         return i18n.tr(lang, "%(who)s handed the file over: %(changes)s") % {**args, "changes": changes}
     if action == "person.transferred":
         return i18n.tr(lang, "%(who)s recorded a transfer to %(prison)s on %(date)s") % {

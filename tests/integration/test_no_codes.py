@@ -22,7 +22,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from raj_release import i18n
 from raj_release.domain import enums
+from raj_release.domain.enums import Role
 from raj_release.services.auth import set_password
 from raj_release.services.demo import WORKERS, load_demo
 from raj_release.services.workers import list_workers, register_worker
@@ -188,13 +190,13 @@ def _login(client: TestClient, who: str) -> str:
     return r.headers["location"]
 
 
-def _moved_page(client: TestClient, as_of: str) -> tuple[str, str]:
+def _moved_page(client: TestClient, as_of: str, day: str) -> tuple[str, str]:
     """Move a hearing from the plan's form and follow back to the plan: the page with its « what moved »."""
     plan = client.get(f"/persons/DEMO-01?as_of={as_of}").text
     csrf = re.search(r'name="csrf" value="([^"]+)"', plan).group(1)
     version = re.search(r'action="/persons/DEMO-01/milestones".*?name="version" value="(\d+)"', plan, re.S).group(1)
     r = client.post(f"/persons/DEMO-01/milestones?as_of={as_of}",
-                    data={"csrf": csrf, "version": version, "kind": "tap_hearing", "date": "2027-05-18",
+                    data={"csrf": csrf, "version": version, "kind": "tap_hearing", "date": day,
                           "certainty": "expected"})
     assert r.status_code == 303, r.status_code
     url = r.headers["location"]
@@ -216,9 +218,12 @@ def test_no_page_of_the_demo_shows_a_code(demo, config):
         landing = _login(client, wid)
         start = [landing, "/week", "/persons", "/dashboard", "/partners"]
         found = crawl(client, start)
+        who = re.search(r'<span class="who">([^<]*)</span>', found["/week"]).group(1)  # the header: role in words
+        assert who.endswith(f"({i18n.label(Role(role), lang)})"), who
         if role in ("as", "coordinator") and wid in ("as.dupont", "coord.martin"):
-            url, html = _moved_page(client, DAY.isoformat())
-            assert 'id="moved"' in html, url
+            url, html = _moved_page(client, DAY.isoformat(), "2027-05-18" if wid == "as.dupont" else "2027-06-08")
+            box = html.split('id="moved"')[1].split("</div>")[0]
+            assert box.count("<li>") > 3 and re.search(r"<li>[^<]+ : \d\d/\d\d/\d{4} → \d\d/\d\d/\d{4}</li>", box), box
             found[url] = html
         pages += len(found)
         allowed = FIELD_WORDS | ORDINARY[lang]
@@ -246,3 +251,21 @@ def test_the_check_finds_a_code_where_one_is_printed(config):
                       "<span title='cpas-demo'>Dépend de : intake_fiche</span> le 2026-08-03 en prison</p>")
     assert offending(text, pattern, allowed) == {"condamne", "identite", "intake_fiche", "2026-08-03"}
     assert not offending("Confirmée · CPAS fictif · le 03/08/2026 · TAP", pattern, allowed)
+
+
+def test_a_forged_moved_notice_drops_what_it_does_not_know(demo):
+    """The « what moved » of the URL is read back safely: an unknown key or a date that is not one is
+    dropped, a forged value is never shown nor a 500."""
+    app, _accounts = demo
+    client = TestClient(app, follow_redirects=False)
+    _login(client, "as.dupont")
+    forged = ("nope:2026-01-01:2026-02-02,eid_check:2026-13-45:2026-12-11,eid_check::,"
+              "<b>x</b>:2026-01-01:2026-01-02,eid_check:2026-11-06:2026-12-11,eid_renew::2027-01-04")
+    r = client.get("/persons/DEMO-01", params={"moved": forged})
+    assert r.status_code == 200
+    box = r.text.split('id="moved"')[1].split("</div>")[0]
+    assert box.count("<li>") == 2 and "nope" not in box and "&lt;b&gt;" not in box and "<b>" not in box
+    assert "Vérifier eID, domicile, radiation : 06/11/2026 → 11/12/2026" in box
+    assert "— → 04/01/2027" in box  # dated for the first time
+    empty = client.get("/persons/DEMO-01", params={"moved": ""}).text
+    assert "Aucune date n'a bougé." in empty.split('id="moved"')[1].split("</div>")[0]
