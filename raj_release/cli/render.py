@@ -1,6 +1,8 @@
 """What the commands print: tables and messages, in the CLI's language; dates as DD/MM/YYYY.
 
-The views' fields are printed as the services give them; rich markup is ours only (colours, bold).
+Codes are printed as words (issue 11): labels of the enums, workers' names, partners' and prisons' names,
+démarche labels (`names()`: looked up once a command, from the database's workers and the configuration).
+The JSON output (--json) keeps the codes. Rich markup is ours only (colours, bold).
 """
 
 from __future__ import annotations
@@ -12,8 +14,23 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.table import Table
 
+from raj_release.cli import shell
 from raj_release.cli.shell import LANG
-from raj_release.domain.enums import OutboxStatus, Stage, Status
+from raj_release.domain.enums import (
+    Certainty,
+    Language,
+    MessageKind,
+    Modality,
+    Need,
+    OutboxStatus,
+    Pillar,
+    Responsible,
+    Role,
+    Situation,
+    Stage,
+    Status,
+)
+from raj_release.domain.history import Names, partner_type
 from raj_release.i18n import format_date, label, tr
 
 if TYPE_CHECKING:
@@ -28,8 +45,48 @@ if TYPE_CHECKING:
 out = Console(highlight=False, soft_wrap=False, width=160)
 
 
+_names: Names | None = None
+
+
+def names() -> Names:
+    """The words for the ids and keys the tables print (the workers' names are one query, made once)."""
+    global _names
+    if _names is None:
+        from raj_release.services.workers import list_workers  # at call time: would slow raj --help
+
+        ctx = shell.context()
+        _names = Names.of(ctx.config, {w.id: w.name for w in list_workers(ctx)}, LANG)
+    return _names
+
+
+def use_names(words: Names | None) -> None:
+    """Set the words the tables use (None: look them up again on the next table)."""
+    global _names
+    _names = words
+
+
 def date(d: dt.date | None) -> str:
     return format_date(d, LANG)
+
+
+def _code(enum, value) -> str:
+    """A code's label, or the code itself when it is not one of `enum` (a value from an older version)."""
+    try:
+        return label(enum(value), LANG)
+    except ValueError:
+        return str(value or "")
+
+
+def role_word(value: str) -> str:
+    """A recipient's role: a worker's role, or a partner."""
+    return label(Responsible.PARTNER, LANG) if value == "partner" else _code(Role, value)
+
+
+def ready_title(view: PlanView) -> str:
+    p = view.person
+    if p.situation == Situation.PREVENU.value or p.modality == Modality.FOND_DE_PEINE.value:
+        return tr(LANG, "Ready for the release: ")
+    return tr(LANG, "Ready for the hearing: ")
 
 
 def status(s: Status | str) -> str:
@@ -44,7 +101,7 @@ def changes(view: PlanView) -> None:
     t = Table(tr(LANG, "Démarche"), tr(LANG, "Before"), tr(LANG, "After"),
               title=tr(LANG, "{n} démarche(s) moved").format(n=len(view.changes)))
     for c in view.changes:
-        t.add_row(c.key, date(c.old_due), date(c.new_due))
+        t.add_row(c.label or names().demarche(c.key), date(c.old_due), date(c.new_due))
     out.print(t)
 
 
@@ -72,17 +129,19 @@ def outcome(view: PlanView) -> None:
 
 def plan(view: PlanView) -> None:
     p = view.person
+    words = names()
     head = tr(LANG, "Plan de reclassement of {ref} — {prison}, {situation}, binôme {as_id} + {psy_id}").format(
-        ref=p.ref, prison=p.prison or label("outside", LANG, "Origin"), situation=p.situation, as_id=p.as_id,
-        psy_id=p.psy_id)
+        ref=p.ref, prison=words.prison(p.prison) if p.prison else label("outside", LANG, "Origin"),
+        situation=_code(Situation, p.situation), as_id=words.worker(p.as_id), psy_id=words.worker(p.psy_id))
     if p.needs:
-        head += tr(LANG, ", needs: {needs}").format(needs=", ".join(p.needs))
+        head += tr(LANG, ", needs: {needs}").format(needs=", ".join(_code(Need, n) for n in p.needs))
     out.print(f"[bold]{head}[/bold]")
     if p.stage != "followed" or not p.planned:
         out.print(tr(LANG, "Stage: {stage}").format(stage=label(p.stage, LANG, "Stage"))
                   + ("" if p.planned else " — " + tr(LANG, "the plan is not made yet (raj person stage REF ... --plan)")))
-    ms = ", ".join(f"{m.kind.value} {date(m.date)}"
-                   + (f" [{m.certainty}]" if m.certainty != "confirmed" else "") for m in view.milestones)
+    ms = ", ".join(f"{label(m.kind, LANG)} {date(m.date)}"
+                   + (f" [{_code(Certainty, m.certainty)}]" if m.certainty != "confirmed" else "")
+                   for m in view.milestones)
     out.print(tr(LANG, "Dates: {milestones}").format(milestones=ms))
     if view.mode == "prevenu_kit":
         out.print(tr(LANG, "Prévenu without a date: the minimum kit is planned from the intake."))
@@ -92,24 +151,25 @@ def plan(view: PlanView) -> None:
                                                              "what they prepare."))
     t = Table(tr(LANG, "Due"), tr(LANG, "Start"), tr(LANG, "Démarche"), tr(LANG, "Pillar"), tr(LANG, "Resp."),
               tr(LANG, "Partner"), tr(LANG, "Status"), "", title=tr(LANG, "as of {date}").format(date=date(view.as_of)))
-    words = {"overdue": tr(LANG, "overdue"), "compressed": tr(LANG, "squeezed"), "pinned": tr(LANG, "pinned"),
+    marks = {"overdue": tr(LANG, "overdue"), "compressed": tr(LANG, "squeezed"), "pinned": tr(LANG, "pinned"),
              "provisional": tr(LANG, "provisional")}
     for d in view.demarches:
-        flags = " ".join(words[f] for f in words if getattr(d, f))
+        flags = " ".join(marks[f] for f in marks if getattr(d, f))
         due = f"[red]{date(d.due)}[/red]" if d.overdue else date(d.due)
-        t.add_row(due, date(d.start), d.label, d.pillar, d.responsible, d.partner_type or "", status(d.status),
-                  flags)
+        partner = words.partner(d.partner) if d.partner else partner_type(d.partner_type, LANG)
+        t.add_row(due, date(d.start), d.label, _code(Pillar, d.pillar), _code(Responsible, d.responsible), partner,
+                  status(d.status), flags)
     out.print(t)
-    ready = [f"{r.pillar} {r.done}/{r.total}" for r in view.readiness if r.total]
+    ready = [f"{_code(Pillar, r.pillar)} {r.done}/{r.total}" for r in view.readiness if r.total]
     if ready:
-        out.print(tr(LANG, "Ready for the hearing: ") + " · ".join(ready))
+        out.print(ready_title(view) + " · ".join(ready))
 
 
 def workers(rows: Iterable[WorkerView]) -> None:
     t = Table(tr(LANG, "ID"), tr(LANG, "Name"), tr(LANG, "Role"), tr(LANG, "Language"), tr(LANG, "Organisation"),
               tr(LANG, "Channels"), title=tr(LANG, "Workers"))
     for w in rows:
-        t.add_row(w.id, w.name, w.role, w.language, w.organisation, str(len(w.notify)))
+        t.add_row(w.id, w.name, _code(Role, w.role), _code(Language, w.language), w.organisation, str(len(w.notify)))
     out.print(t)
 
 
@@ -121,7 +181,7 @@ def persons(result: PersonList) -> None:
                   n=result.total, page=result.page, pages=result.pages),
               caption=counts)
     for r in result.rows:
-        t.add_row(r.ref, label(r.stage, LANG), r.prison or "—", label(r.situation, LANG, "Situation"), r.as_name,
+        t.add_row(r.ref, label(r.stage, LANG), names().prison(r.prison) if r.prison else label("outside", LANG, "Origin"), label(r.situation, LANG, "Situation"), r.as_name,
                   r.psy_name, str(r.open), f"[red]{r.overdue}[/red]" if r.overdue else "0", date(r.next_due),
                   date(r.hearing))
     out.print(t)
@@ -131,7 +191,7 @@ def caseloads(rows: Sequence[CaseloadRow]) -> None:
     t = Table(tr(LANG, "Organisation"), tr(LANG, "ID"), tr(LANG, "Name"), tr(LANG, "Role"), tr(LANG, "Open files"),
               tr(LANG, "Overdue"), tr(LANG, "Hearings within 60 days"), title=tr(LANG, "Caseloads"))
     for r in rows:
-        t.add_row(r.organisation, r.worker, r.name, r.role.value, str(r.open_files),
+        t.add_row(r.organisation, r.worker, r.name, _code(Role, r.role), str(r.open_files),
                   f"[red]{r.overdue}[/red]" if r.overdue else "0", str(r.hearings))
     out.print(t)
 
@@ -141,9 +201,11 @@ def overdue(rows: Sequence[OverdueRow], day: dt.date) -> None:
               tr(LANG, "Status"), tr(LANG, "Resp."), tr(LANG, "AS"), tr(LANG, "Psy"),
               tr(LANG, "Prison"),
               title=tr(LANG, "Overdue démarches as of {date} ({n})").format(date=date(day), n=len(rows)))
+    words = names() if rows else None
     for r in rows:
-        t.add_row(r.person, r.label, date(r.due), f"[red]{r.late_working_days}[/red]",
-                  status(r.status), r.responsible, r.as_id, r.psy_id, r.prison)
+        t.add_row(r.person, words.demarche(r.key), date(r.due), f"[red]{r.late_working_days}[/red]",
+                  status(r.status), _code(Responsible, r.responsible), words.worker(r.as_id), words.worker(r.psy_id),
+                  words.prison(r.prison))
     out.print(t)
 
 
@@ -151,9 +213,11 @@ def outbox(rows: Sequence[OutboxRow]) -> None:
     t = Table("#", tr(LANG, "Day"), tr(LANG, "Kind"), tr(LANG, "Recipient"), tr(LANG, "Role"), tr(LANG, "Status"),
               tr(LANG, "Attempts"), tr(LANG, "Subject"), tr(LANG, "Error"),
               title=tr(LANG, "Outbox ({n})").format(n=len(rows)))
+    words = names() if rows else None
     for r in rows:
         st = label(OutboxStatus(r.status), LANG)
-        t.add_row(str(r.id), date(r.day), r.kind, r.recipient, r.role,
+        who = words.worker(r.recipient) if r.role != "partner" else words.partner(r.recipient)
+        t.add_row(str(r.id), date(r.day), _code(MessageKind, r.kind), who, role_word(r.role),
                   f"[red]{st}[/red]" if r.status == OutboxStatus.DEAD else st, str(r.attempts), r.subject,
                   r.last_error or "")
     out.print(t)
@@ -166,7 +230,9 @@ def messages(msgs: Iterable[Message]) -> None:
 
 
 def message(kind: str, recipient: str, role: str, language: str, subject: str, body: str) -> None:
-    out.rule(f"{kind} → {recipient} ({role}, {language})")
+    words = names()
+    who = words.partner(recipient) if role == "partner" else words.worker(recipient)
+    out.rule(f"{_code(MessageKind, kind)} → {who} ({role_word(role)}, {_code(Language, language)})")
     out.print(f"[bold]{subject}[/bold]")
     out.print(body, markup=False)
 

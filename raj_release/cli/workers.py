@@ -8,7 +8,7 @@ import typer
 
 from raj_release.cli import render, shell
 from raj_release.cli.shell import LANG, JsonOpt
-from raj_release.i18n import tr
+from raj_release.i18n import label, tr
 
 
 def worker_add(
@@ -29,7 +29,8 @@ def worker_add(
     if as_json:
         return shell.print_json(w.as_json())
     render.out.print(tr(LANG, "Worker {id} ({role}, {language}) registered in {organisation}.").format(
-        id=w.id, role=w.role, language=w.language, organisation=w.organisation))
+        id=w.id, role=label(w.role, LANG, "Role"), language=label(w.language, LANG, "Language"),
+        organisation=w.organisation))
 
 
 def worker_list(as_json: JsonOpt = False) -> None:

@@ -92,7 +92,7 @@ def concerns(responsible: Responsible, worker: str, as_id: str, psy_id: str) -> 
 
 # ---------------------------------------------------------------------------------------------------------
 # a plan is at risk when an open démarche cannot be done in time for what it prepares (planning/scheduler.py
-# decides `late_vs_anchor`); a squeezed start (« délai court ») is a mark on that démarche, not a risk
+# decides `late_vs_anchor`); a squeezed start (« délai raccourci ») is a mark on that démarche, not a risk
 
 def at_risk(demarches: Iterable[tuple[Status, bool]]) -> bool:
     """`demarches` are (status, late_vs_anchor)."""

@@ -13,7 +13,7 @@
 4. Backward pass over dependencies (dependents first): a prerequisite is due no later than the start of each
    open dependent (its due minus its duration, in working days).
 5. Forward pass (prerequisites first): a date already past is moved to the first working day from today and
-   flagged *compressed* (« délai court »); a dependent never starts before an open prerequisite is due, so
+   flagged *compressed* (« délai raccourci »); a dependent never starts before an open prerequisite is due, so
    compression propagates down the chain; a démarche whose start is already past has less time than it
    takes (compressed too). A démarche that was already overdue and is still due in the past keeps its
    date: replanning never hides lateness. Then each open démarche's earliest finish (from today, after its
@@ -251,7 +251,7 @@ def plan(
     # from today. A démarche whose prerequisite is due after its normal start starts later instead (its
     # duration is squeezed) and, only if the prerequisite is due after its due date, is due with it. A
     # démarche whose start (due minus duration) is already past when its date is set or moved has less
-    # time than it takes. Each of these is a « délai court » on that démarche (`compressed`), not a risk.
+    # time than it takes. Each of these is a « délai raccourci » on that démarche (`compressed`), not a risk.
     start: list[int | None] = [None] * n
     compressed = [False] * n
     for i in range(n):

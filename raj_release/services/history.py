@@ -11,8 +11,12 @@ from raj_release.services.access import Viewer, visible_person_id
 from raj_release.services.context import Context
 from raj_release.store import models as m
 
+# what the plan's history shows (raj_release/domain/history.py words each one): the plan's changes and the
+# file's life (issue 10); not the reads, the leaves and meetings (their own sections) nor the notes
 SHOWN = ("person.registered", "milestone.set", "demarche.moved", "demarche.status", "demarche.pinned",
-         "demarche.unpinned", "plan.scheduled")
+         "demarche.unpinned", "plan.scheduled", "person.edited", "person.handed_over", "person.transferred",
+         "person.stage", "person.closed", "person.reopened", "demarche.kept", "demarche.obsolete",
+         "demarche.applies")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from raj_release import i18n
 from raj_release.domain.demarches import FINAL_STATUSES
 from raj_release.domain.enums import InDetention, LeaveKind, Status, parse_code
 from raj_release.domain.models import check_day
@@ -137,11 +138,20 @@ def pin_into_leave(ctx: Context, ref: str, key: str, leave_id: int, *, today: dt
         if Status(row.status) in FINAL_STATUSES:
             raise Conflict("démarche '{key}' of '{ref}' is {status}: a finished démarche keeps its date",
                            key=Named.demarche(ctx, key), ref=ref, status=Status(row.status))
-        kind, start, end = leave.kind, leave.start, leave.end
+        kind, start, end, lang = leave.kind, leave.start, leave.end, p.language
     day = last_working_day(ctx, start, end)
     if day is None or day < today:
         raise Conflict("leave {leave} ({start} to {end}) has no working day left to pin a démarche into",
                        field="leave", leave=leave_id, start=start, end=end)
     return pin_due(ctx, ref, key, due=day, today=today, actor=actor, viewer=viewer,
                    expected_version=expected_version,
-                   reason=f"during the leave {kind} {start.isoformat()}–{end.isoformat()}")
+                   reason=leave_reason(kind, start, end, lang))
+
+
+def leave_reason(kind: str, start: dt.date, end: dt.date, lang: str) -> str:
+    """The reason a pin into a leave records, in words of the person's language (the history shows it):
+    « pendant la sortie : congé pénitentiaire du 21/11/2026 au 24/11/2026 »."""
+    leave = i18n.tr(lang, "%(kind)s from %(start)s to %(end)s") % {
+        "kind": i18n.label(kind, lang, "LeaveKind"), "start": i18n.format_date(start, lang),
+        "end": i18n.format_date(end, lang)}
+    return i18n.tr(lang, "during the leave: %(leave)s") % {"leave": leave}

@@ -17,7 +17,7 @@ from raj_release.services.context import Context
 from raj_release.store import models as m
 
 TITLES = {
-    "fr": {"worker": "Par travailleur·se", "prison": "Par prison", "demarche": "Par démarche",
+    "fr": {"worker": "Par travailleur·euse", "prison": "Par prison", "demarche": "Par démarche",
            "partner": "Par partenaire attendu"},
     "nl": {"worker": "Per medewerker", "prison": "Per gevangenis", "demarche": "Per stap",
            "partner": "Per partner waarop gewacht wordt"},

@@ -37,7 +37,7 @@ class DemarcheView(View):
     due: dt.date | None
     start: dt.date | None = Field(description="advised start: the due date minus the duration, in working days")
     status: Status
-    compressed: bool = Field(description="« délai court »: less time left than it takes (a squeezed start)")
+    compressed: bool = Field(description="« délai raccourci »: less time left than it takes (a squeezed start)")
     pinned: bool = Field(description="its due date was set by hand: replanning leaves it")
     provisional: bool = Field(description="planned against a date not yet known for sure")
     late_vs_anchor: bool = Field(description="cannot be done in time for what it prepares (its anchor or a dependent): the plan is at risk")

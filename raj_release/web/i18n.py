@@ -3,7 +3,9 @@
 One environment serves every reader: `_`, `ngettext` and `pgettext` translate into the `lang` of the page
 being rendered (its render context), not a language installed once. Templates say `{{ _("Overdue") }}`
 (English message ids, catalog `web`), `{{ d|date }}`, and `{{ code|label }}` or `{{ code|label("Status") }}`
-for a code's word (catalog `raj`).
+for a code's word (catalog `raj`). The ids and keys a page names are words too (issue 11): `{{ id|worker }}`
+(a worker's name), `{{ id|partner }}`, `{{ code|prison }}`, `{{ key|demarche }}` (a démarche's label in the
+reader's language), `{{ code|partner_type }}`, and `{{ history_line(event) }}` for an event of the history.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescap
 from jinja2.runtime import Context
 
 from raj_release import i18n
+from raj_release.domain import history
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -51,6 +54,66 @@ def _label(ctx: Context, code: Enum | str, context: str | None = None) -> str:
     return i18n.label(code, ctx["lang"], context)
 
 
+def names(ctx: Context) -> history.Names:
+    """The reader's words for ids and keys, looked up once per request and language (the workers' names
+    are one query, made only by a page that names a worker, a partner, a prison or a démarche)."""
+    lang = ctx["lang"]
+    request = ctx.get("request")
+    cache = getattr(request.state, "names", None) if request is not None else None
+    if cache is None:
+        cache = {}
+        if request is not None:
+            request.state.names = cache
+    if lang not in cache:
+        app_ctx = getattr(request.app.state, "ctx", None) if request is not None else None
+        if app_ctx is None:
+            cache[lang] = history.Names()
+        else:
+            from raj_release.services.workers import list_workers
+
+            cache[lang] = history.Names.of(app_ctx.config, {w.id: w.name for w in list_workers(app_ctx)}, lang)
+    return cache[lang]
+
+
+@pass_context
+def _worker(ctx: Context, wid: str | None) -> str:
+    return names(ctx).worker(wid)
+
+
+@pass_context
+def _partner(ctx: Context, pid: str | None) -> str:
+    return names(ctx).partner(pid)
+
+
+@pass_context
+def _prison(ctx: Context, code: str | None) -> str:
+    return names(ctx).prison(code)
+
+
+@pass_context
+def _demarche(ctx: Context, key: str | None) -> str:
+    return names(ctx).demarche(key)
+
+
+@pass_context
+def _partner_type(ctx: Context, code: str | None) -> str:
+    return history.partner_type(code, ctx["lang"])
+
+
+@pass_context
+def _history_line(ctx: Context, e) -> str:
+    """An event of services/history.py as its sentence and day."""
+    lang, words = ctx["lang"], names(ctx)
+    if e.action.startswith("demarche."):
+        what = words.demarche(e.key)
+    elif e.action == "milestone.set":
+        what = i18n.label(e.key, lang, "MilestoneKind")
+    else:
+        what = ""
+    return history.event_line(e.action, e.old, e.new, at=e.at, lang=lang, who=history.actor_name(e.actor, words, lang),
+                              what=what, reason=e.reason, names=words)
+
+
 def environment() -> Environment:
     # same loader and autoescaping as fastapi's Jinja2Templates(directory=...) makes for itself
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(),
@@ -60,6 +123,10 @@ def environment() -> Environment:
     env.filters["date"] = _date
     env.filters["label"] = _label
     env.globals["label"] = _label
+    for name, f in (("worker", _worker), ("partner", _partner), ("prison", _prison), ("demarche", _demarche),
+                    ("partner_type", _partner_type)):
+        env.filters[name] = f
+    env.globals["history_line"] = _history_line
     return env
 
 

@@ -145,7 +145,7 @@ def test_pin_a_demarche_that_needs_the_person_outside_into_a_leave(people):
     view = pin_into_leave(ctx, "P-A", "eid_renew", leave.id, today=TODAY, actor="as.a")
     d = next(x for x in view.demarches if x.key == "eid_renew")
     assert (d.due, d.pinned) == (D(2026, 12, 11), True)
-    assert "ps 2026-12-11" in events(ctx, "demarche.pinned")[0].reason
+    assert "permission de sortie du 11/12/2026" in events(ctx, "demarche.pinned")[0].reason  # in words
     with pytest.raises(RajError) as e:
         pin_into_leave(ctx, "P-A", "intake_fiche", leave.id, today=TODAY)
     assert e.value.field == "key"

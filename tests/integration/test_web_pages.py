@@ -138,7 +138,7 @@ def test_plan_page_shows_milestones_history_timeline_and_readiness(web, ctx):
     assert "<svg" in html and "aujourd&#x27;hui" in html.split("<svg")[1]  # the "today" line, escaped
     for section in ("readiness", "timeline", "milestones", "demarches", "history"):
         assert f'id="{section}"' in html
-    assert 'data-key="housing_apply"' in html and "person.registered" in html
+    assert 'data-key="housing_apply"' in html and "Le système a enregistré le dossier — 23/11/2026" in html
     assert web.get(f"/persons/P-B?as_of={LATER}").status_code == 404  # another binôme's person
 
 
@@ -151,7 +151,8 @@ def test_moving_the_hearing_from_the_page_shows_what_moved(web):
                        "csrf": csrf_of(page)})
     assert r.status_code == 303 and "moved=" in r.headers["location"]
     after = web.get(r.headers["location"]).text
-    assert 'id="moved"' in after and "tap_file" in after.split('id="moved"')[1].split("</div>")[0]
+    box = after.split('id="moved"')[1].split("</div>")[0]
+    assert "<li>Rassembler les attestations pour le dossier TAP" in box and " → " in box and "tap_file" not in box  # labels, one a line
     assert "remise" in after.split('id="history"')[1]  # who moved the date, when, why
     # a stale version is refused with a message, and a bad date too
     r = web.post(f"/persons/P-A/milestones?as_of={LATER}",
@@ -200,7 +201,7 @@ def test_dashboard_is_for_coordinators_with_filters_in_the_url(web):
     assert "as_of=" in link
     narrowed = web.get(link).text.split('id="overdue-list"')[1].split("</section>")[0]
     assert "P-A" in narrowed and "P-B" not in narrowed
-    assert "prison = haren" in web.get(link).text
+    assert "Prison = Prison de Haren" in web.get(link).text  # the filter in words
 
 
 def test_dashboard_figures_agree(ctx):
@@ -367,7 +368,7 @@ def test_dashboard_pages_keep_the_filters_and_refuse_a_bad_page(web, monkeypatch
     nxt = html_.unescape(re.search(r'rel="next" href="([^"]+)"', first).group(1))
     assert nxt == f"/dashboard?prison=haren&page=2&as_of={LATER}"
     second = web.get(nxt).text
-    assert "2 / " in second and 'rel="prev"' in second and "prison = haren" in second
+    assert "2 / " in second and 'rel="prev"' in second and "Prison = Prison de Haren" in second
     rows = lambda page: re.findall(r'<tr class="late"[^>]*>(.*?)</tr>', page.split('id="overdue-list"')[1])  # noqa: E731
     assert len(rows(first)) == 1 and rows(first) != rows(second)
     bad = web.get(f"/dashboard?prison=haren&page=deux&as_of={LATER}")
@@ -399,7 +400,7 @@ def test_notes_and_each_demarche_history_on_the_plan(web, ctx):
     html = web.get(f"/persons/P-A?as_of={LATER}").text
     assert "RDV CPAS fixé (fictif)" in html.split('id="notes"')[1].split("</section>")[0]
     row = html.split('data-key="intake_fiche"')[1].split("</tr>")[0]
-    assert "status" in row and "completed" in row  # the démarche's own history
+    assert "AS.A a marqué « Fiche administrative" in row and "comme faite" in row  # the démarche's own history
     assert web.post("/persons/P-A/notes", data={"text": "sans jeton"}).status_code == 403
     assert web.post("/persons/P-B/notes", data={"text": "x", "csrf": token}).status_code == 404
     r = web.post(f"/persons/P-A/notes?as_of={LATER}", data={"text": "   ", "csrf": token})

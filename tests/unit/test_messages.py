@@ -203,7 +203,7 @@ def test_escalation_to_each_coordinator_in_their_language():
     assert "en retard depuis au moins 5 jours ouvrables" in fr.body
     assert (f"- 05/02/2027 · AF-2026-101 · {label('intake_fiche', 'fr')} (en retard de 7 jours ouvrables) · "
             "binôme Amélie Dupont et Pieter Janssens") in fr.body  # names, not account ids
-    assert nl.subject == "Escalatie: 1 stap te laat — 10/02/2027"
+    assert nl.subject == "Melding aan de coördinatie: 1 stap te laat — 10/02/2027"
     assert "minstens 5 werkdagen te laat" in nl.body
     assert (f"- 05/02/2027 · AF-2026-101 · {label('intake_fiche', 'nl')} (7 werkdagen te laat) · "
             "duo Amélie Dupont en Pieter Janssens") in nl.body

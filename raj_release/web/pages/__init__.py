@@ -119,11 +119,42 @@ def back_to_plan(request: Request, ref: str, moved: Sequence[MoveView] | None = 
     if "as_of" in request.query_params:
         params.append(f"as_of={request.query_params['as_of']}")
     if moved is not None:
-        listed = ", ".join(f"{c.key} {c.old_due or '—'} → {c.new_due}" for c in moved) or "—"
-        params.append(f"moved={quote(listed)}")
+        params.append(f"moved={quote(moved_param(moved))}")
     if error:
         params.append(f"error={quote(error)}")
     return RedirectResponse(f"/persons/{quote(ref)}" + ("?" + "&".join(params) if params else ""), status_code=303)
+
+
+def moved_param(moved: Sequence[MoveView]) -> str:
+    """What a change moved, for the plan's URL: `key:old:new` items (ISO dates, old empty when the démarche
+    got its first date) joined by commas; démarche keys and dates only, nothing of the person."""
+    return ",".join(f"{c.key}:{c.old_due.isoformat() if c.old_due else ''}:{c.new_due.isoformat() if c.new_due else ''}"
+                    for c in moved)
+
+
+MAX_MOVED = 200  # more than any plan has démarches
+
+
+def moved_of(raw: str | None, label: Callable[[str], str | None]) -> list[tuple[str, dt.date | None, dt.date]] | None:
+    """The `moved` of the plan's URL read back: (label, old, new) of each démarche, in its order. A forged
+    item (a key `label` does not know, a date that is not one, a missing new date) is dropped, never an
+    error; None when the URL has no `moved`."""
+    if raw is None:
+        return None
+    out = []
+    for item in raw.split(",")[:MAX_MOVED]:
+        key, _, dates = item.partition(":")
+        old, _, new = dates.partition(":")
+        name = label(key)
+        if not name or not new:
+            continue
+        try:
+            before = dt.date.fromisoformat(old) if old else None
+            after = dt.date.fromisoformat(new)
+        except ValueError:
+            continue
+        out.append((name, before, after))
+    return out
 
 
 def error_response(request: Request, status: int, message: str | RajError) -> HTMLResponse:

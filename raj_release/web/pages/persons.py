@@ -40,7 +40,17 @@ from raj_release.services.partners import partners_for
 from raj_release.services.persons import binome_choices, register_person, show_plan
 from raj_release.services.views import DemarcheView, PlanView
 from raj_release.web import charts
-from raj_release.web.pages import back_to_plan, ctx_of, lang_of, leaves, refused, render, signed_in, today_of
+from raj_release.web.pages import (
+    back_to_plan,
+    ctx_of,
+    lang_of,
+    leaves,
+    moved_of,
+    refused,
+    render,
+    signed_in,
+    today_of,
+)
 
 router = APIRouter()
 
@@ -133,6 +143,7 @@ def _plan(request: Request, v: Viewer, csrf: str, ref: str, status: int = 200,
     lang = lang_of(v)
     as_list, psy_list = binome_choices(ctx, v)
     names = dict(as_list + psy_list)
+    in_words(view, ctx.config.templates.by_key, lang)
     by_pillar: dict[str, list] = {}
     for d in view.demarches:
         by_pillar.setdefault(d.pillar, []).append(d)
@@ -141,6 +152,9 @@ def _plan(request: Request, v: Viewer, csrf: str, ref: str, status: int = 200,
     picture = charts.timeline([charts.Bar(d.label, d.pillar, d.start, d.due, d.status, d.overdue, d.compressed)
                                for d in view.demarches], marks, today, bands=leaves.leave_bands(extras, lang),
                               lang=lang)
+    labels = {t.key: t.label_in(lang) for t in ctx.config.templates}
+    in_plan = {d.key for d in view.demarches}
+    depends_of = {d.key: [labels.get(k, k) for k in d.depends_on if k in in_plan] for d in view.demarches}
     events_of: dict[str, list] = {}
     for e in history:
         if e.action.startswith("demarche."):
@@ -149,7 +163,8 @@ def _plan(request: Request, v: Viewer, csrf: str, ref: str, status: int = 200,
     return render(request, "plan.html", status, me=v, csrf=csrf, title=ref, plan=view,
                   by_pillar=list(by_pillar.items()),
                   timeline=picture, history=history, notes=notes, events_of=events_of, kinds=list(MilestoneKind),
-                  moved=request.query_params.get("moved"), error=request.query_params.get("error"),
+                  moved=moved_of(request.query_params.get("moved"), lambda k: labels.get(k)),
+                  ready_title=ready_title(view, lang), depends_of=depends_of, error=request.query_params.get("error"),
                   done=request.query_params.get("done"), cpas=competent_cpas(ctx, view.person.prison, lang),
                   prison_name=_prison_name(ctx, view.person.prison, lang), as_list=as_list, psy_list=psy_list,
                   prisons=sorted(((c, pr.name.get(lang) or c) for c, pr in ctx.config.prisons.items()),
@@ -248,6 +263,23 @@ def change_words(e, view: PlanView, names: dict[str, str], lang: str) -> str:
     if e.action == "milestone.set":
         return f"{who} {what} « {i18n.label(e.key, lang, 'MilestoneKind')} »"
     return f"{who} {what}"
+
+
+def in_words(view, templates, lang: str) -> None:
+    """The plan's démarches labelled in the reader's language (the view has the person's)."""
+    for d in (*view.demarches, *view.changes):
+        t = templates.get(d.key)
+        if t is not None:
+            d.label = t.label_in(lang)
+
+
+def ready_title(view, lang: str) -> str:
+    """The readiness heading: ready for the hearing, or for the release when there is no hearing to prepare
+    (a prévenu, a sentence served to its end)."""
+    p = view.person
+    if p.situation == Situation.PREVENU.value or p.modality == Modality.FOND_DE_PEINE.value:
+        return i18n.tr(lang, "Ready for the release")
+    return i18n.tr(lang, "Ready for the hearing")
 
 
 def _prison_name(ctx, code: str | None, lang: str) -> str | None:
