@@ -84,7 +84,8 @@ def checked_worker(ctx: Context, worker_id: str, name: str, role: str, language:
                    notify=tuple(notify or ()))
     except ValidationError as e:
         err = e.errors()[0]
-        raise from_validation([err]) from None
+        where = {"id": "worker", "name": "name"}.get(str(err["loc"][0]))  # the model's field, in the forms' words
+        raise from_validation([err], field=where) from None
     for url in w.notify:
         check_channel(url)
     return w
@@ -97,7 +98,7 @@ def add_worker(s: Session, ctx: Context, w: Worker, contact: str | None, actor: 
         raise NotFound("unknown organisation '{organisation}'; run `raj init` first", field="organisation",
                        organisation=w.organisation)
     if s.get(m.Worker, w.id) is not None:
-        raise Conflict("worker '{worker}' already exists", worker=w.id)
+        raise Conflict("worker '{worker}' already exists", field="worker", worker=w.id)
     contact = (contact or "").strip() or None
     s.add(m.Worker(id=w.id, organisation_id=org.id, name=w.name, role=w.role.value, language=w.language.value,
                    notify=list(w.notify), contact=contact, active=True, created_at=ctx.now()))

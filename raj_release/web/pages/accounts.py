@@ -116,11 +116,10 @@ DONE = {"deactivated": "Account {id} deactivated: its sessions are ended.",
 def said(lang: str, e: RajError) -> str:
     """A service's refusal as one line in the reader's language, led by the field it is about."""
     text = e.text(lang)
-    if text == e.message:  # no translation of that sentence: what the field must be
-        if isinstance(e, Conflict) and e.field == "worker":
-            text = i18n.tr(lang, "already taken by another account")
-        else:
-            text = i18n.tr(lang, HINTS.get(e.field or "", e.message))
+    if isinstance(e, Conflict) and e.template == "worker '{worker}' already exists":
+        text = i18n.tr(lang, "already taken by another account")
+    elif type(e) in (RajError, NotFound) and e.field in HINTS:  # bad input: the form's own words for what the field must be (the services' name CLI steps)
+        text = i18n.tr(lang, HINTS[e.field or ""])
     if e.field not in LABELS:
         return text
     return i18n.tr(lang, "{field}: {text}").format(field=i18n.tr(lang, LABELS[e.field]), text=text)
