@@ -108,10 +108,11 @@ def test_a_stale_version_says_so_in_words(web):
     r = web.post(f"/persons/P-NL/demarches/intake_fiche/pin?as_of={TODAY}",
                  data={"date": "2027-01-15", "version": "1", "csrf": csrf})
     assert r.status_code == 303
-    line = refused_on_the_plan(web, "P-NL", "demarches/intake_fiche/pin", {"date": "2027-01-14", "version": "1",
-                                                                           "csrf": csrf})
-    assert line.startswith("het dossier van P-NL werd intussen door iemand anders gewijzigd (versie ")
-    assert "version" not in line and "yours" not in line
+    r = web.post(f"/persons/P-NL/demarches/intake_fiche/pin?as_of={TODAY}",
+                 data={"date": "2027-01-14", "version": "1", "csrf": csrf})
+    assert r.status_code == 409  # the fresh plan, saying in words who changed what meanwhile
+    box = r.text.split('id="conflict"')[1].split("</div>")[0]
+    assert "version" not in box and "yours" not in box and "--" not in box
 
 
 def test_a_form_without_a_required_field_names_it_in_words(web):

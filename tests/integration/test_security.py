@@ -233,7 +233,7 @@ def test_page_forms_have_the_apis_limits(web):
     version = re.search(r'name="version" value="(\d+)"', page).group(1)
     r = web.post("/persons/P-A/demarches/housing_longterm/status",
                  data={"status": "cancelled", "reason": "x" * 100_000, "version": version, "csrf": csrf})
-    assert r.status_code == 303 and "at%20most%201000%20characters" in r.headers["location"]
+    assert r.status_code == 303 and "1000%20caract%C3%A8res%20au%20plus" in r.headers["location"]
     with ctx_of(web).db.reading() as s:
         from sqlalchemy import func, select
 

@@ -366,6 +366,7 @@ def test_completed_cannot_become_cancelled(ctx, binome):
 def test_reopening_a_completed_demarche_needs_a_reason(ctx, binome):
     new_person(ctx, binome, "P-001")
     set_status(ctx, "P-001", "eid_check", "completed", today=TODAY)
+    ctx.now.t += dt.timedelta(minutes=11)  # past the undo window of a « Fait » (decision: undo « Fait »)
     expect_refused(ctx, RajError, "reopening a completed démarche needs a reason", set_status, ctx, "P-001",
                    "eid_check", "in-progress", today=TODAY)
     mark = last_event_id(ctx)

@@ -123,11 +123,11 @@ def test_the_dashboard_says_how_it_counts_and_clears_its_filters(demo):
     clear = re.search(r'<a id="clear" href="([^"]+)">([^<]+)</a>', html)
     assert clear and clear.groups() == (f"/dashboard?as_of={DAY}", "Effacer les filtres")
     assert "Chaque travailleur·euse compte ses propres démarches, selon qui en est chargé" in html
-    assert "Les démarches dont psy.lambert est chargé·e" in html
+    assert "Les démarches dont Chloé Lambert (fictive) est chargé·e" in html
     listed = html.split('id="overdue-list"')[1].split("</section>")[0]
     assert re.findall(r"<td data-label=\"Retard\">(\d+) jours? ouvrables? de retard</td>", listed)
     counts = html.split('id="counts"')[1].split("</section>")[0]
-    assert re.findall(r">psy\.lambert</a></td><td class=\"num\">(\d+)<", counts) == ["4"]
+    assert re.findall(r">Chloé Lambert \(fictive\)</a></td><td class=\"num\">(\d+)<", counts) == ["4"]
     assert "as.dupont" not in counts.split("</div>")[0]  # filtered: only her own count, not her binôme's
     whole = demo.get(f"/dashboard?as_of={DAY}").text
     assert 'id="clear"' not in whole and unlabelled(whole) == []
