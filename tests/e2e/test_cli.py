@@ -318,7 +318,7 @@ def _break(path: Path, old: str, new: str) -> None:
 
 BROKEN_CONFIGS = [
     ("bad-yaml", "offset: -150  # signed whole number of days", "offset: [-150  # unclosed",
-     ["demarches.yaml", "line 41", "n'est pas du YAML valable"]),
+     ["demarches.yaml", "line {after}", "n'est pas du YAML valable"]),  # the line after the broken one
     ("unknown-depends-on", "depends_on: [intake_fiche]", "depends_on: [intake_fishe]",
      ["demarches.yaml", "consent_sharing", "depends_on", "unknown démarche 'intake_fishe'"]),
     ("dependency-cycle", "depends_on: []", "depends_on: [consent_sharing]",
@@ -332,6 +332,9 @@ BROKEN_CONFIGS = [
 def test_broken_config_is_refused_and_changes_nothing(fresh, tmp_path, old, new, fragments):
     config = tmp_path / "config"
     shutil.copytree(CONFIG_DIR, config)
+    lines = (config / "demarches.yaml").read_text(encoding="utf-8").splitlines()
+    after = next(i for i, text in enumerate(lines, start=1) if old in text) + 1
+    fragments = [f.format(after=after) for f in fragments]
     _break(config / "demarches.yaml", old, new)
     before = dump(fresh)
     result = raj(fresh, "milestone", "set", REF, "tap_hearing", "2027-08-17", "--today", TODAY,

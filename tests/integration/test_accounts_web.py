@@ -298,3 +298,11 @@ def test_a_dutch_speaking_admin_reads_the_accounts_in_dutch(app, ctx):
     assert r.status_code == 422 and "Gebruikersnaam: al in gebruik door een ander account" in r.text
     r = create(admin)
     assert r.status_code == 200 and "Geef deze link aan Nieuwe Collega" in r.text
+
+
+def test_the_home_page_is_each_ones_landing_page(app):
+    assert client(app).get("/", follow_redirects=False).headers["location"] == "/login"
+    admin = login(app, "admin")
+    assert admin.get("/", follow_redirects=False).headers["location"] == "/accounts"
+    worker = login(app, "as.a")
+    assert worker.get("/", follow_redirects=False).headers["location"] == "/week"

@@ -23,6 +23,7 @@ from raj_release.services.demarches import set_status
 from raj_release.services.partners import partners_for
 from raj_release.services.week import Week, my_week
 from raj_release.web.pages import back_to_week, ctx_of, error_page, lang_of, refused, render, signed_in, today_of
+from raj_release.web.pages.accounts import landing
 
 router = APIRouter()
 
@@ -95,8 +96,10 @@ def partner_lists(ctx: Context, w: Week) -> tuple[dict[str, str], list[tuple[str
 
 
 @router.get("/")
-def home() -> RedirectResponse:
-    return RedirectResponse("/week", status_code=303)
+def home(request: Request) -> RedirectResponse:
+    """One's landing page: the accounts for an administrator, my week for everyone else (else the login)."""
+    v, _session = signed_in(request)
+    return RedirectResponse(landing(v), status_code=303)
 
 
 @router.get("/week")
