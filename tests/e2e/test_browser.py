@@ -49,25 +49,28 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(tmp_path):
+def serve_demo(tmp: Path, passwords: list[str], added: list[tuple[str, str, str, str]] = (), secret: str = "browser test secret"):
+    """`raj web` on a fresh demo database in `tmp` (as of DAY), on a free port of 127.0.0.1: yields its base
+    address, then stops it. `added` (id, name, role, language) are accounts made first; `passwords` get
+    PASSWORD. The fixtures of the browser tests are this generator."""
     _need_browser()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAJ_")}
-    env["RAJ_DATABASE_URL"] = f"sqlite:///{tmp_path / 'raj.db'}"
-    env["RAJ_SECRET_KEY"] = "browser test secret"
+    env["RAJ_DATABASE_URL"] = f"sqlite:///{tmp / 'raj.db'}"
+    env["RAJ_SECRET_KEY"] = secret
 
     def raj(*args, stdin=None):
-        return subprocess.run([sys.executable, "-m", "raj_release.cli", *args], env=env, cwd=tmp_path, check=True,
+        return subprocess.run([sys.executable, "-m", "raj_release.cli", *args], env=env, cwd=tmp, check=True,
                               capture_output=True, text=True, input=stdin, timeout=120)
 
     raj("init")
     raj("demo", "--today", DAY)
-    for who in ("as.dupont", "coord.martin"):
+    for who, name, role, lang in added:
+        raj("worker", "add", who, "--name", name, "--role", role, "--lang", lang)
+    for who in passwords:
         raj("user", "set-password", who, "--password-stdin", stdin=PASSWORD + "\n")
     port = _free_port()
     proc = subprocess.Popen([sys.executable, "-m", "raj_release.cli", "web", "--port", str(port), "--today", DAY],
-                            env=env,
-                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=env, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -86,6 +89,11 @@ def server(tmp_path):
         proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def server(tmp_path):
+    yield from serve_demo(tmp_path, ["as.dupont", "coord.martin"])
 
 
 def _login(page, base, who):

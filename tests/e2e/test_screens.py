@@ -3,22 +3,15 @@ Chromium: a full-page screenshot of each under test-output/screenshots/screens/,
 sideways at 390 px. The person's version of every demo plan prints (Chromium's page.pdf, A4) on at most two
 pages; a keyboard reaches the skip link first.
 
-The harness (browser, flags, login) is tests/e2e/test_browser.py's; the demo here has more accounts (a Dutch
-coordinator, administrators) than that file's server, so it has its own, started once for the module.
+The harness (browser, flags, login, the demo server) is tests/e2e/test_browser.py's; the demo here has more
+accounts (a Dutch coordinator, administrators), started once for the module.
 """
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
-
 import pytest
 
-from tests.e2e.test_browser import CHROMIUM, DAY, FLAGS, PASSWORD, SHOTS, _free_port, _login, _need_browser
+from tests.e2e.test_browser import CHROMIUM, DAY, FLAGS, SHOTS, _login, serve_demo
 
 pytestmark = pytest.mark.slow
 OUT = SHOTS / "screens"
@@ -54,43 +47,9 @@ CASES = [pytest.param(who, name, path, id=f"{who}-{name}")
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    _need_browser()
-    tmp = tmp_path_factory.mktemp("screens")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAJ_")}
-    env["RAJ_DATABASE_URL"] = f"sqlite:///{tmp / 'raj.db'}"
-    env["RAJ_SECRET_KEY"] = "screens test secret"
-
-    def raj(*args, stdin=None):
-        return subprocess.run([sys.executable, "-m", "raj_release.cli", *args], env=env, cwd=tmp, check=True,
-                              capture_output=True, text=True, input=stdin, timeout=120)
-
-    raj("init")
-    raj("demo", "--today", DAY)
-    for who, role, lang, _ref in ACCOUNTS:
-        if who in MADE_HERE:
-            raj("worker", "add", who, "--name", MADE_HERE[who], "--role", role, "--lang", lang)
-        raj("user", "set-password", who, "--password-stdin", stdin=PASSWORD + "\n")
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "raj_release.cli", "web", "--port", str(port), "--today", DAY],
-                            env=env, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{base}/login", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        os.killpg(proc.pid, signal.SIGKILL)
-        pytest.fail("raj web did not answer")
-    yield base
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+    made = [(who, MADE_HERE[who], role, lang) for who, role, lang, _ref in ACCOUNTS if who in MADE_HERE]
+    yield from serve_demo(tmp_path_factory.mktemp("screens"), [who for who, *_ in ACCOUNTS], made,
+                          secret="screens test secret")
 
 
 @pytest.fixture(scope="module")
