@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from raj_release.domain.consents import ConsentConfig, Purpose
 from raj_release.domain.demarches import Template, TemplateSet
 from raj_release.domain.enums import Certainty
 from raj_release.domain.partners import Partner
@@ -276,6 +277,35 @@ def load_reminders(config_dir: Path, templates: TemplateSet | None = None) -> Re
     return cfg
 
 
+def load_consents(config_dir: Path, templates: TemplateSet) -> tuple[ConsentConfig, dict[str, Purpose]]:
+    """config/consents.yaml, and each démarche's purpose: the one it names, else its pillar's. A démarche
+    whose purpose is unknown, or that lists a partner type its purpose may not concern, is a config error:
+    it could never be shared with that partner."""
+    path = Path(config_dir) / "consents.yaml"
+    data = _read_yaml(path)
+    data.pop("version", None)
+    try:
+        cfg = ConsentConfig.model_validate(data)
+    except ValidationError as e:
+        field, msg = _first_error(e)
+        raise ConfigError("{path}: field {at}: {problem}", path=path, at=field, problem=msg) from None
+    by_key = cfg.by_key
+    purposes: dict[str, Purpose] = {}
+    for t in templates:
+        key = t.purpose or cfg.purpose_of_pillar(t.pillar)
+        if key is None or key not in by_key:
+            raise ConfigError("{path}: démarche '{key}', field purpose: {problem}", path=templates.source, key=t.key,
+                              problem=(f"unknown purpose '{key}' (consents.yaml lists {sorted(by_key)})" if key
+                                       else f"no purpose of consents.yaml has pillar '{t.pillar.value}': name one"))
+        outside = [x for x in t.partner_types if x not in by_key[key].partner_types]
+        if outside:
+            raise ConfigError("{path}: démarche '{key}', field partner_types: {types} not concerned by its purpose "
+                              "'{purpose}' (consents.yaml)", path=templates.source, key=t.key, types=outside,
+                              purpose=key)
+        purposes[t.key] = by_key[key]
+    return cfg, purposes
+
+
 @dataclass(frozen=True)
 class Config:
     """Everything the services need from config/, loaded and validated once per process."""
@@ -288,6 +318,12 @@ class Config:
     partners: Mapping[str, Partner]
     reminders: RemindersConfig
     organisation_calendars: Mapping[str, WorkingCalendar] = field(default_factory=dict)
+    consents: ConsentConfig | None = None
+    purposes: Mapping[str, Purpose] = field(default_factory=dict)  # démarche key -> its purpose of sharing
+
+    def purpose_of(self, key: str) -> Purpose | None:
+        """The purpose a consent must name for démarche `key` to reach a partner."""
+        return self.purposes.get(key)
 
     def calendar_for(self, organisation: str | None) -> WorkingCalendar:
         """The working days of an organisation (its own closures on top of the shared ones)."""
@@ -309,5 +345,6 @@ def load_config(config_dir: Path) -> Config:
         raise ConfigError("{path}: configuration folder not found (RAJ_CONFIG_DIR)", path=d)
     templates = load_templates(d)
     shared, own = load_calendars(d)
+    consents, purposes = load_consents(d, templates)
     return Config(d, templates, shared, load_prisons(d), load_policy(d), load_partners(d),
-                  load_reminders(d, templates), own)
+                  load_reminders(d, templates), own, consents, purposes)

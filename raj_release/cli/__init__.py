@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from raj_release.cli import (
     accounts,
+    consents,
     demarches,
     demo,
     leaves,
@@ -53,6 +54,8 @@ token_app = typer.Typer(no_args_is_help=True, help="Personal access tokens for t
 feed_app = typer.Typer(no_args_is_help=True, help="Workers' calendar feeds (iCalendar).")
 leave_app = typer.Typer(no_args_is_help=True, help="Temporary leaves (PS, CP, IEP, DL): not a release.")
 visit_app = typer.Typer(no_args_is_help=True, help="Meetings (rencontres) with the person and their outcome.")
+consent_app = typer.Typer(no_args_is_help=True, help="The person's consents: partners, purposes (config/consents.yaml).")
+application_app = typer.Typer(no_args_is_help=True, help="Démarches sent to partners, and their answers.")
 
 
 @app.callback()
@@ -78,7 +81,11 @@ def _wire() -> None:
                                     "reopen": lifecycle.person_reopen}),
             (milestone_app, "milestone", {"set": milestones.milestone_set}),
             (demarche_app, "demarche", {"set": demarches.demarche_set, "pin": demarches.demarche_pin,
-                                        "unpin": demarches.demarche_unpin}),
+                                        "unpin": demarches.demarche_unpin, "apply": consents.demarche_apply}),
+            (consent_app, "consent", {"grant": consents.consent_grant, "withdraw": consents.consent_withdraw,
+                                      "list": consents.consent_list}),
+            (application_app, "application", {"set": consents.application_set,
+                                              "list": consents.application_list}),
             (leave_app, "leave", {"add": leaves.leave_add, "list": leaves.leave_list,
                                   "remove": leaves.leave_remove, "pin": leaves.leave_pin}),
             (visit_app, "visit", {"add": visits.visit_add, "set": visits.visit_set, "list": visits.visit_list}),

@@ -151,6 +151,9 @@ class Template(Frozen):
     responsible: Responsible
     partner_types: tuple[str, ...] = ()
     pillar: Pillar
+    # the purpose of sharing (config/consents.yaml) when it is not the one of the pillar: what a consent must
+    # name for the démarche to reach a partner
+    purpose: str | None = Field(default=None, pattern=KEY_PATTERN)
     applies_if: AppliesIf = AppliesIf()
     in_detention: InDetention = InDetention.YES
     kit_offset: int | None = Field(default=None, ge=0, le=MAX_OFFSET_DAYS,

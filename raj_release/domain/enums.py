@@ -212,6 +212,7 @@ class OutboxStatus(StrEnum):
     PENDING = "pending"  # waiting for (another) delivery attempt
     SENT = "sent"
     DEAD = "dead"  # given up after too many failures
+    CANCELLED = "cancelled"  # never sent: the consent it needed was withdrawn or expired (issue 12)
 
 
 class MessageKind(StrEnum):
@@ -222,6 +223,36 @@ class MessageKind(StrEnum):
     PARTNER_DATE = "partner_date"  # the date wished from a partner is past: the responsible worker sets a new one
     REPORT = "report"  # the coordinators' weekly report
     CONTACT = "contact"  # no meeting held for too long after the release
+    REQUEST = "request"  # a démarche sent to a partner (an application), with the partner's reply link
+    WITHDRAWAL = "withdrawal"  # an application withdrawn: the partner is told, in a short message
+    ANSWER = "answer"  # a partner answered through its reply link: the binôme hears at once
+
+
+class ApplicationState(StrEnum):
+    """Where one application of a démarche to one partner stands (issue 12 point 4)."""
+
+    SENT = "sent"
+    WAITLIST = "waitlist"  # on the partner's waiting list (position and/or expected date)
+    ACCEPTED = "accepted"  # with an appointment or entry date
+    REFUSED = "refused"  # with the partner's reason
+    WITHDRAWN = "withdrawn"  # by the binôme (another partner accepted, the plan changed)
+
+
+class PartnerAnswer(StrEnum):
+    """What a partner may answer from its reply link."""
+
+    ACCEPTED = "accepted"
+    WAITLIST = "waitlist"
+    REFUSED = "refused"
+    DOCUMENTS = "documents"  # documents missing (which)
+    MESSAGE = "message"  # a short message
+
+
+class ConsentHow(StrEnum):
+    """How a consent was given."""
+
+    SIGNED = "signed"  # a signed form
+    ORAL = "oral"  # orally, in the presence of both members of the binôme
 
 
 def parse_code(enum: type[StrEnum], value: str, field: str):

@@ -12,6 +12,12 @@ waiting on a partner also reminds that partner, as long as the date wished from 
 once it is (`partner_date_passed`), the partner's reminder points go to the démarche's responsible
 worker(s) instead, as a "partner_date" message asking them to agree a new date with the partner; the
 partner hears from the app again once the démarche has a date that is not past.
+
+A démarche sent to several partners at once (applications, issue 12) reminds each partner whose application
+is still waiting for an answer (sent, or on a waiting list). Consent gates every partner message: the sweep
+gives `allowed(candidate, partner)`, and a partner no current consent covers hears nothing; the point goes
+to the responsible worker(s) instead, as a "consent" line of their digest (« consentement manquant pour
+<partenaire> (<démarche>) »).
 """
 
 from __future__ import annotations
@@ -46,6 +52,15 @@ class Candidate:
     last_psy: dt.date | None = None  # ... and to the psychologue (each member has their own)
     last_escalation: dt.date | None = None
     last_partner: dt.date | None = None
+    # the applications waiting for a partner's answer: (partner id, application id); when empty, the partner
+    # of a démarche on hold (`partner_id`) is the one reminded
+    applications: tuple[tuple[str, int | None], ...] = ()
+
+    def partners(self) -> tuple[tuple[str, int | None], ...]:
+        """The partners this démarche waits on: (partner id, application id or None)."""
+        if self.applications:
+            return self.applications
+        return ((self.partner_id, None),) if self.partner_id else ()
 
 
 @dataclass(slots=True)
@@ -56,6 +71,8 @@ class Item:
     reason: str  # "soon", "today", "overdue"
     working_days: int  # days left (soon) or days late (overdue), in working days
     point: dt.date
+    partner: str | None = None  # the partner a partner's, a "partner_date" or a "consent" line is about
+    application: int | None = None  # the application a partner's line is about (its reply link)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +81,8 @@ class Due:
 
     recipient: str  # worker id, partner id, or organisation code for escalations
     role: str  # "as", "psy", "coordinator", "partner"
-    kind: str  # "digest", "escalation", "partner", "partner_date" (a new date to agree with the partner)
+    kind: str  # "digest", "escalation", "partner", "partner_date" (a new date to agree with the partner),
+    # "consent" (a partner no consent covers: said to the responsible worker instead)
     items: tuple[Item, ...]
 
 
@@ -113,16 +131,20 @@ def partner_date_passed(due: dt.date, today: dt.date) -> bool:
 
 
 def due_reminders(candidates: Iterable[Candidate], today: dt.date, calendar: WorkingCalendar,
-                  policy_for: Callable[[str], ReminderPolicy], urgent: bool = False) -> list[Due]:
-    """The reminders to send on `today`, grouped per recipient. Empty on a day that is not worked."""
+                  policy_for: Callable[[str], ReminderPolicy], urgent: bool = False,
+                  allowed: Callable[[Candidate, str], bool] | None = None) -> list[Due]:
+    """The reminders to send on `today`, grouped per recipient. Empty on a day that is not worked.
+    `allowed(candidate, partner)`: whether a current consent lets the partner hear of the démarche (every
+    partner may, when None). A partner's messages are one per person: (partner, organisation, person)."""
     cal = calendar
     today_o = today.toordinal()
     if not urgent and not cal.is_working_day(today):
         return []
     digests: dict[tuple[str, str], list[Item]] = defaultdict(list)
     escalations: dict[str, list[Item]] = defaultdict(list)
-    partners: dict[tuple[str, str], list[Item]] = defaultdict(list)  # (partner, organisation)
+    partners: dict[tuple[str, str, int], list[Item]] = defaultdict(list)  # (partner, organisation, person)
     new_dates: dict[tuple[str, str], list[Item]] = defaultdict(list)  # (worker, role): partner dates past
+    no_consent: dict[tuple[str, str], list[Item]] = defaultdict(list)  # (worker, role): partners not covered
     today_i = cal.floor_index(today_o)
     policies: dict[str, ReminderPolicy] = {}
     fromord = dt.date.fromordinal
@@ -151,23 +173,31 @@ def due_reminders(candidates: Iterable[Candidate], today: dt.date, calendar: Wor
             if esc is not None and esc[1] == "overdue" and (
                     c.last_escalation is None or esc[0] > c.last_escalation.toordinal()):
                 escalations[c.organisation].append(Item(c, "overdue", esc[2], dt.date.fromordinal(esc[0])))
-        if c.status is Status.ON_HOLD and c.partner_id and p.partner.enabled:
+        if c.status is Status.ON_HOLD and (c.partner_id or c.applications) and p.partner.enabled:
             pp = p.partner
             ph = _latest_point(cal, due_o, due_i, today_o, delta, pp.before_due, pp.on_due_day, pp.overdue_every)
             if ph is not None and (c.last_partner is None or ph[0] > c.last_partner.toordinal()):
-                pitem = Item(c, ph[1], ph[2], dt.date.fromordinal(ph[0]))
-                if not partner_date_passed(c.due, today):
-                    partners[(c.partner_id, c.organisation)].append(pitem)
-                else:
+                point = dt.date.fromordinal(ph[0])
+                passed = partner_date_passed(c.due, today)
+                for partner, application in c.partners():
+                    pitem = Item(c, ph[1], ph[2], point, partner, application)
+                    if allowed is not None and not allowed(c, partner):
+                        bucket = no_consent
+                    elif not passed:
+                        partners[(partner, c.organisation, c.person_id)].append(pitem)
+                        continue
+                    else:
+                        bucket = new_dates
                     if c.responsible in TO_AS:
-                        new_dates[(c.as_id, "as")].append(pitem)
+                        bucket[(c.as_id, "as")].append(pitem)
                     if c.responsible in TO_PSY:
-                        new_dates[(c.psy_id, "psy")].append(pitem)
+                        bucket[(c.psy_id, "psy")].append(pitem)
     out = [Due(rid, role, "digest", tuple(_sorted(items))) for (rid, role), items in digests.items()]
     out += [Due(org, "coordinator", "escalation", tuple(_sorted(items))) for org, items in escalations.items()]
-    out += [Due(pid, "partner", "partner", tuple(_sorted(items))) for (pid, _org), items in partners.items()]
+    out += [Due(pid, "partner", "partner", tuple(_sorted(items))) for (pid, _org, _p), items in partners.items()]
     out += [Due(wid, role, "partner_date", tuple(_sorted(items))) for (wid, role), items in new_dates.items()]
-    out.sort(key=lambda d: (d.kind, d.recipient, d.role))
+    out += [Due(wid, role, "consent", tuple(_sorted(items))) for (wid, role), items in no_consent.items()]
+    out.sort(key=lambda d: (d.kind, d.recipient, d.role, d.items[0].candidate.person_ref if d.items else ""))
     return out
 
 
@@ -175,8 +205,8 @@ _RANK = {"overdue": 0, "today": 1, "soon": 2}
 
 
 def _sorted(items: list[Item]) -> list[Item]:
-    """Overdue first, then today, then soon; by due date, person and démarche within each."""
-    items.sort(key=lambda i: (i.candidate.due, i.candidate.person_ref, i.candidate.key))
+    """Overdue first, then today, then soon; by due date, person, démarche and partner within each."""
+    items.sort(key=lambda i: (i.candidate.due, i.candidate.person_ref, i.candidate.key, i.partner or ""))
     items.sort(key=lambda i: _RANK[i.reason])  # stable: keeps the order above within each reason
     return items
 
@@ -184,10 +214,10 @@ def _sorted(items: list[Item]) -> list[Item]:
 def sent_points(dues: Iterable[Due]) -> Mapping[str, dict[int, dt.date]]:
     """For bookkeeping after enqueueing: {"as"|"psy"|"escalation"|"partner": {demarche_id: point}}.
     A digest counts for its recipient's role in the binôme: each member has their own record. A
-    "partner_date" message spends the partner's point (the partner is not reminded of it later)."""
+    "partner_date" or a "consent" line spends the partner's point (the partner is not reminded of it later)."""
     out: dict[str, dict[int, dt.date]] = {"as": {}, "psy": {}, "escalation": {}, "partner": {}}
     for d in dues:
-        bucket = out[d.role if d.kind == "digest" else "partner" if d.kind == "partner_date" else d.kind]
+        bucket = out[d.role if d.kind == "digest" else "partner" if d.kind in ("partner_date", "consent") else d.kind]
         for i in d.items:
             prev = bucket.get(i.candidate.demarche_id)
             if prev is None or i.point > prev:

@@ -4,9 +4,10 @@ coordinator's message ends with a link to the web workspace when RAJ_PUBLIC_URL 
 in its place when it is not).
 
 Need-to-know: a worker's digest names persons by their reference, never by their name; a partner's message
-carries only the person's reference (or initials, as configured), the démarche, the date wished and the
-contact of the démarche's responsible worker(s) — never needs, diagnosis, treatment, offence or judicial
-details. The partner renderer is given nothing else to print (see `PartnerLine`).
+carries only the person's reference (or initials, as configured), the démarche, the date wished, the
+contact of the démarche's responsible worker(s) and the partner's personal reply link — never needs,
+diagnosis, treatment, offence or judicial details. The partner renderer is given nothing else to print (see
+`PartnerLine`). A partner's message is about one person (the consent that allows it is that person's).
 """
 
 from __future__ import annotations
@@ -124,6 +125,7 @@ class PartnerLine:
     due: dt.date
     reason: str  # "soon" or "today": a date already past is not asked of the partner (engine.py)
     contacts: tuple[Contact, ...]  # the démarche's responsible worker(s): the AS, the psychologue, or both
+    link: str | None = None  # the partner's personal link to answer (None: RAJ_PUBLIC_URL is not set)
 
 
 class Directory:
@@ -132,7 +134,8 @@ class Directory:
     def __init__(self, organisation_name: Callable[[str], str], worker: Callable[[str], Recipient | None],
                  coordinators: Callable[[str], Sequence[Recipient]], partner: Callable[[str], Recipient | None],
                  label: Callable[[str, str], str], partner_person: Callable[[Item], str],
-                 escalate_after: int = 5, public_url: str | None = None) -> None:
+                 escalate_after: int = 5, public_url: str | None = None,
+                 reply_link: Callable[[Item], str | None] | None = None) -> None:
         self.organisation_name = organisation_name
         self.worker = worker  # an active worker by id (with their name, language and contact), or None
         self.coordinators = coordinators
@@ -141,6 +144,8 @@ class Directory:
         self.partner_person = partner_person
         self.escalate_after = escalate_after
         self.public_url = public_url  # RAJ_PUBLIC_URL: the messages link to the web workspace under it
+        # a partner's personal link to answer the application of an item (made by the service layer)
+        self.reply_link = reply_link or (lambda _item: None)
 
     def name(self, worker_id: str) -> str:
         """A worker's name (their id when they are unknown or no longer active)."""
@@ -181,10 +186,11 @@ class Line:
 def _line(i: Item, lang: str, d: Directory, names: bool = False, partner: bool = False) -> Line:
     """`names`: the binôme's names (escalations; a digest does not need them, and renders many lines)."""
     c = i.candidate
-    p = d.partner(c.partner_id) if partner and c.partner_id else None
+    pid = (i.partner or c.partner_id) if partner else None
+    p = d.partner(pid) if pid else None
     return Line(c.person_ref, c.key, d.label(c.key, lang), c.due, i.reason, i.working_days, c.status.value,
                 d.name(c.as_id) if names else c.as_id, d.name(c.psy_id) if names else c.psy_id,
-                p.name if p is not None else (c.partner_id or ""))
+                p.name if p is not None else (pid or ""))
 
 
 def _items_json(items: Iterable[Item], person: Callable[[Item], str] | None = None) -> tuple[dict, ...]:
@@ -193,8 +199,13 @@ def _items_json(items: Iterable[Item], person: Callable[[Item], str] | None = No
 
 
 def build_messages(dues: Iterable[Due], day: dt.date, d: Directory) -> list[Message]:
-    """One message per recipient and kind: digests to workers, escalations to each coordinator, partners."""
+    """One message per recipient and kind: digests to workers (with the partners no consent covers),
+    escalations to each coordinator, a partner's message per person."""
     out: list[Message] = []
+    dues = list(dues)
+    consent = {(x.recipient, x.role): x for x in dues if x.kind == "consent"}
+    digested = {(x.recipient, x.role) for x in dues if x.kind == "digest"}
+    dues += [Due(x.recipient, x.role, "digest", ()) for k, x in consent.items() if k not in digested]
     for due in dues:
         if due.kind == "digest":
             w = d.worker(due.recipient)
@@ -202,12 +213,18 @@ def build_messages(dues: Iterable[Due], day: dt.date, d: Directory) -> list[Mess
                 continue
             lines = [_line(i, w.language, d) for i in due.items]
             sections = [(label(r, w.language, "Section"), [x for x in lines if x.reason == r]) for r in SECTIONS]
-            org = due.items[0].candidate.organisation
+            missing = consent.get((due.recipient, due.role))
+            no_consent = [_line(i, w.language, d, partner=True) for i in missing.items] if missing else []
+            first = (due.items or missing.items)[0]
+            org = first.candidate.organisation
             subject, body = render("digest", w.language, items=lines, sections=[s for s in sections if s[1]],
-                                   day=day, recipient_name=w.name, organisation=d.organisation_name(org),
-                                   link=link(d.public_url, "/week"))
-            out.append(Message(w.id, due.role, "digest", w.language, subject, body, _items_json(due.items), day,
-                               "digest", organisation=org, points=sent_points([due])))
+                                   no_consent=no_consent, day=day, recipient_name=w.name,
+                                   organisation=d.organisation_name(org), link=link(d.public_url, "/week"))
+            items = _items_json(due.items) + (tuple(
+                {"person": i.candidate.person_ref, "key": i.candidate.key, "due": i.candidate.due.isoformat(),
+                 "consent_missing": i.partner} for i in missing.items) if missing else ())
+            out.append(Message(w.id, due.role, "digest", w.language, subject, body, items, day, "digest",
+                               organisation=org, points=sent_points([due] + ([missing] if missing else []))))
         elif due.kind == "escalation":
             for coord in d.coordinators(due.recipient):
                 lines = [_line(i, coord.language, d, names=True) for i in due.items]
@@ -224,12 +241,14 @@ def build_messages(dues: Iterable[Due], day: dt.date, d: Directory) -> list[Mess
             if p is None:
                 continue
             lines = [PartnerLine(d.partner_person(i), d.label(i.candidate.key, p.language), i.candidate.due,
-                                 i.reason, d.contacts(i, p.language)) for i in due.items]
-            org = due.items[0].candidate.organisation
-            subject, body = render("partner", p.language, items=lines, organisation=d.organisation_name(org))
+                                 i.reason, d.contacts(i, p.language), d.reply_link(i)) for i in due.items]
+            first = due.items[0].candidate
+            subject, body = render("partner", p.language, items=lines,
+                                   organisation=d.organisation_name(first.organisation))
             out.append(Message(p.id, "partner", "partner", p.language, subject, body,
-                               _items_json(due.items, d.partner_person), day, f"partner-{org}",
-                               organisation=org, points=sent_points([due])))
+                               _items_json(due.items, d.partner_person), day,
+                               f"partner-{first.organisation}-{first.person_id}", person_id=first.person_id,
+                               organisation=first.organisation, points=sent_points([due])))
         elif due.kind == "partner_date":  # the date wished from a partner is past: ask the worker for a new one
             w = d.worker(due.recipient)
             if w is None:
@@ -331,4 +350,50 @@ def contact_messages(dues: Iterable[ContactDue], day: dt.date, d: Directory,
                                        link=link(d.public_url, "/dashboard"))
                 out.append(Message(coord.id, "coordinator", "contact", coord.language, subject, body, items, day,
                                    "contact-escalation", organisation=due.recipient, points=contact_sent([due])))
+    return out
+
+
+def partner_notice(kind: str, partner: Recipient, line: PartnerLine, *, day: dt.date, scope: str, organisation: str,
+                   organisation_code: str | None, person_id: int, key: str, days: int = 21) -> Message:
+    """A partner's message about one application: "request" (the démarche sent, with the reply link) or
+    "withdrawal" (the application withdrawn). Only what `PartnerLine` holds is printed."""
+    subject, body = render(kind, partner.language, line=line, organisation=organisation, days=days)
+    items = ({"person": line.person, "key": key, "due": line.due.isoformat()},)
+    return Message(partner.id, "partner", kind, partner.language, subject, body, items, day, scope,
+                   person_id=person_id, organisation=organisation_code)
+
+
+def answer_words(answer: str, lang: str, *, position: int | None = None, expected: dt.date | None = None,
+                 entry: dt.date | None = None, reason: str | None = None, documents: str | None = None) -> str:
+    """A partner's answer in the reader's words: « Liste d'attente, position 4, place attendue le 01/03/2027 »."""
+    words = label(answer, lang, "PartnerAnswer")
+    out = [words[:1].upper() + words[1:]]
+    if position is not None:
+        out.append(tr(lang, "position %(n)s") % {"n": position})
+    if expected is not None:
+        out.append(tr(lang, "a place expected on %(date)s") % {"date": format_date(expected, lang)})
+    if entry is not None:
+        out.append(tr(lang, "entry or appointment on %(date)s") % {"date": format_date(entry, lang)})
+    if reason:
+        out.append(tr(lang, "reason: %(text)s") % {"text": reason})
+    if documents:
+        out.append(tr(lang, "documents missing: %(text)s") % {"text": documents})
+    return ", ".join(out)
+
+
+def answer_messages(recipients: Sequence[Recipient], *, partner_name: str, person_ref: str, person_id: int,
+                    label_of: Callable[[str], str], answer: Mapping[str, str], text: str | None, others: bool,
+                    day: dt.date, scope: str, organisation: str, organisation_code: str | None,
+                    public_url: str | None, key: str) -> list[Message]:
+    """A partner's answer, to each member of the binôme, at once (urgent): `answer` in each language,
+    `label_of(lang)` the démarche's label; `others`: other applications of the démarche are still open."""
+    out = []
+    for r in recipients:
+        subject, body = render("answer", r.language, partner=partner_name, person=person_ref,
+                               label=label_of(r.language), answer=answer.get(r.language, answer["fr"]), text=text,
+                               others=others, recipient_name=r.name, organisation=organisation,
+                               link=link(public_url, f"/persons/{quote(person_ref, safe='')}"))
+        out.append(Message(r.id, r.role or "as", "answer", r.language, subject, body,
+                           ({"person": person_ref, "key": key},), day, scope, urgent=True, person_id=person_id,
+                           organisation=organisation_code))
     return out

@@ -74,10 +74,29 @@ def set_status(ctx: Context, ref: str, key: str, status: str, *, today: dt.date,
         row.status = new.value
         row.reason = reason
         row.partner_id = partner if new is Status.ON_HOLD else None
+        if new is Status.ON_HOLD and partner is not None:
+            _waits_on(s, ctx, p, row, partner, today, actor)
         row.completed_at = now if new is Status.COMPLETED else None
         row.updated_at = now
         bump(ctx, p, now)
         return demarche_view(ctx, row, today)
+
+
+def _waits_on(s, ctx: Context, p: m.Person, row: m.Demarche, partner: str, today: dt.date, actor: str) -> None:
+    """A démarche put on hold waiting on a partner is an application to that partner (sent: the binôme
+    asked it), so that the partner's reminders carry its reply link like any other application's."""
+    live = s.scalar(select(m.Application).where(m.Application.demarche_id == row.id,
+                                                m.Application.partner_id == partner))
+    now = ctx.now()
+    if live is not None and live.state in ("sent", "waitlist", "accepted"):
+        return
+    if live is None:
+        live = m.Application(person_id=p.id, demarche_id=row.id, key=row.key, partner_id=partner, answers=0,
+                             created_by=actor, created_at=now)
+        s.add(live)
+    live.state, live.sent_on, live.state_on, live.updated_at = "sent", today, today, now
+    live.position = live.expected = live.entry = live.answered_on = None
+    live.reason = live.documents = live.message = None
 
 
 def pin_due(ctx: Context, ref: str, key: str, *, due: dt.date, today: dt.date, reason: str | None = None,

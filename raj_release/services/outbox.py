@@ -10,6 +10,8 @@ the next run, so a crash re-sends at most the message in flight. Failures back o
 from __future__ import annotations
 
 import datetime as dt
+import re
+import zoneinfo
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -51,6 +53,15 @@ def enqueue(s: Session, ctx: Context, messages: Iterable[Message], not_before: d
     return added
 
 
+REPLY_LINK = re.compile(r"(/r/)[A-Za-z0-9_-]{20,}")
+
+
+def redact_links(body: str) -> str:
+    """A sent message's reply-link secrets blanked out: the outbox keeps what was said, not a working link
+    (only the link's SHA-256 is kept, in reply_link)."""
+    return REPLY_LINK.sub(r"\1…", body)
+
+
 @dataclass
 class DeliveryReport:
     sent: int = 0
@@ -72,13 +83,35 @@ def _claim(ctx: Context, now: dt.datetime, lease: int) -> tuple[int, list[str], 
              .limit(1))
         if s.bind.dialect.name == "postgresql":
             q = q.with_for_update(skip_locked=True)
-        msg = s.scalar(q)
-        if msg is None:
-            return None
+        while True:
+            msg = s.scalar(q)
+            if msg is None:
+                return None
+            if not _still_allowed(s, ctx, msg, now):
+                continue  # cancelled: the consent it needed was withdrawn or expired
+            break
         msg.lease_until = now + dt.timedelta(seconds=lease)
         msg.attempts += 1
         urls = _channels(s, ctx, msg)
         return msg.id, urls, msg.subject, msg.body
+
+
+def _still_allowed(s: Session, ctx: Context, msg: m.OutboxMessage, now: dt.datetime) -> bool:
+    """A partner's message about a person goes only while a current consent covers it (checked again at
+    delivery: a consent withdrawn or expired since the message was decided stops it). One that no longer
+    may go is cancelled (status cancelled, never sent)."""
+    if msg.recipient_type != "partner" or msg.person_id is None:
+        return True
+    from raj_release.services.consents import grants_of, message_allowed
+
+    today = now.astimezone(zoneinfo.ZoneInfo(ctx.settings.timezone)).date()
+    grants = grants_of(s, [msg.person_id]).get(msg.person_id, [])
+    if message_allowed(ctx, grants, msg.recipient, msg.items or [], today):
+        return True
+    msg.status, msg.lease_until = OutboxStatus.CANCELLED.value, None
+    msg.last_error = "cancelled: no current consent covers this partner"
+    s.flush()
+    return False
 
 
 def _channels(s: Session, ctx: Context, msg: m.OutboxMessage) -> list[str]:
@@ -123,6 +156,7 @@ def deliver(ctx: Context, now: Callable[[], dt.datetime] | None = None, limit: i
             msg.lease_until = None
             if not errors:
                 msg.status, msg.sent_at, msg.last_error = OutboxStatus.SENT.value, clock(), None
+                msg.body = redact_links(msg.body)  # the reply link's secret lives on in the partner's mailbox only
                 report.sent += 1
             else:
                 msg.last_error = "; ".join(errors)[:500]

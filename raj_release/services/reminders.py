@@ -17,6 +17,7 @@ from raj_release.reminders.contact import ContactCandidate, contact_reminders
 from raj_release.reminders.engine import Candidate, Item, due_reminders
 from raj_release.reminders.messages import Directory, Message, Recipient, build_messages, contact_messages
 from raj_release.services import outbox
+from raj_release.services.consents import grants_of, partner_allowed
 from raj_release.services.context import Context
 from raj_release.store import models as m
 from raj_release.store.hints import unindexed
@@ -77,15 +78,49 @@ def load_candidates(ctx: Context, today: dt.date) -> list[Candidate]:
     res = responsible.get
     if sqlite:  # ISO text or None; converted inline (a function call per date costs ~10% of the sweep)
         iso = dt.date.fromisoformat
-        return [Candidate(did, pid, ref, org, key, iso(due), statuses[status], res(key, Responsible.BIN), as_id,
+        return _with_applications(ctx, [Candidate(did, pid, ref, org, key, iso(due), statuses[status], res(key, Responsible.BIN), as_id,
                           psy_id, partner, la and iso(la), lpsy and iso(lpsy), le and iso(le), lp and iso(lp))
-                for (did, pid, ref, org, key, status, as_id, psy_id, partner, due, la, lpsy, le, lp) in rows]
-    return [Candidate(did, pid, ref, org, key, due, statuses[status], res(key, Responsible.BIN), as_id, psy_id,
-                      partner, la, lpsy, le, lp)
-            for (did, pid, ref, org, key, status, as_id, psy_id, partner, due, la, lpsy, le, lp) in rows]
+                for (did, pid, ref, org, key, status, as_id, psy_id, partner, due, la, lpsy, le, lp) in rows])
+    return _with_applications(ctx, [Candidate(did, pid, ref, org, key, due, statuses[status], res(key, Responsible.BIN),
+                                              as_id, psy_id, partner, la, lpsy, le, lp)
+                                    for (did, pid, ref, org, key, status, as_id, psy_id, partner, due, la, lpsy, le, lp)
+                                    in rows])
 
 
-def _directory(ctx: Context, s) -> Directory:
+def _with_applications(ctx: Context, cands: list[Candidate]) -> list[Candidate]:
+    """The applications still waiting for a partner's answer, on the démarches on hold that have some (one
+    query over the open applications: a few per démarche waiting on partners)."""
+    waiting = {c.demarche_id: c for c in cands if c.status is Status.ON_HOLD}
+    if not waiting:
+        return cands
+    a = m.Application
+    with ctx.db.reading() as s:
+        rows = s.execute(select(a.demarche_id, a.partner_id, a.id).where(a.state.in_(("sent", "waitlist")))
+                         .order_by(a.demarche_id, a.id)).all()
+    found: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for did, partner, aid in rows:
+        if did in waiting:
+            found[did].append((partner, aid))
+    for did, apps in found.items():
+        waiting[did].applications = tuple(apps)
+    return cands
+
+
+def consent_gate(ctx: Context, cands: Sequence[Candidate], today: dt.date):
+    """`allowed(candidate, partner)` for the engine: the current consents of the persons whose démarches wait
+    on partners, read in one query; a partner no consent covers hears nothing of the démarche."""
+    persons = {c.person_id for c in cands if c.status is Status.ON_HOLD and (c.partner_id or c.applications)}
+    with ctx.db.reading() as s:
+        grants = grants_of(s, persons)
+    none: list = []
+
+    def allowed(c: Candidate, partner: str) -> bool:
+        return partner_allowed(ctx, grants.get(c.person_id, none), partner, c.key, today)
+
+    return allowed
+
+
+def _directory(ctx: Context, s, dry_run: bool = True) -> Directory:
     workers = {w.id: w for w in s.scalars(select(m.Worker).where(m.Worker.active.is_(True)))}
     orgs = {o.id: o for o in s.scalars(select(m.Organisation))}
     org_by_code = {o.code: o for o in orgs.values()}
@@ -98,7 +133,7 @@ def _directory(ctx: Context, s) -> Directory:
     how = cfg.reminders.partner_identifies_person_by
 
     def partner_person(i: Item) -> str:
-        p = cfg.partners.get(i.candidate.partner_id or "")
+        p = cfg.partners.get(i.partner or i.candidate.partner_id or "")
         mode = (p.identify_person_by if p and p.identify_person_by else how)
         if mode == "initials":
             pid = i.candidate.person_id
@@ -126,10 +161,20 @@ def _directory(ctx: Context, s) -> Directory:
             got = labels[(key, lang)] = t.label_in(lang) if t else key
         return got
 
+    def reply_link(i: Item) -> str | None:
+        """A new personal link for the partner to answer the item's application (none in a dry run: nothing
+        is written)."""
+        if dry_run or i.application is None:
+            return None
+        from raj_release.services.applications import new_reply_link
+
+        return new_reply_link(s, ctx, i.application)
+
     return Directory(organisation_name=lambda code: org_by_code[code].name if code in org_by_code else code,
                      worker=worker, coordinators=lambda code: coords.get(code, []), partner=partner,
                      label=label, partner_person=partner_person,
-                     escalate_after=cfg.reminders.default.escalate_after, public_url=ctx.settings.public_url)
+                     escalate_after=cfg.reminders.default.escalate_after, public_url=ctx.settings.public_url,
+                     reply_link=reply_link)
 
 
 def load_contact_candidates(ctx: Context, today: dt.date) -> list[ContactCandidate]:
@@ -175,20 +220,24 @@ def _per_organisation(candidates: Sequence) -> dict[str, list]:
     return out
 
 
-def sweep(ctx: Context, today: dt.date, dry_run: bool = False, contact: bool = True) -> SweepResult:
+def sweep(ctx: Context, today: dt.date, dry_run: bool = False, contact: bool = True,
+          consent: bool = True) -> SweepResult:
     """Decide today's reminders; unless `dry_run`, enqueue them and record what was sent, atomically.
-    `contact`: with the contact alert after release (the benchmark times the sweep without it too)."""
+    `contact`: with the contact alert after release; `consent`: partners hear only what a current consent
+    allows (the benchmark times the sweep without each of them too)."""
     cands = load_candidates(ctx, today)
+    allowed = consent_gate(ctx, cands, today) if consent else None
     # each organisation counts working days with its own closures (config/closures.yaml); recipients, partner
     # messages and escalations are per organisation, so deciding per organisation groups the same way
     dues = [d for org, group in _per_organisation(cands).items()
-            for d in due_reminders(group, today, ctx.config.calendar_for(org), ctx.config.reminder_policy)]
+            for d in due_reminders(group, today, ctx.config.calendar_for(org), ctx.config.reminder_policy,
+                                   allowed=allowed)]
     policy = ctx.config.reminders.contact_after_release
     contacts = load_contact_candidates(ctx, today) if contact and policy.enabled else []
     contact_dues = [d for org, group in _per_organisation(contacts).items()
                     for d in contact_reminders(group, today, ctx.config.calendar_for(org), policy)]
     with ctx.db.transaction() as s:
-        directory = _directory(ctx, s)
+        directory = _directory(ctx, s, dry_run)
         messages = build_messages(dues, today, directory)
         messages += contact_messages(contact_dues, today, directory, policy.escalate_after)
         if dry_run or not messages:

@@ -296,3 +296,67 @@ class NoteRevision(Base):
     text: Mapped[str] = mapped_column(Text)  # the text before the correction
     written_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))  # when that text was written
     replaced_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Consent(Base):
+    """What the person agreed the binôme may share (issue 12): with one partner of the directory or every
+    partner of a type, for one purpose (config/consents.yaml), from `given_on`, optionally `until`; withdrawn
+    from `withdrawn_on`, with a reason. Never deleted: a withdrawn consent stays in the register."""
+
+    __tablename__ = "consent"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    partner_id: Mapped[str | None] = mapped_column(String(60))
+    partner_type: Mapped[str | None] = mapped_column(String(40))
+    purpose: Mapped[str] = mapped_column(String(40))
+    given_on: Mapped[dt.date] = mapped_column(Date)
+    how: Mapped[str] = mapped_column(String(10))  # domain ConsentHow
+    recorded_by: Mapped[str] = mapped_column(String(60))
+    until: Mapped[dt.date | None] = mapped_column(Date)
+    withdrawn_on: Mapped[dt.date | None] = mapped_column(Date)
+    withdraw_reason: Mapped[str | None] = mapped_column(Text)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(60))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Application(Base):
+    """One démarche sent to one partner (issue 12 point 4): several partners at once, each with its state
+    (domain ApplicationState) and what the partner said (position and expected date on a waiting list, the
+    entry or appointment date when accepted, a reason when refused, documents missing, a short message)."""
+
+    __tablename__ = "application"
+    __table_args__ = (UniqueConstraint("demarche_id", "partner_id", name="uq_application_demarche_partner"),
+                      Index("ix_application_state", "state", "partner_id"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    demarche_id: Mapped[int] = mapped_column(ForeignKey("demarche.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(40))  # the démarche's key (its lists read it without a join)
+    partner_id: Mapped[str] = mapped_column(String(60))
+    state: Mapped[str] = mapped_column(String(12))
+    sent_on: Mapped[dt.date] = mapped_column(Date)
+    answered_on: Mapped[dt.date | None] = mapped_column(Date)  # the partner's first answer (time to answer)
+    state_on: Mapped[dt.date] = mapped_column(Date)  # the day of the latest state
+    position: Mapped[int | None] = mapped_column(Integer)  # on the waiting list
+    expected: Mapped[dt.date | None] = mapped_column(Date)  # a place expected on (waiting list)
+    entry: Mapped[dt.date | None] = mapped_column(Date)  # the entry or appointment date (accepted)
+    reason: Mapped[str | None] = mapped_column(Text)  # refused / withdrawn
+    documents: Mapped[str | None] = mapped_column(Text)  # documents missing, as the partner wrote them
+    message: Mapped[str | None] = mapped_column(Text)  # the partner's latest short message
+    answers: Mapped[int] = mapped_column(Integer, default=0)  # how many times the partner answered
+    created_by: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReplyLink(Base):
+    """A partner's personal link to answer one application, without an account. Only the SHA-256 of its
+    random secret is stored; it stops working at `expires_at`, when the démarche or the file closes, when
+    the application is withdrawn, or when the consent that allowed the message ends."""
+
+    __tablename__ = "reply_link"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
