@@ -20,8 +20,10 @@ from zoneinfo import ZoneInfo
 
 from raj_release import i18n
 from raj_release.domain.enums import (
+    ApplicationState,
     Certainty,
     CloseReason,
+    ConsentHow,
     LeaveKind,
     NotMetReason,
     Outcome,
@@ -45,6 +47,7 @@ class Names:
     demarches: Mapping[str, str] = field(default_factory=dict)  # démarche key -> label in the reader's language
     partners: Mapping[str, str] = field(default_factory=dict)  # partner id -> name (config/partners.yaml)
     prisons: Mapping[str, str] = field(default_factory=dict)  # prison code -> name in the reader's language
+    purposes: Mapping[str, str] = field(default_factory=dict)  # purpose of sharing -> label (consents.yaml)
 
     @classmethod
     def of(cls, config: Any, workers: Mapping[str, str], lang: str) -> Names:
@@ -53,7 +56,9 @@ class Names:
         return cls(workers=dict(workers),
                    demarches={t.key: t.label_in(lang) for t in config.templates},
                    partners={p.id: p.name for p in config.partners.values()},
-                   prisons={c: (p.name.get(lang) or c) for c, p in config.prisons.items()})
+                   prisons={c: (p.name.get(lang) or c) for c, p in config.prisons.items()},
+                   purposes={p.key: (p.label.nl if lang == "nl" else p.label.fr)
+                             for p in (config.consents.purposes if getattr(config, "consents", None) else ())})
 
     def worker(self, wid: str | None) -> str:
         return self.workers.get(wid or "", wid or "")
@@ -67,6 +72,9 @@ class Names:
     def prison(self, code: str | None) -> str:
         return self.prisons.get(code or "", code or "")
 
+    def purpose(self, key: str | None) -> str:
+        return self.purposes.get(key or "", key or "")
+
 
 def partner_type(code: str | None, lang: str) -> str:
     """A partner type of config/demarches.yaml in words (catalog raj, context PartnerType)."""
@@ -77,6 +85,8 @@ def actor_name(actor: str | None, names: Names, lang: str) -> str:
     """Who acted: the worker's name; « le système » for the services' own runs (the demo, a script)."""
     if actor in names.workers:
         return names.workers[actor]
+    if actor and actor.startswith("partner:"):  # a partner answering through its reply link
+        return names.partner(actor.removeprefix("partner:"))
     if not actor or actor in SYSTEM_ACTORS or actor.startswith("cli:"):
         return i18n.tr(lang, "The system")
     return actor
@@ -151,6 +161,26 @@ def _edited(old: Mapping, new: Mapping, lang: str) -> str:
     return "; ".join(i18n.tr(lang, "%(field)s: %(old)s → %(new)s") % {
         "field": i18n.tr(lang, _FACTS.get(k, k)), "old": _fact(k, old.get(k), lang), "new": _fact(k, new.get(k), lang)}
         for k in new if k in _FACTS)
+
+
+def _consent(values: Mapping, names: Names, lang: str) -> str:
+    """« maison d'accueil, Logement » / « CPAS fictif, Revenus »: whom and for what."""
+    whom = names.partner(values.get("partner")) if values.get("partner") else partner_type(
+        values.get("partner_type"), lang)
+    return f"{whom}, {names.purpose(values.get('purpose'))}"
+
+
+def _application(new: Mapping, lang: str) -> str:
+    words = _code(ApplicationState, new.get("state"), lang)
+    if new.get("position"):
+        words += ", " + i18n.tr(lang, "position %(n)s") % {"n": new["position"]}
+    if new.get("expected"):
+        words += ", " + i18n.tr(lang, "a place expected on %(date)s") % {"date": _d(new["expected"], lang)}
+    if new.get("entry"):
+        words += ", " + i18n.tr(lang, "entry or appointment on %(date)s") % {"date": _d(new["entry"], lang)}
+    if new.get("documents"):
+        words += ", " + i18n.tr(lang, "documents missing: %(text)s") % {"text": new["documents"]}
+    return words
 
 
 def _closed(new: Mapping, lang: str) -> str:
@@ -232,6 +262,19 @@ def sentence(action: str, old: Mapping | None, new: Mapping | None, *, lang: str
     if action == "visit.outcome":
         return i18n.tr(lang, "%(who)s recorded how a meeting went: %(outcome)s") % {
             **args, "outcome": _code(Outcome, new.get("outcome"), lang)}
+    if action == "consent.given":
+        how = _code(ConsentHow, new.get("how"), lang)
+        return i18n.tr(lang, "%(who)s recorded a consent (%(how)s): %(consent)s, from %(date)s") % {
+            **args, "how": how, "consent": _consent(new, names, lang), "date": _d(new.get("given_on"), lang)}
+    if action == "consent.withdrawn":
+        return i18n.tr(lang, "%(who)s recorded the withdrawal of a consent: %(consent)s, from %(date)s") % {
+            **args, "consent": _consent(old, names, lang), "date": _d(new.get("withdrawn_on"), lang)}
+    if action == "application.sent":
+        return i18n.tr(lang, "%(who)s sent %(what)s to %(partner)s") % {**args, "partner": names.partner(
+            new.get("partner"))}
+    if action == "application.state":
+        return i18n.tr(lang, "%(who)s: %(what)s at %(partner)s, %(state)s") % {
+            **args, "partner": names.partner(new.get("partner")), "state": _application(new, lang)}
     if action == "note.added":
         return i18n.tr(lang, "%(who)s added a note") % args
     if action == "note.corrected":

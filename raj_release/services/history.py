@@ -16,7 +16,7 @@ from raj_release.store import models as m
 SHOWN = ("person.registered", "milestone.set", "demarche.moved", "demarche.status", "demarche.pinned",
          "demarche.unpinned", "plan.scheduled", "person.edited", "person.handed_over", "person.transferred",
          "person.stage", "person.closed", "person.reopened", "demarche.kept", "demarche.obsolete",
-         "demarche.applies")
+         "demarche.applies", "consent.given", "consent.withdrawn", "application.sent", "application.state")
 
 
 @dataclass(frozen=True)

@@ -104,7 +104,7 @@ def _partner_type(ctx: Context, code: str | None) -> str:
 def _history_line(ctx: Context, e) -> str:
     """An event of services/history.py as its sentence and day."""
     lang, words = ctx["lang"], names(ctx)
-    if e.action.startswith("demarche."):
+    if e.action.startswith(("demarche.", "application.")):
         what = words.demarche(e.key)
     elif e.action == "milestone.set":
         what = i18n.label(e.key, lang, "MilestoneKind")

@@ -14,8 +14,9 @@ from raj_release.domain.history import Names, actor_name, event_line, local_day,
 from raj_release.services.history import SHOWN
 
 NAMES = Names(workers={"as.dupont": "Amélie Dupont", "as.peeters": "Bram Peeters", "psy.lambert": "Chloé Lambert"},
-              demarches={"eid_check": "Vérifier eID"}, partners={"cpas-demo": "CPAS de Saint-Gilles"},
-              prisons={"ittre": "Prison d'Ittre"})
+              demarches={"eid_check": "Vérifier eID"}, partners={"cpas-demo": "CPAS de Saint-Gilles",
+                                                                        "ma-x": "Le Relais"},
+              prisons={"ittre": "Prison d'Ittre"}, purposes={"housing": "Logement"})
 AT = dt.datetime(2026, 9, 12, 8, 30, tzinfo=dt.UTC)
 SERVICES = Path(__file__).resolve().parents[2] / "raj_release" / "services"
 ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -119,7 +120,8 @@ def _audit_actions() -> set[str]:
 @pytest.mark.parametrize("lang", ["fr", "nl"])
 def test_every_action_of_a_persons_history_has_its_own_sentence(lang):
     actions = {a for a in _audit_actions() if a.split(".")[0] in ("person", "demarche", "milestone", "plan",
-                                                                    "leave", "visit", "note")} - {"person.read"}
+                                                                    "leave", "visit", "note", "consent",
+                                                                    "application")} - {"person.read"}
     assert set(SHOWN) <= actions and len(actions) >= 20
     fallback = sentence("no.such", None, None, lang=lang, who="X")
     samples = {"old": {"status": "planned", "due": "2026-11-06", "date": "2026-11-06", "stage": "request",
@@ -129,9 +131,28 @@ def test_every_action_of_a_persons_history_has_its_own_sentence(lang):
                        "prison": "ittre", "since": "2026-12-01", "reason": "finished", "kind": "cp",
                        "start": "2026-11-20", "end": "2026-11-23", "day": "2026-12-03", "place": "prison",
                        "outcome": "held", "certainty": "confirmed", "dated": {}, "added": {}, "as": "as.peeters",
-                       "situation": "condamne"}}
+                       "situation": "condamne", "partner": "ma-x", "purpose": "housing", "given_on": "2026-12-01",
+                       "how": "signed", "withdrawn_on": "2026-12-03", "state": "waitlist", "position": 4}}
     for action in sorted(actions):
         old = samples["old"] if action not in ("leave.added", "visit.added", "person.registered") else None
         text = sentence(action, old, samples["new"], lang=lang, who="X", what="Y", names=NAMES)
         assert text != fallback, action
         assert not ISO.search(text) and action not in text and "as.peeters" not in text, (action, text)
+
+
+def test_consents_and_applications_in_words():
+    """The consent register and the applications as sentences: names and labels, DD/MM/YYYY, the partner as the
+    one who answered through its link."""
+    given = sentence("consent.given", None, {"partner": None, "partner_type": "maison_accueil", "purpose": "housing",
+                                             "given_on": "2026-12-01", "how": "oral"},
+                     lang="fr", who="Amélie Dupont", names=NAMES)
+    assert "Logement" in given and "01/12/2026" in given and "maison_accueil" not in given and "housing" not in given
+    gone = sentence("consent.withdrawn", {"partner": "ma-x", "partner_type": None, "purpose": "housing"},
+                    {"withdrawn_on": "2026-12-03"}, lang="nl", who="Amélie Dupont", names=NAMES)
+    assert "Le Relais" in gone and "03/12/2026" in gone
+    who = actor_name("partner:ma-x", NAMES, "fr")
+    assert who == "Le Relais"
+    answered = sentence("application.state", {"partner": "ma-x", "state": "sent"},
+                        {"partner": "ma-x", "state": "waitlist", "position": 4}, lang="fr", who=who,
+                        what="Candidature maison d'accueil", names=NAMES)
+    assert "en liste d'attente" in answered and "position 4" in answered and "waitlist" not in answered

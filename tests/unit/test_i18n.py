@@ -25,7 +25,8 @@ DOMAIN_OF = {"web": PACKAGE / "web", "cli": PACKAGE / "cli"}
 LABELLED = [enums.Status, enums.MilestoneKind, enums.Pillar, enums.Role, enums.Certainty, enums.Situation,
             enums.Procedure, enums.Modality, enums.Need, enums.Responsible, enums.Language, enums.InDetention,
             enums.Anchor, enums.OutboxStatus, enums.MessageKind, enums.Stage, enums.Origin, enums.Source,
-            enums.CloseReason, enums.NotMetReason, enums.LeaveKind, enums.Place, enums.Outcome, enums.NotHeldReason]
+            enums.CloseReason, enums.NotMetReason, enums.LeaveKind, enums.Place, enums.Outcome, enums.NotHeldReason,
+            enums.ApplicationState, enums.PartnerAnswer, enums.ConsentHow]
 
 
 def catalog(lang: str, domain: str):
