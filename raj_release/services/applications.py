@@ -124,12 +124,14 @@ def contacts_for(s: Session, ctx: Context, p: m.Person, key: str, lang: str) -> 
     return tuple(out)
 
 
-def partner_line(s: Session, ctx: Context, p: m.Person, row: m.Demarche, partner_id: str,
+def partner_line(s: Session, ctx: Context, p: m.Person, row: m.Demarche, partner_id: str, today: dt.date,
                  reply: str | None = None) -> PartnerLine:
     partner = ctx.config.partners[partner_id]
     t = ctx.config.templates.by_key.get(row.key)
+    # a due date already past is not asked of the partner: « dès que possible » instead (engine.py's rule)
     return PartnerLine(person_for_partner(ctx, p, partner_id), t.label_in(partner.language) if t else row.key,
-                       row.due, "soon", contacts_for(s, ctx, p, row.key, partner.language), reply)
+                       row.due, "asap" if row.due is None or row.due < today else "soon",
+                       contacts_for(s, ctx, p, row.key, partner.language), reply)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -164,7 +166,7 @@ def _notify_partner(s: Session, ctx: Context, p: m.Person, row: m.Demarche, app:
     org = organisation_code(s, p)
     org_name = s.scalar(select(m.Organisation.name).where(m.Organisation.id == p.organisation_id)) or org
     msg = partner_notice(kind, Recipient(partner.id, partner.name, partner.language),
-                         partner_line(s, ctx, p, row, app.partner_id, reply), day=today,
+                         partner_line(s, ctx, p, row, app.partner_id, today, reply), day=today,
                          scope=f"{kind}-{app.id}-{app.answers}-{int(ctx.now().timestamp())}", organisation=org_name,
                          organisation_code=org, person_id=p.id, key=row.key,
                          days=ctx.config.consents.reply_link_days if ctx.config.consents else 21)

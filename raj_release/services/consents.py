@@ -243,12 +243,15 @@ def grant(ctx: Context, ref: str, *, purpose: str, today: dt.date, partner: str 
 
 def withdraw(ctx: Context, ref: str, consent_id: int, *, reason: str | None, today: dt.date,
              on: dt.date | None = None, actor: str = "system", viewer: Viewer | None = None) -> ConsentView:
-    """Withdraw a consent from `on` (today by default), with a reason. What waits in the outbox for the
+    """Withdraw a consent from `on` (today by default, or a day already past), with a reason. What waits in the outbox for the
     partners it covered is cancelled at once (and never sent), unless another consent still covers it."""
     reason = check_reason(reason)
     if not reason:
         raise RajError("a withdrawal needs a reason", field="reason")
     on = check_day(on or today, "date")
+    if on > today:
+        raise RajError("{day} is after today ({today}): a withdrawal is recorded once the person has said it",
+                       field="date", day=on, today=today)
     with ctx.db.transaction() as s:
         p = load_person(s, ref, viewer=viewer)
         row = s.get(m.Consent, consent_id)
@@ -263,7 +266,7 @@ def withdraw(ctx: Context, ref: str, consent_id: int, *, reason: str | None, tod
                      old={"partner": row.partner_id, "partner_type": row.partner_type, "purpose": row.purpose},
                      new={"withdrawn_on": on.isoformat()}, reason=reason)
         s.flush()
-        cancel_uncovered(s, ctx, p.id, max(today, on))
+        cancel_uncovered(s, ctx, p.id, today)
         sync_consent_sharing(s, ctx, p, today, actor)
         bump(ctx, p)
         return consent_view(row, today)
