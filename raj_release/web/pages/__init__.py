@@ -197,11 +197,12 @@ from raj_release.web.pages import (  # noqa: E402
     milestones,
     partners,
     persons,
+    replies,
     visits,
     week,
 )
 
 router = APIRouter()
 for _concept in (accounts, week, caseload, handout, persons, lifecycle, milestones, demarches, leaves, visits,
-                 dashboard, partners):
+                 dashboard, partners, replies):
     router.include_router(_concept.router, include_in_schema=False)
