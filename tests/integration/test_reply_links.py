@@ -186,7 +186,7 @@ def test_the_page_shows_only_what_the_message_showed_in_the_partners_language(wo
     assert len(re.findall(r'<input type="radio" name="answer"', r.text)) == 5
     for field in ("on", "position", "expected", "reason", "documents"):
         assert re.search(r'<label>[^<]+<input[^>]+name="' + field + '"', r.text), field
-    assert re.search(r'<label[^>]*>[^<]+<span[^>]*>[^<]+</span>\s*<textarea name="message"', r.text)
+    assert re.search(r'<label for="reply-message">[^<]+</label>', r.text) and 'id="reply-message" name="message"' in r.text
 
     # a Dutch-speaking partner reads Dutch, and the reference (its mode); the same démarche, its Dutch label
     nl = main_text(client.get(f"/r/{tokens['P-A', 'ma-anker']}").text)
