@@ -19,6 +19,7 @@ Dutch both: the page cannot know whose it was.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 import zoneinfo
@@ -34,6 +35,7 @@ from raj_release.errors import RajError
 from raj_release.services import replies
 from raj_release.services.auth import TooManyAttempts
 from raj_release.web.pages import client_of, ctx_of, templates
+from raj_release.web.pages.accounts import TARPIT_SECONDS
 
 router = APIRouter()
 
@@ -76,7 +78,10 @@ def _refused(request: Request, why: str) -> HTMLResponse:
                         for lang in i18n.LANGUAGES])
 
 
-def _too_many(request: Request, e: TooManyAttempts) -> HTMLResponse:
+async def _too_many(request: Request, e: TooManyAttempts) -> HTMLResponse:
+    # answered after a pause, like the login form: a flood of guesses gets about one answer a second per
+    # connection (the event loop waits, no thread does)
+    await asyncio.sleep(min(TARPIT_SECONDS, e.retry_after))
     notes = [(lang, i18n.tr(lang, "Too many tries"),
               i18n.tr(lang, "Too many links that do not work were tried from your address: try again in "
                             "%(n)s seconds.") % {"n": e.retry_after}) for lang in i18n.LANGUAGES]
@@ -104,11 +109,13 @@ def _today(request: Request) -> dt.date:
 
 
 @router.get("/r/{token}")
-def reply_page(request: Request, token: str) -> Response:
+async def reply_page(request: Request, token: str) -> Response:
+    """The page; it changes nothing (a mail scanner that opens the link answers nothing)."""
     try:
-        view = replies.open_link(ctx_of(request), token, today=_today(request), client=client_of(request))
+        view = await run_in_threadpool(replies.open_link, ctx_of(request), token, today=_today(request),
+                                       client=client_of(request))
     except TooManyAttempts as e:
-        return _too_many(request, e)
+        return await _too_many(request, e)
     except replies.LinkRefused as e:
         return _refused(request, e.why)
     return _form_page(request, token, view, answered=request.query_params.get("answered") == "1")
@@ -163,7 +170,7 @@ async def reply_form(request: Request, token: str) -> Response:
     try:
         view = await run_in_threadpool(replies.open_link, ctx, token, today=today, client=client)
     except TooManyAttempts as e:
-        return _too_many(request, e)
+        return await _too_many(request, e)
     except replies.LinkRefused as e:
         return _refused(request, e.why)
     lang = i18n.language(view.language)
@@ -176,7 +183,7 @@ async def reply_form(request: Request, token: str) -> Response:
     except BadInput as e:
         return _form_page(request, token, view, 422, values, _line(lang, e.field, i18n.tr(lang, e.text)))
     except TooManyAttempts as e:
-        return _too_many(request, e)
+        return await _too_many(request, e)
     except replies.LinkRefused as e:
         return _refused(request, e.why)
     except RajError as e:
