@@ -409,3 +409,38 @@ def test_brute_force_is_slowed_per_address(world):
         assert partner.get(f"/r/{token}").status_code == 200
         assert partner.post(f"/r/{token}", data={"answer": "waitlist", "position": "4"}).status_code == 303
     assert app_of(ctx, "P-A", "ma-relais").position == 4
+
+
+def test_the_reply_page_shows_no_code_in_either_language(world):
+    """The crawl's check (test_no_codes.py) on the reply page, which no signed-in crawl reaches: French for
+    the French partner, Dutch for the Dutch one, answered or not, and the refusals."""
+    from tests.integration.test_no_codes import (
+        FIELD_WORDS,
+        ORDINARY,
+        _config_codes,
+        _enum_codes,
+        _pattern,
+        offending,
+        proper_names,
+        visible,
+    )
+
+    ctx, client, tokens = world
+    codes = _enum_codes() | _config_codes(ctx.config)
+    names = proper_names(ctx.config)
+    client.post(f"/r/{tokens['P-A', 'cure-brug']}", data={"answer": "waitlist", "position": "2",
+                                                           "expected": "01/04/2027"})
+    pages = {"fr": [client.get(f"/r/{tokens['P-A', 'ma-relais']}"),
+                    client.post(f"/r/{tokens['P-A', 'ma-relais']}", data={"answer": "accepted"}),
+                    client.get("/r/unknown-" + "x" * 40)],
+             "nl": [client.get(f"/r/{tokens['P-A', 'ma-anker']}"),
+                    client.get(f"/r/{tokens['P-A', 'cure-brug']}?answered=1")]}
+    french = {"documents", "message"}  # PartnerAnswer values that are French words (« documents manquants »)
+    for lang, answers in pages.items():
+        allowed = FIELD_WORDS | ORDINARY[lang] | (french if lang == "fr" else set())
+        pattern = _pattern(codes - allowed)
+        for r in answers:
+            text, _links = visible(r.text)
+            for name in names:
+                text = text.replace(name, " ")
+            assert not offending(text, pattern, allowed), (lang, r.url, offending(text, pattern, allowed))
