@@ -1,5 +1,7 @@
-"""The coordinators' weekly report: overdue démarches by worker, prison, démarche and partner, and the
-messages that could not be delivered. Sent through the outbox to each coordinator of each organisation."""
+"""The coordinators' weekly report: overdue démarches by worker, prison, démarche and partner, the
+messages that could not be delivered, and the partner directory's entries to verify again (not verified for
+more than 12 months: services/partners.py `stale_partners`). Sent through the outbox to each coordinator of
+each organisation."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from raj_release.domain.enums import OutboxStatus, Role
 from raj_release.reminders.messages import Message, link, render
 from raj_release.services import outbox
 from raj_release.services.context import Context
+from raj_release.services.partners import stale_partners
 from raj_release.store import models as m
 
 TITLES = {
@@ -79,6 +82,8 @@ def weekly_report(ctx: Context, today: dt.date, dry_run: bool = False) -> list[M
     labels = ctx.config.templates.by_key
     partners = ctx.config.partners
     ov = overview(ctx, today)
+    # the directory is shared by every organisation: each coordinator reads the same entries to verify
+    stale = [{"name": p.name, "last_verified": p.last_verified} for p in stale_partners(ctx, today)]
     msgs: list[Message] = []
     with ctx.db.transaction() as s:
         coords = s.execute(select(m.Worker, m.Organisation.code).join(m.Organisation)
@@ -99,7 +104,7 @@ def weekly_report(ctx: Context, today: dt.date, dry_run: bool = False) -> list[M
             ]
             subject, body = render("report", lang, organisation=o.name, week_start=week_start, day=today,
                                    recipient_name=w.name, total=o.total, persons=o.persons, groups=groups,
-                                   dead=o.dead, link=link(ctx.settings.public_url, "/dashboard"))
+                                   dead=o.dead, stale=stale, link=link(ctx.settings.public_url, "/dashboard"))
             # keyed by the week, not the day: running it again later in the week sends nothing new
             msgs.append(Message(w.id, "coordinator", "report", lang, subject, body, (), week_start, "week",
                                 organisation=code))
