@@ -52,6 +52,18 @@ class Dashboard:
     hearings: list[tuple[str, dt.date, list[Readiness]]] = field(default_factory=list)
     dead: list[tuple[dt.date, str, str, str]] = field(default_factory=list)  # day, kind, recipient, error
     weekly: list[tuple[dt.date, int]] = field(default_factory=list)
+    applications: list[PartnerApplications] = field(default_factory=list)  # per partner, most open first
+
+
+@dataclass(frozen=True)
+class PartnerApplications:
+    """How a partner answers the organisation's applications (issue 12 point 4)."""
+
+    partner: str
+    open: int  # sent or on the waiting list: waiting for the partner
+    answered: int  # answered (waiting list, accepted, refused, or a first answer by the reply link)
+    median_days: float | None  # median of (answer - sent) in days over the answered ones; None: none answered
+    refused: int
 
 
 def _top(counter: Counter) -> list[tuple[str, int]]:
@@ -158,6 +170,62 @@ def _plan_panels(ctx: Context, v: Viewer, today: dt.date, horizon_days: int, out
             select(m.OutboxMessage.day, m.OutboxMessage.kind, m.OutboxMessage.recipient, m.OutboxMessage.last_error)
             .where(m.OutboxMessage.status == OutboxStatus.DEAD.value, m.OutboxMessage.organisation == v.organisation)
             .order_by(m.OutboxMessage.day.desc()).limit(200)).all()]
+        out.applications = applications_by_partner(s.execute(_applications_query(v)).all())
+
+
+ANSWERS = ("waitlist", "accepted", "refused")  # application states that are a partner's answer
+OPEN_APPLICATIONS = ("sent", "waitlist")
+
+
+def _applications_query(v: Viewer) -> Select:
+    """The applications of the organisation (every file, closed ones included: how a partner answered does
+    not change when a file closes), grouped by what the figures need: one row per (partner, state, sent,
+    answered, state's day), counted."""
+    a = m.Application
+    return (select(a.partner_id, a.state, a.sent_on, a.answered_on, a.state_on, func.count())
+            .join(m.Person, m.Person.id == a.person_id).where(person_scope(v))
+            .group_by(a.partner_id, a.state, a.sent_on, a.answered_on, a.state_on))
+
+
+def _as_day(value) -> dt.date | None:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def applications_by_partner(rows: Iterable[tuple]) -> list[PartnerApplications]:
+    """Per partner: the open applications, the refusals, and the median days to answer. An answer is the
+    partner's first one through its link (`answered_on`), else the day the binôme recorded a waiting list,
+    an acceptance or a refusal (`state_on`): a partner answering by phone answered too. Pure; rows are
+    (partner, state, sent_on, answered_on, state_on, n)."""
+    open_, refused, delays = Counter(), Counter(), {}
+    for partner, state, sent, answered, state_on, n in rows:
+        sent, answered, state_on = _as_day(sent), _as_day(answered), _as_day(state_on)
+        if state in OPEN_APPLICATIONS:
+            open_[partner] += n
+        if state == "refused":
+            refused[partner] += n
+        day = answered or (state_on if state in ANSWERS else None)
+        delays.setdefault(partner, Counter())
+        if day is not None and sent is not None:
+            delays[partner][max(0, (day - sent).days)] += n
+    out = [PartnerApplications(p, open_[p], sum(d.values()), weighted_median(d), refused[p])
+           for p, d in delays.items()]
+    return sorted(out, key=lambda x: (-x.open, -x.refused, x.partner))
+
+
+def weighted_median(counts: Counter) -> float | None:
+    """The median of values given with their counts ({3: 2, 10: 1} is 3, 3, 10: 3)."""
+    total = sum(counts.values())
+    if not total:
+        return None
+    values = sorted(counts)
+    def nth(i: int) -> int:  # the i-th value (0-based) of the sorted multiset
+        for value in values:
+            if i < counts[value]:
+                return value
+            i -= counts[value]
+        return values[-1]
+    mid = total // 2
+    return float(nth(mid)) if total % 2 else (nth(mid - 1) + nth(mid)) / 2
 
 
 def _readiness_by_person(s, ctx: Context, person_ids: list[int]) -> dict[int, list[Readiness]]:

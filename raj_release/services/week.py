@@ -35,6 +35,16 @@ class WeekItem:
     version: int
     days_late: int  # calendar days past the due date (negative before it)
     late_working_days: int = 0  # working days past the due date (the organisation's calendar); 0 if not late
+    applications: list[ApplicationLine] = field(default_factory=list)  # on hold: where each partner stands
+
+
+@dataclass(frozen=True)
+class ApplicationLine:
+    """One partner a démarche on hold was sent to, and where its application stands (compact: for my week)."""
+
+    partner: str
+    state: str  # an ApplicationState value
+    position: int | None  # on a waiting list
 
 
 @dataclass
@@ -116,7 +126,28 @@ def my_week(ctx: Context, v: Viewer, today: dt.date, milestone_days: int = 60) -
         else:
             out.this_week.append(item)
     out.on_hold.sort(key=lambda i: (i.due, i.ref, i.key))  # this week's and later ones, read apart
+    held = [i for i in (*out.overdue, *out.due_today, *out.on_hold) if i.status == "on-hold"]
+    if held:
+        with ctx.db.reading() as s:
+            lines = s.execute(applications_query(v)).all()
+        by_item: dict[tuple[str, str], list[ApplicationLine]] = {}
+        for ref, key, partner, state, position in lines:
+            by_item.setdefault((ref, key), []).append(ApplicationLine(partner, state, position))
+        for i in held:
+            i.applications = by_item.get((i.ref, i.key), [])
     return out
+
+
+def applications_query(v: Viewer):
+    """The applications of the viewer's démarches on hold (open files), withdrawn ones left out: one query
+    for the whole week, by person, démarche and date sent."""
+    a = m.Application
+    return (select(m.Person.ref, a.key, a.partner_id, a.state, a.position)
+            .join(m.Person, m.Person.id == a.person_id)
+            .join(m.Demarche, m.Demarche.id == a.demarche_id)
+            .where(person_scope(v), m.Person.stage != Stage.CLOSED.value,
+                   unindexed(m.Demarche.status) == "on-hold", a.state != "withdrawn")
+            .order_by(m.Person.ref, a.key, a.sent_on, a.id))
 
 
 

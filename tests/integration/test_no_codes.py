@@ -46,6 +46,7 @@ FIELD_WORDS = {
     "ais", "dse", "actiris",  # agence immobilière sociale, surveillance électronique, the employment agency
     "psy",  # « AS + psy »: the field's short word for the psychologue, in both languages
     "famille",  # also in the reasons workers type (French free text, shown to every reader)
+    "caami", "onem", "oisp", "sisp",  # institutions named by their acronym in both languages (the consent form's types)
 }
 ORDINARY = {
     "fr": {
@@ -54,6 +55,7 @@ ORDINARY = {
         "cure", "substitution",  # Need codes that are the French words (a cure, a traitement de substitution)
         "report",  # « report d'audience »: French for a postponement
         "commune", "banque", "pharmacie", "avocat", "greffe",  # partner types that are French nouns
+        "oral",  # « oral, en présence des deux membres du binôme »: how a consent was given (ConsentHow)
     },
     "nl": {
         "partner", "contact", "service",  # MessageKind/Place values that are Dutch words too

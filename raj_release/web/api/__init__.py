@@ -14,6 +14,7 @@ from fastapi import APIRouter
 from raj_release.web.api import (
     accounts,
     caseload,
+    consents,
     dashboard,
     demarches,
     leaves,
@@ -30,5 +31,5 @@ __all__ = ["AsOf", "Ctx", "Me", "Unauthorized", "context", "router", "today", "v
 
 router = APIRouter(prefix="/api", tags=["api"])
 for _concept in (accounts, caseload, persons, lifecycle, demarches, milestones, leaves, visits, notes, week,
-                 dashboard):
+                 dashboard, consents):
     router.include_router(_concept.router)

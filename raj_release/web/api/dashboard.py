@@ -64,6 +64,16 @@ class DeadMessage(View):
     error: str | None = Field(description="the last delivery error")
 
 
+class PartnerApplicationsView(View):
+    partner: str = Field(description="the partner's id in config/partners.yaml")
+    open: int = Field(description="its applications waiting for an answer (sent or on its waiting list)")
+    answered: int = Field(description="its applications answered (waiting list, accepted or refused, or a first "
+                                      "answer through the partner's link)")
+    median_days_to_answer: float | None = Field(description=(
+        "median days from sending to the first answer, over the answered applications; null when none"))
+    refused: int = Field(description="its refusals")
+
+
 class DashboardView(View):
     today: dt.date = Field(description="the day the dashboard is seen from (as_of)")
     filters: dict[str, str] = Field(description="the filters applied (worker, prison, demarche, partner), given "
@@ -80,6 +90,9 @@ class DashboardView(View):
     hearings: list[HearingReadiness] = Field(description="hearings of the next 60 days with each plan's readiness")
     compressed: CompressedPlans
     dead_messages: list[DeadMessage] = Field(description="notifications given up on, most recent first (200 at most)")
+    applications_by_partner: list[PartnerApplicationsView] = Field(description=(
+        "per partner, the organisation's applications (every file): open ones, median time to answer, refusals; "
+        "most open first"))
 
 
 def _counts(rows: list[tuple[str, int]]) -> list[OverdueCount]:
@@ -108,4 +121,7 @@ def dashboard(ctx: Ctx, v: Me, as_of: AsOf = None,
             for ref, day, ready in d.hearings],
         compressed=CompressedPlans(total=d.compressed_total, most_recent=[
             CompressedPlan(person=ref, as_id=a, psy_id=p) for ref, a, p in d.compressed]),
-        dead_messages=[DeadMessage(day=day, kind=kind, recipient=rcpt, error=err) for day, kind, rcpt, err in d.dead])
+        dead_messages=[DeadMessage(day=day, kind=kind, recipient=rcpt, error=err) for day, kind, rcpt, err in d.dead],
+        applications_by_partner=[PartnerApplicationsView(partner=x.partner, open=x.open, answered=x.answered,
+                                                         median_days_to_answer=x.median_days, refused=x.refused)
+                                 for x in d.applications])

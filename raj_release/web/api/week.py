@@ -7,12 +7,18 @@ import datetime as dt
 from fastapi import APIRouter
 from pydantic import Field
 
-from raj_release.domain.enums import Certainty, MilestoneKind, Outcome, Place, Status
+from raj_release.domain.enums import ApplicationState, Certainty, MilestoneKind, Outcome, Place, Status
 from raj_release.services.views import View
 from raj_release.services.week import MeetingItem, WeekItem, my_week
 from raj_release.web.api.deps import AsOf, Ctx, Me, today
 
 router = APIRouter()
+
+
+class WeekApplicationView(View):
+    partner: str = Field(description="the partner of the directory the démarche was sent to")
+    state: ApplicationState = Field(description="where the application stands")
+    position: int | None = Field(description="the place on the waiting list, if the partner gave one")
 
 
 class WeekItemView(View):
@@ -29,6 +35,9 @@ class WeekItemView(View):
     late_working_days: int = Field(ge=0, description="working days past the due date, on the organisation's "
                                                      "calendar (Belgian holidays and its closures); 0 when not "
                                                      "overdue: the unit the pages show")
+    applications: list[WeekApplicationView] = Field(default_factory=list, description=(
+        "on hold: the partners the démarche was sent to and where each application stands (withdrawn ones "
+        "left out); empty otherwise"))
 
 
 class WeekMilestoneView(View):
@@ -71,7 +80,9 @@ def _meeting(i: MeetingItem) -> WeekMeetingView:
 
 def _item(i: WeekItem) -> WeekItemView:
     return WeekItemView(person=i.ref, demarche=i.key, label=i.label, due=i.due, status=i.status, partner=i.partner,
-                        version=i.version, days_late=max(0, i.days_late), late_working_days=i.late_working_days)
+                        version=i.version, days_late=max(0, i.days_late), late_working_days=i.late_working_days,
+                        applications=[WeekApplicationView(partner=a.partner, state=a.state, position=a.position)
+                                      for a in i.applications])
 
 
 @router.get("/week", summary="My week: overdue, due today, due this week, waiting on a partner, key dates coming "

@@ -189,6 +189,7 @@ def refused(request: Request, e: RajError, back: Callable[[str], Response] | Non
 from raj_release.web.pages import (  # noqa: E402
     accounts,
     caseload,
+    consents,
     dashboard,
     demarches,
     handout,
@@ -204,5 +205,5 @@ from raj_release.web.pages import (  # noqa: E402
 
 router = APIRouter()
 for _concept in (accounts, week, caseload, handout, persons, lifecycle, milestones, demarches, leaves, visits,
-                 dashboard, partners, replies):
+                 dashboard, partners, replies, consents):
     router.include_router(_concept.router, include_in_schema=False)

@@ -46,4 +46,11 @@ def dashboard_page(request: Request) -> Response:
                   clear="/dashboard" + (f"?as_of={quote(as_of)}" if as_of else ""),
                   demarche_label=lambda k: templates[k].label_in(lang) if k in templates else k,
                   partner_label=lambda k: partners[k].name if k in partners else k,
-                  weekly=charts.weekly_bars(dash.weekly))
+                  weekly=charts.weekly_bars(dash.weekly), days_words=lambda d: days_words(d, lang))
+
+
+def days_words(days: float, lang: str) -> str:
+    """« 3 jours », « 4,5 jours », « 1 jour »: a median number of days in words (a decimal comma, in
+    both languages)."""
+    number = f"{days:g}".replace(".", ",")
+    return i18n.ntr(lang, "%(num)s day", "%(num)s days", 1 if days == 1 else 2) % {"num": number}

@@ -42,6 +42,7 @@ from raj_release.services.views import DemarcheView, PlanView
 from raj_release.web import charts
 from raj_release.web.pages import (
     back_to_plan,
+    consents,
     ctx_of,
     lang_of,
     leaves,
@@ -133,6 +134,7 @@ def _plan(request: Request, v: Viewer, csrf: str, ref: str, status: int = 200,
         history = person_history(ctx, v, ref)
         notes = notes_of(ctx, v, ref)
         extras = leaves.plan_extras(ctx, v, ref, today, view)
+        extras.update(consents.plan_extras(ctx, v, ref, today, view))
         last_seen = last_event_id(ctx, v, ref)
         meanwhile = None
         if conflict is not None:
