@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from dateutil.relativedelta import relativedelta
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from raj_release.domain.models import Labels
 
@@ -58,12 +58,14 @@ class Partner(BaseModel):
     last_verified: dt.date | None = None
     verified_by: str | None = Field(default=None, min_length=1, max_length=200)  # a name or an e-mail address
 
-    @model_validator(mode="after")
-    def _verified_on_a_day(self) -> Partner:
-        if self.verified_by is not None and self.last_verified is None:
-            raise ValueError("verified_by is given without last_verified; write the day of that verification "
-                             "as last_verified: YYYY-MM-DD")
-        return self
+    @field_validator("verified_by")
+    @classmethod
+    def _verified_on_a_day(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # last_verified is declared first, so it is in info.data when it was valid
+        if value is not None and info.data.get("last_verified") is None and "last_verified" in info.data:
+            raise ValueError("given without last_verified; write the day of that verification as "
+                             "last_verified: YYYY-MM-DD")
+        return value
 
     @property
     def language(self) -> str:

@@ -112,7 +112,8 @@ def test_verified_by_needs_the_day_of_the_verification():
     assert partner(D(2026, 9, 1), verified_by="annuaire@example.org").verified_by == "annuaire@example.org"
     with pytest.raises(ValidationError) as info:
         partner(None, verified_by="Élise Martin")
-    assert "verified_by is given without last_verified" in str(info.value)
+    err = info.value.errors()[0]
+    assert err["loc"] == ("verified_by",) and "given without last_verified" in err["msg"], err
 
 
 # -- config/partners.yaml ------------------------------------------------------------------------------------
@@ -172,7 +173,7 @@ def test_a_broken_capacity_is_one_line_naming_file_entry_and_field(cfg, capacity
 
 def test_verified_by_without_a_date_in_the_file(cfg):
     msg = broken(cfg, "cure-demo", last_verified=None)
-    assert "field (entry): verified_by is given without last_verified" in msg, msg
+    assert "field verified_by: given without last_verified; write the day of that verification" in msg, msg
 
 
 # -- the coordinators' weekly report -------------------------------------------------------------------------
