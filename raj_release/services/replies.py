@@ -46,11 +46,13 @@ LOOKUP = "reply-link"  # the failures of reply-link look-ups, in the login attem
 
 
 class LinkRefused(RajError):
-    """The link does not (or no longer) work: `why` is unknown, expired, closed or consent."""
+    """The link does not (or no longer) work: `why` is unknown, expired, closed or consent; `language`, the
+    partner's, when the link is known (an unknown one is nobody's)."""
 
-    def __init__(self, why: str, message: str) -> None:
+    def __init__(self, why: str, message: str, language: str | None = None) -> None:
         super().__init__(message)
         self.why = why
+        self.language = language
 
 
 @dataclass(frozen=True)
@@ -102,16 +104,18 @@ def _load(s: Session, ctx: Context, token: str, today: dt.date):
     app = s.get(m.Application, link.application_id)
     row = s.get(m.Demarche, app.demarche_id) if app is not None else None
     p = s.get(m.Person, app.person_id) if app is not None else None
+    partner = ctx.config.partners.get(app.partner_id) if app is not None else None
+    lang = partner.language if partner is not None else None
     if app is None or row is None or p is None:
-        raise LinkRefused("closed", "this request is closed")
+        raise LinkRefused("closed", "this request is closed", lang)
     if aware(link.expires_at) <= ctx.now():
-        raise LinkRefused("expired", "this link has expired")
+        raise LinkRefused("expired", "this link has expired", lang)
     if (p.stage == "closed" or Status(row.status) in FINAL_STATUSES or row.obsolete
-            or app.state not in LIVE):
-        raise LinkRefused("closed", "this request is closed")
+            or app.state not in LIVE or partner is None):
+        raise LinkRefused("closed", "this request is closed", lang)
     grants = grants_of(s, [p.id]).get(p.id, [])
     if not partner_allowed(ctx, grants, app.partner_id, app.key, today):
-        raise LinkRefused("consent", "this request is no longer shared with you")
+        raise LinkRefused("consent", "this request is no longer shared with you", lang)
     return link, app, row, p
 
 

@@ -311,13 +311,16 @@ def test_bad_input_is_said_in_dutch_to_a_dutch_partner(world):
 # ---------------------------------------------------------------------------------------------------------
 # refusals: each one changes nothing
 
-def refused(client, token: str, status: int, words: str) -> None:
+def refused(client, token: str, status: int, words: str, lang: str | None = None) -> None:
+    """`lang`: the partner's language, when the link is known (then only that language); None: an unknown
+    link, worded in French and Dutch both (whose it was is unknown)."""
     for r in (client.get(f"/r/{token}"),
               client.post(f"/r/{token}", data={"answer": "waitlist", "position": "4"})):
         assert r.status_code == status, (r.status_code, r.text[-400:])
         text = main_text(r.text)
         assert words in text, text
-        assert "Ce lien ne fonctionne pas" in text and "Deze link werkt niet" in text  # whose it was is unknown
+        fr, nl = "Ce lien ne fonctionne pas" in text, "Deze link werkt niet" in text
+        assert (fr, nl) == ((True, True) if lang is None else (lang == "fr", lang == "nl")), text
         assert r.headers["cache-control"] == "no-store" and r.headers["referrer-policy"] == "no-referrer"
         assert "<form" not in r.text and "Jean" not in r.text and "J.F." not in r.text
 
@@ -337,7 +340,7 @@ def test_an_expired_link_is_refused(world):
     ctx, client, tokens = world
     before = snapshot(ctx)
     ctx.now = FixedClock(START + dt.timedelta(days=22))  # 21 days (consents.yaml) after it was sent
-    refused(client, tokens["P-A", "ma-relais"], 410, "Ce lien a expiré.")
+    refused(client, tokens["P-A", "ma-relais"], 410, "Ce lien a expiré.", "fr")
     assert snapshot(ctx) == before
     ctx.now = FixedClock(START + dt.timedelta(days=20))  # the day before: it works
     assert client.get(f"/r/{tokens['P-A', 'ma-relais']}").status_code == 200
@@ -348,27 +351,27 @@ def test_closed_demarche_closed_file_withdrawn_application_and_withdrawn_consent
     # the démarche closed (completed): the request is closed
     set_status(ctx, "P-A", "cure_apply", "completed", today=TODAY, actor="psy.a")
     before = snapshot(ctx)
-    refused(client, tokens["P-A", "cure-brug"], 410, "Cette demande est clôturée")
+    refused(client, tokens["P-A", "cure-brug"], 410, "Deze aanvraag is afgesloten", "nl")
     assert snapshot(ctx) == before
 
     # the application withdrawn by the binôme
     applications.set_state(ctx, "P-A", "housing_apply", "ma-anker", "withdrawn", today=TODAY, reason="autre piste",
                            actor="as.a")
     before = snapshot(ctx)
-    refused(client, tokens["P-A", "ma-anker"], 410, "Cette demande est clôturée")
+    refused(client, tokens["P-A", "ma-anker"], 410, "Deze aanvraag is afgesloten", "nl")
     assert snapshot(ctx) == before
 
     # the consent withdrawn: no longer shared
     grant = next(c for c in consents.consents_of(ctx, "P-A", today=TODAY).consents if c.purpose == "housing")
     consents.withdraw(ctx, "P-A", grant.id, reason="la personne retire son accord", today=TODAY, actor="as.a")
     before = snapshot(ctx)
-    refused(client, tokens["P-A", "ma-relais"], 410, "Cette demande n'est plus partagée avec vous.")
+    refused(client, tokens["P-A", "ma-relais"], 410, "Cette demande n'est plus partagée avec vous.", "fr")
     assert snapshot(ctx) == before
 
     # the file closed: P-B's request is closed too
     close_person(ctx, "P-B", reason="finished", today=TODAY, actor="as.a")
     before = snapshot(ctx)
-    refused(client, tokens["P-B", "ma-relais"], 410, "Cette demande est clôturée")
+    refused(client, tokens["P-B", "ma-relais"], 410, "Cette demande est clôturée", "fr")
     assert snapshot(ctx) == before
 
 

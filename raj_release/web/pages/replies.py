@@ -13,8 +13,8 @@ page's own URL, and the CSP's `form-action 'self'` keeps it there.
 Answers: 200 for the page, 303 back to it after an answer (then « Merci, ... »), 422 for bad input (the page
 again with the values kept and one line saying what is wrong; nothing changed), 404 for a link that does
 not exist (forged, tampered), 410 for one that no longer works (expired, request closed, consent no longer
-given), 429 with Retry-After for an address that failed too often. A refused link is worded in French and
-Dutch both: the page cannot know whose it was.
+given), 429 with Retry-After for an address that failed too often. A refused link is worded in the partner's
+language when the link is known (expired, closed, no longer shared), in French and Dutch both when it is not.
 """
 
 from __future__ import annotations
@@ -71,11 +71,13 @@ def _page(request: Request, status: int, lang: str, headers: dict | None = None,
     return resp
 
 
-def _refused(request: Request, why: str) -> HTMLResponse:
+def _refused(request: Request, why: str, language: str | None = None) -> HTMLResponse:
+    """In the partner's language when the link is known (expired, closed, no longer shared); in French and
+    Dutch both for a link that is nobody's."""
     status, text = REFUSED.get(why, REFUSED["unknown"])
-    return _page(request, status, i18n.DEFAULT, mode="refused",
-                 notes=[(lang, i18n.tr(lang, "This link does not work"), i18n.tr(lang, text))
-                        for lang in i18n.LANGUAGES])
+    langs = (i18n.language(language),) if language else i18n.LANGUAGES
+    return _page(request, status, langs[0], mode="refused",
+                 notes=[(lang, i18n.tr(lang, "This link does not work"), i18n.tr(lang, text)) for lang in langs])
 
 
 async def _too_many(request: Request, e: TooManyAttempts) -> HTMLResponse:
@@ -117,7 +119,7 @@ async def reply_page(request: Request, token: str) -> Response:
     except TooManyAttempts as e:
         return await _too_many(request, e)
     except replies.LinkRefused as e:
-        return _refused(request, e.why)
+        return _refused(request, e.why, e.language)
     return _form_page(request, token, view, answered=request.query_params.get("answered") == "1")
 
 
@@ -172,7 +174,7 @@ async def reply_form(request: Request, token: str) -> Response:
     except TooManyAttempts as e:
         return await _too_many(request, e)
     except replies.LinkRefused as e:
-        return _refused(request, e.why)
+        return _refused(request, e.why, e.language)
     lang = i18n.language(view.language)
     form = await request.form()
     # only this page's own fields are read: anything else a form names (another application, a person) is ignored
@@ -185,7 +187,7 @@ async def reply_form(request: Request, token: str) -> Response:
     except TooManyAttempts as e:
         return await _too_many(request, e)
     except replies.LinkRefused as e:
-        return _refused(request, e.why)
+        return _refused(request, e.why, e.language)
     except RajError as e:
         return _form_page(request, token, view, 422, values, _line(lang, e.field, e.text(lang)))
     resp = RedirectResponse(f"/r/{quote(token, safe='')}?answered=1", status_code=303)
