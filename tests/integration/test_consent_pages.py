@@ -188,8 +188,8 @@ def test_my_week_shows_where_the_applications_stand(people, as_a):
     week = as_a.get("/week" + Q)
     assert week.status_code == 200
     words = text(week)
-    assert "Maison d'accueil fictive « Le Relais » (démo): en liste d'attente, position 4" in words
-    assert "Maison d'accueil fictive « L'Escale » (démo): envoyée" in words
+    assert "Maison d'accueil fictive « Le Relais » (démo) : en liste d'attente, position 4" in words
+    assert "Maison d'accueil fictive « L'Escale » (démo) : envoyée" in words
 
 
 def test_the_dashboard_counts_applications_per_partner_with_the_median_time_to_answer(people):
