@@ -162,6 +162,7 @@ def _plan(request: Request, v: Viewer, csrf: str, ref: str, status: int = 200,
         if e.action.startswith("demarche."):
             events_of.setdefault(e.key, []).append(e)
     fits = {d.key: partners_for(ctx, d.key) for d in view.demarches if d.status in OPEN_STATUSES}
+    partner_names = {p.id: p.name for p in ctx.config.partners.values()}
     return render(request, "plan.html", status, me=v, csrf=csrf, title=ref, plan=view,
                   by_pillar=list(by_pillar.items()),
                   timeline=picture, history=history, notes=notes, events_of=events_of, kinds=list(MilestoneKind),
@@ -179,7 +180,8 @@ def _plan(request: Request, v: Viewer, csrf: str, ref: str, status: int = 200,
                   undo=_undoable(ctx, view, request.query_params.get("marked")),
                   can_undo=lambda d: _undoable(ctx, view, d.key) is not None,
                   today_banners=today_banners(view, extras["leaves"], today, lang),
-                  meanwhile=meanwhile, conflict=conflict, change_words=lambda e: change_words(e, view, names, lang),
+                  meanwhile=meanwhile, conflict=conflict,
+                  change_words=lambda e: change_words(e, view, names, lang, partner_names),
                   local=lambda t: t.astimezone(ZoneInfo(ctx.settings.timezone)), **extras)
 
 
@@ -249,14 +251,21 @@ CHANGE_WORDS = {  # what an audit event did, in a few words (the list of what ch
     "visit.outcome": "recorded how a meeting went",
     "note.added": "added a note",
     "note.corrected": "corrected a note",
+    "consent.given": "recorded a consent",
+    "consent.withdrawn": "recorded the withdrawal of a consent",
+    "application.sent": "sent to a partner",
+    "application.state": "recorded a partner's answer on",
 }
 
 
-def change_words(e, view: PlanView, names: dict[str, str], lang: str) -> str:
-    """« Amélie Dupont changed the status of « Vérifier eID »: done »: who did what to what."""
+def change_words(e, view: PlanView, names: dict[str, str], lang: str, partners: dict[str, str] | None = None) -> str:
+    """« Amélie Dupont changed the status of « Vérifier eID »: done »: who did what to what. `partners`: the
+    directory's names (a partner answering through its link acts as `partner:<id>`)."""
     what = i18n.tr(lang, CHANGE_WORDS.get(e.action, "changed the file"))
     who = names.get(e.actor, e.actor)
-    if e.action.startswith("demarche."):
+    if e.actor.startswith("partner:"):  # a partner answering through its reply link
+        who = (partners or {}).get(e.actor.removeprefix("partner:")) or i18n.tr(lang, "a partner")
+    if e.action.startswith(("demarche.", "application.")):
         label = next((d.label for d in view.demarches if d.key == e.key), e.key)
         text = f"{who} {what} « {label} »"
         if e.action == "demarche.status" and e.new and e.new.get("status"):
