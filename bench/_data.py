@@ -154,3 +154,66 @@ if __name__ == "__main__":  # a quick look: python bench/_data.py
         print(p.ref, p.prison, p.situation, p.modality, ",".join(p.needs) or "-",
               "; ".join(f"{m.kind} {m.date}" for m in p.milestones))
     print(describe(generate(10_000)))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# consents and applications (issue 12), for the sweep benchmark's database
+
+CONSENTED_SHARE = 0.85  # persons who gave the consents their plan needs; the others gave none (yet)
+PARTNER_CONSENT_SHARE = 0.15  # of a consented person's consents: for one partner of the type instead of the type
+EXPIRED_SHARE = 0.04  # ... given until a day now past
+WITHDRAWN_SHARE = 0.03  # ... withdrawn since
+SEVERAL_PARTNERS_SHARE = 0.35  # démarches on hold sent to every partner of the type at once (when it has several)
+APPLICATION_STATES = (("sent", 75), ("waitlist", 25))  # of the applications still waiting for an answer
+
+
+def consent_rows(rng: random.Random, person_id: int, needs: list[tuple[str, tuple[str, ...]]],
+                 partners_by_type: dict[str, list[str]], given_on: dt.date, actor: str, created: str,
+                 today: dt.date = TODAY) -> list[tuple]:
+    """The consent register of one person, as rows (person_id, partner_id, partner_type, purpose, given_on,
+    how, recorded_by, until, withdrawn_on, withdraw_reason, withdrawn_by, created_at). `needs`: (purpose,
+    partner types) of each démarche of the plan that goes to a partner. A consented person records, per
+    need, a consent for one of its types (one the directory has a partner of, when there is one), once per
+    (purpose, type); a few are for one partner only, a few expired or withdrawn. The others record none."""
+    if rng.random() >= CONSENTED_SHARE:
+        return []
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for purpose, types in needs:
+        known = [t for t in types if partners_by_type.get(t)]
+        ptype = known[0] if known else types[0]
+        if (purpose, ptype) in seen:
+            continue
+        seen.add((purpose, ptype))
+        partner = None
+        if known and rng.random() < PARTNER_CONSENT_SHARE:
+            partner = rng.choice(partners_by_type[ptype])
+        until = withdrawn = reason = by = None
+        r = rng.random()
+        if r < EXPIRED_SHARE:
+            until = today - dt.timedelta(days=rng.randint(1, 60))
+        elif r < EXPIRED_SHARE + WITHDRAWN_SHARE:
+            withdrawn, reason, by = today - dt.timedelta(days=rng.randint(0, 60)), "bench (fictif)", actor
+        given = min(given_on, until or given_on, withdrawn or given_on)
+        out.append((person_id, partner, None if partner else ptype, purpose, given.isoformat(),
+                    "oral" if rng.random() < 0.2 else "signed", actor, until and until.isoformat(),
+                    withdrawn and withdrawn.isoformat(), reason, by, created))
+    return out
+
+
+def application_rows(rng: random.Random, person_id: int, demarche_id: int, key: str, partner: str,
+                     same_type: list[str], sent_on: dt.date, actor: str, created: str) -> list[tuple]:
+    """The applications of a démarche on hold waiting on `partner`, as rows (person_id, demarche_id, key,
+    partner_id, state, sent_on, state_on, position, answers, created_by, created_at, updated_at): to that
+    partner, and for some to every other partner of its type too (`same_type`), each sent or on a waiting
+    list."""
+    partners = [partner]
+    if len(same_type) > 1 and rng.random() < SEVERAL_PARTNERS_SHARE:
+        partners += [p for p in same_type if p != partner]
+    out = []
+    for p in partners:
+        state = _pick(rng, APPLICATION_STATES)
+        position = rng.randint(1, 30) if state == "waitlist" else None
+        out.append((person_id, demarche_id, key, p, state, sent_on.isoformat(), sent_on.isoformat(), position,
+                    int(state == "waitlist"), actor, created, created))
+    return out

@@ -65,7 +65,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _data import DEFAULT_SEED, NEED_PROBABILITY, TODAY, make_person  # noqa: E402
+from _data import (  # noqa: E402
+    DEFAULT_SEED,
+    NEED_PROBABILITY,
+    TODAY,
+    application_rows,
+    consent_rows,
+    make_person,
+)
 
 from raj_release.config import load_config  # noqa: E402
 from raj_release.domain.demarches import OPEN_STATUSES  # noqa: E402
@@ -83,7 +90,7 @@ from raj_release.settings import PROJECT_ROOT, Settings, get_settings  # noqa: E
 
 CONFIG_DIR = (PROJECT_ROOT / "config").resolve()
 CACHE_DIR = PROJECT_ROOT / "var" / "bench"
-BUILD_VERSION = 3  # bump when the generated data changes: the cached databases are then rebuilt
+BUILD_VERSION = 4  # bump when the generated data changes: the cached databases are then rebuilt
 DEFAULT_PERSONS = 33_000
 NEED_P = 0.9
 INTAKE_DAYS = 182
@@ -94,6 +101,7 @@ FUTURE_MIX = (("planned", 88), ("in-progress", 6), ("on-hold", 3), ("completed",
 TARGET_SWEEP_S = 10.0
 TARGET_SWEEP_RATIO = 3.0
 TARGET_PREFECT_OVERHEAD_S = 3.0
+TARGET_CONSENT_RATIO = 1.2  # the sweep with its consent checks within 1.2x its time without them (issue 12)
 TARGET_CONTACT_SHARE = 0.20  # the contact alert after release adds < 20 % to the sweep
 TARGET_DELIVERY_PER_S = 50.0
 DELIVERY_MESSAGES = 500
@@ -191,7 +199,13 @@ def build_database(path: Path, persons: int, seed: int, config) -> dict:
     """Builds into `path`.tmp, renames at the end (an interrupted build leaves no cache behind)."""
     from raj_release.reminders.contact import contact_reminders, contact_sent
     from raj_release.reminders.engine import due_reminders, sent_points
-    from raj_release.services.reminders import COLUMNS, CONTACT_COLUMNS, load_candidates, load_contact_candidates
+    from raj_release.services.reminders import (
+        COLUMNS,
+        CONTACT_COLUMNS,
+        consent_gate,
+        load_candidates,
+        load_contact_candidates,
+    )
     from raj_release.services.workers import ensure_organisation, register_worker
     from raj_release.store.migrate import upgrade
 
@@ -227,7 +241,8 @@ def build_database(path: Path, persons: int, seed: int, config) -> dict:
         partners_by_type.setdefault(p.type, []).append(p.id)
     templates = config.templates.by_key
     rng = random.Random(seed + 11)
-    person_rows, milestone_rows, demarche_rows = [], [], []
+    consent_rng, app_rng = random.Random(seed + 17), random.Random(seed + 19)
+    person_rows, milestone_rows, demarche_rows, consents, applications = [], [], [], [], []
     did = mid = 0
     for pid, p in enumerate(people, start=1):
         as_id, psy_id, org_id = binomes[rng.randrange(len(binomes))]
@@ -246,8 +261,15 @@ def build_database(path: Path, persons: int, seed: int, config) -> dict:
             mid += 1
             milestone_rows.append((mid, pid, m.kind, m.date.isoformat(), m.earliest and m.earliest.isoformat(),
                                    m.latest and m.latest.isoformat(), m.certainty, created, as_id))
+        needs = []
         for d in result.demarches:
             did += 1
+            t = templates.get(d.key)
+            purpose = config.purpose_of(d.key)
+            if t is not None and t.partner_types and purpose is not None and d.key != "consent_sharing":
+                types = tuple(x for x in t.partner_types if x in purpose.partner_types)
+                if types:
+                    needs.append((purpose.key, types))
             if d.due is None:
                 status = "planned"
             elif d.due < TODAY:
@@ -256,9 +278,12 @@ def build_database(path: Path, persons: int, seed: int, config) -> dict:
                 status = _pick(rng, FUTURE_MIX)
             partner = reason = completed = None
             if status == "on-hold":
-                t = templates.get(d.key)
                 choices = [pid_ for pt in (t.partner_types if t else ()) for pid_ in partners_by_type.get(pt, ())]
                 partner = rng.choice(choices) if choices else None
+                if partner is not None:  # an application to it, and for some to the other partners of its type
+                    same = partners_by_type[config.partners[partner].type]
+                    sent = min(TODAY, d.due or TODAY) - dt.timedelta(days=app_rng.randint(3, 40))
+                    applications += application_rows(app_rng, pid, did, d.key, partner, same, sent, as_id, created)
             elif status in ("cancelled", "failed"):
                 reason = "bench (fictif)"
             elif status == "completed":
@@ -268,6 +293,8 @@ def build_database(path: Path, persons: int, seed: int, config) -> dict:
                 d.target and d.target.isoformat(), d.anchor.value if d.anchor else None, d.anchor_source,
                 int(d.provisional), int(d.compressed), int(d.late_vs_anchor), 0, reason, partner, created,
                 created, completed, 0))
+        consents += consent_rows(consent_rng, pid, needs, partners_by_type, min(TODAY, p.intake + dt.timedelta(
+            days=10)), as_id, created)
     t_plan = pc() - t1
 
     # one transaction of executemany
@@ -291,6 +318,12 @@ def build_database(path: Path, persons: int, seed: int, config) -> dict:
                     "updated_by) VALUES (?,?,?,?,?,?,?,?,?)", release_rows)
     con.executemany("INSERT INTO visit (person_id, day, place, as_id, psy_id, outcome, reason, created_at, "
                     "created_by, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?)", visit_rows)
+    con.executemany("INSERT INTO consent (person_id, partner_id, partner_type, purpose, given_on, how, recorded_by, "
+                    "until, withdrawn_on, withdraw_reason, withdrawn_by, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    consents)
+    con.executemany("INSERT INTO application (person_id, demarche_id, key, partner_id, state, sent_on, state_on, "
+                    "position, answers, created_by, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    applications)
     con.execute("COMMIT")
     t_insert = pc() - t2
 
@@ -299,7 +332,8 @@ def build_database(path: Path, persons: int, seed: int, config) -> dict:
     yesterday = config.calendar.previous_working_day(TODAY - dt.timedelta(days=1))
     ctx = make_context(url, config)
     cands = load_candidates(ctx, yesterday)
-    points = sent_points(due_reminders(cands, yesterday, config.calendar, config.reminder_policy))
+    points = sent_points(due_reminders(cands, yesterday, config.calendar, config.reminder_policy,
+                                       allowed=consent_gate(ctx, cands, yesterday)))
     contact = contact_sent(contact_reminders(load_contact_candidates(ctx, yesterday), yesterday, config.calendar,
                                              config.reminders.contact_after_release))
     ctx.db.dispose()
@@ -363,6 +397,17 @@ def database_facts(path: Path) -> dict:
             "on_hold_with_partner": con.execute(
                 "SELECT count(*) FROM demarche WHERE status = 'on-hold' AND partner_id IS NOT NULL").fetchone()[0],
             "released": con.execute("SELECT count(*) FROM milestone WHERE kind = 'actual_release'").fetchone()[0],
+            "consents": con.execute("SELECT count(*) FROM consent").fetchone()[0],
+            "consented_persons": con.execute("SELECT count(DISTINCT person_id) FROM consent").fetchone()[0],
+            "consents_ended": con.execute(
+                "SELECT count(*) FROM consent WHERE withdrawn_on IS NOT NULL OR until < ?",
+                (TODAY.isoformat(),)).fetchone()[0],
+            "consents_one_partner": con.execute(
+                "SELECT count(*) FROM consent WHERE partner_id IS NOT NULL").fetchone()[0],
+            "applications": dict(con.execute("SELECT state, count(*) FROM application GROUP BY state").fetchall()),
+            "several_partners": con.execute(
+                "SELECT count(*) FROM (SELECT demarche_id FROM application GROUP BY demarche_id "
+                "HAVING count(*) > 1)").fetchone()[0],
             "visits": con.execute("SELECT count(*) FROM visit").fetchone()[0],
             "size_mb": path.stat().st_size / 1e6,
         }
@@ -402,11 +447,11 @@ def baseline_query(path: Path, horizon: dt.date, runs: int = 3) -> tuple[float, 
     return best, n, qplan
 
 
-def timed_sweep(ctx, dry_run: bool, contact: bool = True):
+def timed_sweep(ctx, dry_run: bool, contact: bool = True, consent: bool = True):
     from raj_release.services.reminders import sweep
 
     t0 = time.perf_counter()
-    r = sweep(ctx, TODAY, dry_run=dry_run, contact=contact)
+    r = sweep(ctx, TODAY, dry_run=dry_run, contact=contact, consent=consent)
     return time.perf_counter() - t0, r
 
 
@@ -598,6 +643,12 @@ def main(argv=None) -> int:
               f"person), {f['workers']} workers, {f['organisations']} organisations; {f['size_mb']:.0f} MB")
         print(f"    statuses: {mix}; on hold waiting on a partner: {f['on_hold_with_partner']:,}")
         print(f"    released (actual_release): {f['released']:,} persons; meetings: {f['visits']:,}")
+        apps = f["applications"]
+        print(f"    consents: {f['consents']:,} of {f['consented_persons']:,} persons "
+              f"({f['consented_persons'] / f['persons']:.0%}; the others none), {f['consents_one_partner']:,} for one "
+              f"partner, {f['consents_ended']:,} expired or withdrawn; applications: {sum(apps.values()):,} "
+              f"({', '.join(f'{k} {v:,}' for k, v in sorted(apps.items()))}), {f['several_partners']:,} démarches "
+              f"sent to several partners")
 
         # (b)
         from raj_release.services.reminders import horizon
@@ -640,6 +691,26 @@ def main(argv=None) -> int:
               f"-> adds {added:+.1%} ({cres.contact_candidates:,} released persons checked; contact messages "
               f"{dict(ckinds)})")
         print(f"    target: the contact part adds < {TARGET_CONTACT_SHARE:.0%}: {verdict(added < TARGET_CONTACT_SHARE)}")
+        # the consent gate: the same dry sweep with the consent checks and without them (consent=False),
+        # alternated, best of 5 each, on the same database
+        ctx = make_context(f"sqlite:///{path}", config)
+        gated, ungated, gres, ures = [], [], None, None
+        for _ in range(5):
+            t, ures = timed_sweep(ctx, dry_run=True, consent=False)
+            ungated.append(t)
+            t, gres = timed_sweep(ctx, dry_run=True, consent=True)
+            gated.append(t)
+        ctx.db.dispose()
+        gratio = min(gated) / min(ungated)
+        gkinds, ukinds = Counter(m.kind for m in gres.messages), Counter(m.kind for m in ures.messages)
+        missing = sum(m.body.count("consentement manquant pour") + m.body.count("toestemming ontbreekt voor")
+                      for m in gres.messages)
+        print(f"    consent gate: sweep with the consent checks best {min(gated):.2f} s (runs "
+              f"{', '.join(f'{t:.2f}' for t in gated)}), without them (consent=False) best {min(ungated):.2f} s "
+              f"(runs {', '.join(f'{t:.2f}' for t in ungated)}) -> ratio {gratio:.2f}x")
+        print(f"      partner messages: {gkinds.get('partner', 0):,} with the checks, {ukinds.get('partner', 0):,} "
+              f"without; « consentement manquant » lines in the digests: {missing:,}")
+        print(f"    target: with the checks <= {TARGET_CONSENT_RATIO}x without: {verdict(gratio <= TARGET_CONSENT_RATIO)}")
         copy = copy_database(path, work / "write.db")
         ctx = make_context(f"sqlite:///{copy}", config)
         t_write, wres = timed_sweep(ctx, dry_run=False)

@@ -14,11 +14,14 @@ import datetime as dt
 import secrets
 
 from raj_release.errors import Conflict, NotFound
+from raj_release.services.applications import apply
 from raj_release.services.auth import set_password
+from raj_release.services.consents import consents_of, grant
 from raj_release.services.context import Context
-from raj_release.services.demarches import set_status
+from raj_release.services.demarches import pin_due, set_status
 from raj_release.services.leaves import add_leave, pin_into_leave
 from raj_release.services.milestones import set_milestone
+from raj_release.services.outbox import OutboxRow, list_outbox
 from raj_release.services.persons import register_person, show_plan
 from raj_release.services.visits import add_visit
 from raj_release.services.workers import register_worker
@@ -102,7 +105,7 @@ def load_demo(ctx: Context, today: dt.date) -> list[str]:
                  registered_days_ago=30, late=("eid_check",)),
          [(0, "milestone", "fond_de_peine", 130, {})]),
         (_person("DEMO-09", "ittre", *a, ["housing", "cure", "substitution", "medical", "income", "training"],
-                 modality="dl", registered_days_ago=75, late=("eid_renew", "training_enrol")),
+                 modality="dl", registered_days_ago=75, late=("eid_renew", "training_enrol", "cure_apply")),
          [(0, "milestone", "tap_hearing", 160, {"certainty": "estimated"}), (3, "done", "intake_fiche"),
           (10, "done", "consent_sharing"), (12, "cancelled", "housing_longterm")]),
         (_person("DEMO-10", "saint-gilles", *b, ["housing"], modality="lc", lang="nl", registered_days_ago=5),
@@ -148,9 +151,69 @@ def load_demo(ctx: Context, today: dt.date) -> list[str]:
                 set_status(_on(ctx, when), ref, args[0], status, today=when, reason=reason, partner=partner,
                            actor=person["as_id"])
         _complete_on_time(ctx, ref, person["as_id"], person["late"], today)
+        if ref not in NO_CONSENT:
+            _consents(ctx, ref, person["as_id"], day0, today)
         refs.append(ref)
     _meetings(ctx, today)
+    _applications(ctx, today)
     return refs
+
+
+# Consents (issue 12): every person agreed to share with the partners their plan needs, except DEMO-01, whose
+# « Recueil consentements » is late: nothing about it reaches a partner, and its binôme reads « consentement
+# manquant » in the digest. The consents are a mix: for partner types (most), for one named partner (DEMO-06's
+# housing goes to « Le Relais » only among the maisons d'accueil), given orally (DEMO-03) and until a date
+# (DEMO-07's care consent, for three months).
+NO_CONSENT = frozenset({"DEMO-01"})
+ORAL = frozenset({"DEMO-03"})
+ONE_PARTNER = {("DEMO-06", "maison_accueil"): "ma-demo"}  # (person, partner type) -> the one partner named
+UNTIL = {("DEMO-07", "care"): 90}  # (person, purpose) -> days from today the consent holds
+
+
+def _consents(ctx: Context, ref: str, actor: str, day0: dt.date, today: dt.date) -> None:
+    """Record the consents the plan of `ref` needs (for each purpose, the partner types of its démarches that
+    the purpose concerns), as given ten days after registration (or today for a newcomer)."""
+    given = min(day0 + D(days=10), today)
+    purposes = ctx.config.consents.by_key
+    wanted: dict[tuple[str, str], None] = {}
+    for miss in consents_of(ctx, ref, today=today).missing:
+        for ptype in miss.partner_types:
+            if ptype in purposes[miss.purpose].partner_types:
+                wanted[(miss.purpose, ptype)] = None
+    for purpose, ptype in wanted:
+        partner = ONE_PARTNER.get((ref, ptype))
+        days = UNTIL.get((ref, purpose))
+        grant(_on(ctx, given), ref, purpose=purpose, partner=partner, partner_type=None if partner else ptype,
+              given_on=given, until=today + D(days=days) if days else None,
+              how="oral" if ref in ORAL else "signed", today=today, actor=actor)
+
+
+# Applications (issue 12 point 4), sent on the last working day before today so that the partners' requests,
+# each with its reply link, go out with the demo's sweep. DEMO-02's housing application was late: the binôme
+# agreed a new date and sends it to three maisons d'accueil at once; DEMO-09's cure application too, to two
+# cure centres (the dates wished are ahead, so the partners are asked, not the binôme). DEMO-01's cure centre
+# proposed an admission interview three working days from today, but DEMO-01 gave no consent: the sweep tells
+# its psychologue « consentement manquant » instead of writing to the centre.
+APPLICATIONS = [
+    # (person, démarche, working days from today to the new date, partners)
+    ("DEMO-02", "housing_apply", 10, ["ma-demo", "ma-escale-demo", "ma-anker-demo"]),
+    ("DEMO-09", "cure_apply", 15, ["cure-demo", "cure-sources-demo"]),
+]
+
+
+def _applications(ctx: Context, today: dt.date) -> None:
+    cal = ctx.config.calendar
+    sent = cal.previous_working_day(today - D(days=1))
+    for ref, key, days, partners in APPLICATIONS:
+        person = show_plan(ctx, ref, today=today).person
+        actor = person.as_id if key == "housing_apply" else person.psy_id
+        pin_due(_on(ctx, sent), ref, key, due=cal.add_working_days(today, days), today=sent, actor=actor,
+                reason="Nouvelle date convenue (fictif)")
+        apply(_on(ctx, sent), ref, key, partners, today=sent, actor=actor)
+    actor = show_plan(ctx, "DEMO-01", today=today).person.psy_id
+    set_status(_on(ctx, sent), "DEMO-01", "cure_apply", "on-hold", partner="cure-demo", today=sent, actor=actor)
+    pin_due(_on(ctx, sent), "DEMO-01", "cure_apply", due=cal.add_working_days(today, 3), today=sent, actor=actor,
+            reason="Entretien d'admission proposé par le centre (fictif)")
 
 
 # (ref, days from today, place, who, outcome, reason): the week's meetings, and past ones, some not held
@@ -180,3 +243,21 @@ def _complete_on_time(ctx: Context, ref: str, actor: str, late: frozenset[str], 
         if d.due is None or d.due >= today or d.key in late or d.status not in ("planned", "in-progress"):
             continue
         set_status(_on(ctx, d.due), ref, d.key, "completed", today=d.due, actor=actor)
+
+
+def partner_messages(ctx: Context, received: list[dict]) -> list[tuple[OutboxRow, str]]:
+    """The partners' messages sent, each with the text its partner's channel received (`received`: the local
+    sink's records, {"path": "/partners/<id>", "payload": {"title", "message"}}): the outbox keeps a sent
+    message with its reply link's secret blanked out, the partner got the working link. By partner."""
+    texts: dict[tuple[str, str], list[str]] = {}
+    for rec in received:
+        path, payload = rec.get("path") or "", rec.get("payload") or {}
+        if path.startswith("/partners/"):
+            texts.setdefault((path.removeprefix("/partners/"), payload.get("title") or ""), []).append(
+                payload.get("message") or "")
+    out = []
+    for row in sorted(list_outbox(ctx, "sent", limit=5000), key=lambda r: (r.recipient, r.id)):
+        got = texts.get((row.recipient, row.subject))
+        if row.role == "partner" and got:
+            out.append((row, got.pop(0)))
+    return out

@@ -58,7 +58,7 @@ def test_daily_sweep_enqueues_delivers_and_is_idempotent_the_same_day(app_databa
     assert sweep["decided"] > 0
     assert sweep["enqueued"] == sweep["decided"]
     assert out["delivery"] == {"sent": sweep["enqueued"] + pending_before, "retried": 0, "dead": 0, "errors": {}}
-    assert _counts() == {"pending": 0, "sent": sweep["enqueued"] + pending_before, "dead": 0}
+    assert _counts() == {"pending": 0, "sent": sweep["enqueued"] + pending_before, "dead": 0, "cancelled": 0}
 
     # the sink received every reminder of the day, on its recipient's channel, with its subject
     received = read_received(sink)
@@ -71,6 +71,17 @@ def test_daily_sweep_enqueues_delivers_and_is_idempotent_the_same_day(app_databa
     for row in todays:
         assert (_path_of(row), row.subject) in got
     assert any("DEMO-" in x["payload"]["message"] for x in received if x["path"].startswith("/workers/as."))
+    # DEMO-01 gave no consent: its cure centre hears nothing, its psychologue reads why (issue 12)
+    assert not [x for x in received if x["path"].startswith("/partners/") and "DEMO-01" in x["payload"]["message"]]
+    [psy] = [x["payload"]["message"] for x in received if x["path"] == "/workers/psy.lambert"
+             and "DEMO-01" in x["payload"]["message"]]
+    assert "consentement manquant pour Centre de cure fictif « De Brug » (demo)" in psy
+    # the demo's applications: each partner got its request (and DEMO-01's cure centre none)
+    requests = [r for r in _outbox("sent") if r.kind == "request"]
+    assert {r.recipient for r in requests} == {"ma-demo", "ma-escale-demo", "ma-anker-demo", "cure-demo",
+                                               "cure-sources-demo"}
+    for r in requests:
+        assert (_path_of(r), r.subject) in got and "DEMO-01" not in r.subject
 
     # a second run the same day finds the reminders already in the outbox: nothing new, nothing sent
     again = daily_sweep(as_of=DAY)
@@ -109,7 +120,7 @@ def test_outbox_retry_delivers_pending_messages(app_database, sink):
     out = outbox_retry()
 
     assert out == {"sent": pending, "retried": 0, "dead": 0, "errors": {}}
-    assert _counts() == {"pending": 0, "sent": pending, "dead": 0}
+    assert _counts() == {"pending": 0, "sent": pending, "dead": 0, "cancelled": 0}
     assert len(read_received(sink)) == pending
     assert outbox_retry() == {"sent": 0, "retried": 0, "dead": 0, "errors": {}}
 

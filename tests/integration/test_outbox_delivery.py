@@ -25,6 +25,7 @@ import sqlalchemy as sa
 
 from raj_release.config import load_config
 from raj_release.notify.channels import fingerprint
+from raj_release.services.consents import grant
 from raj_release.services.demarches import pin_due, set_status
 from raj_release.services.milestones import set_milestone
 from raj_release.services.outbox import deliver, enqueue, list_outbox, outbox_counts
@@ -221,6 +222,13 @@ def register_subject(c, ref: str = REF, hearing: dt.date = HEARING) -> None:
     set_milestone(c, ref, "tap_hearing", date=hearing, today=T0)
 
 
+def consent_to_partners(c, ref: str = REF) -> None:
+    """The person agrees that the CPAS of the tests hears of identity matters, and maisons d'accueil of
+    housing (issue 12: nothing reaches a partner without a current consent)."""
+    grant(c, ref, purpose="identity", partner="cpas-test", today=T0)
+    grant(c, ref, purpose="housing", partner_type="maison_accueil", today=T0)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # the right messages to the right recipients
 
@@ -231,6 +239,7 @@ def test_sweep_and_delivery_to_smtp_and_http(ctx, tmp_path, smtp, http):
                        public_url="https://raj.example.be/")
     register_binome(c, [mailto(port, "as@example.org")], [http.url("/workers/psy")], [http.url("/workers/coord")])
     register_subject(c)
+    consent_to_partners(c)
     assert outbox_rows(c) == []  # démarches getting their first date were planned, not moved: no message
     set_status(c, REF, "domicile_fix", "on-hold", today=T0, partner="cpas-test")
     set_status(c, REF, "housing_apply", "on-hold", today=T0, partner="ma-test")
@@ -246,7 +255,7 @@ def test_sweep_and_delivery_to_smtp_and_http(ctx, tmp_path, smtp, http):
     by = {(x.kind, x.recipient): x for x in result.enqueued}
     assert set(by) == {("digest", "as.fr"), ("digest", "psy.nl"), ("escalation", "coord.fr"),
                        ("partner", "cpas-test"), ("partner", "ma-test")}
-    assert outbox_counts(c) == {"pending": 5, "sent": 0, "dead": 0}
+    assert outbox_counts(c) == {"pending": 5, "sent": 0, "dead": 0, "cancelled": 0}
 
     report = deliver(c)
     assert report.as_json() == {"sent": 5, "retried": 0, "dead": 0, "errors": {}}
@@ -293,7 +302,8 @@ def test_sweep_and_delivery_to_smtp_and_http(ctx, tmp_path, smtp, http):
     assert "« Tableau de bord » dans l'espace de travail: https://raj.example.be/dashboard" in coord["message"]
 
     # the partners: their own démarche, in their language, with the minimum about the person, whom to
-    # answer (both démarches are the AS's), and no link to a workspace they have no account in
+    # answer (both démarches are the AS's), and no link to a workspace they have no account in: the one link is
+    # their personal reply link (issue 12)
     [cpas] = http.at("/partners/cpas-test")
     assert cpas["title"] == "Herinnering: 1 aanvraag wacht op uw antwoord"
     msg = cpas["message"]
@@ -308,6 +318,9 @@ def test_sweep_and_delivery_to_smtp_and_http(ctx, tmp_path, smtp, http):
     assert REF not in ma["message"]  # this partner identifies persons by their initials
     for payload, key, lang in ((cpas, "domicile_fix", "nl"), (ma, "housing_apply", "fr")):
         text = (payload["title"] + "\n" + payload["message"]).replace(label(c, key, lang), "")
+        [reply] = re.findall(r"https?://\S+", text)
+        assert re.fullmatch(r"https://raj\.example\.be/r/[A-Za-z0-9_-]{40,}", reply), reply
+        text = text.replace(reply, "")
         assert_nothing_private(text)
         assert "http" not in text and "dépassée" not in text
 
@@ -318,6 +331,7 @@ def test_a_past_partner_date_asks_the_as_for_a_new_one_by_mail_then_the_partner_
     c, clock = context(ctx, config_folder(tmp_path, PARTNERS(http)), dt.datetime(2026, 11, 23, 9, tzinfo=UTC))
     register_binome(c, [mailto(port, "as@example.org")], [http.url("/workers/psy")])
     register_subject(c)
+    consent_to_partners(c)
     set_status(c, REF, "housing_apply", "on-hold", today=T0, partner="ma-test")  # due 05/03/2027: past on 8/3
     clock.t = dt.datetime(2027, 3, 8, 6, 30, tzinfo=UTC)
     result = sweep(c, SWEEP_DAY)
@@ -485,6 +499,7 @@ def test_two_sweeps_the_same_day_enqueue_and_deliver_nothing_new(ctx, tmp_path, 
     c, clock = context(ctx, config_folder(tmp_path, PARTNERS(http)), dt.datetime(2026, 11, 23, 9, tzinfo=UTC))
     register_binome(c, [http.url("/as")], [http.url("/psy")], [http.url("/coord")])
     register_subject(c)
+    consent_to_partners(c)
     set_status(c, REF, "domicile_fix", "on-hold", today=T0, partner="cpas-test")
     clock.t = dt.datetime(2027, 3, 8, 6, 30, tzinfo=UTC)
     first = sweep(c, SWEEP_DAY)

@@ -217,12 +217,13 @@ def test_partner_message_in_the_partners_language():
     d = make_directory(partners)
     one = (item(cand(5, "domicile_fix", DAY, status=Status.ON_HOLD, partner_id="cpas-x"), "today", 0),)
     two = (item(cand(6, "cure_apply", D(2027, 2, 12), status=Status.ON_HOLD, partner_id="cure-y"), "soon", 2),
-           item(cand(7, "cure_interview", D(2027, 2, 19), person=OTHER, status=Status.ON_HOLD,
-                     partner_id="cure-y"), "soon", 7))
+           item(cand(7, "cure_interview", D(2027, 2, 19), status=Status.ON_HOLD, partner_id="cure-y"), "soon", 7))
     fr, nl = build_messages([Due("cpas-x", "partner", "partner", one), Due("cure-y", "partner", "partner", two)],
                             DAY, d)
+    # a partner's message is about one person (issue 12): its scope names the organisation and the person
     assert (fr.recipient, fr.role, fr.kind, fr.language, fr.scope) == ("cpas-x", "partner", "partner", "fr",
-                                                                       "partner-org-a")
+                                                                       "partner-org-a-101")
+    assert (nl.scope, nl.person_id) == ("partner-org-a-101", PERSON.id)
     assert fr.subject == "Rappel: 1 demande en attente de votre réponse"
     assert f"{ORG_NAME} attend votre réponse pour:" in fr.body
     assert f"- AF-2026-101 · {label('domicile_fix', 'fr')} · souhaité pour le 10/02/2027 (aujourd'hui)" in fr.body
@@ -234,14 +235,15 @@ def test_partner_message_in_the_partners_language():
     assert "binôme" not in fr.body
     assert nl.subject == "Herinnering: 2 aanvragen wachten op uw antwoord"
     assert f"- AF-2026-101 · {label('cure_apply', 'nl')} · gewenst tegen 12/02/2027" in nl.body
-    assert f"- AF-2026-102 · {label('cure_interview', 'nl')} · gewenst tegen 19/02/2027" in nl.body
+    assert f"- AF-2026-101 · {label('cure_interview', 'nl')} · gewenst tegen 19/02/2027" in nl.body
+    assert OTHER.ref not in nl.body and OTHER.ref not in fr.body
     assert "datum verstreken" not in nl.body and "(vandaag)" not in nl.body
     # cure_apply is the psychologue's: only the psychologue is named; cure_interview the binôme's: both
     assert [TEMPLATES[k].responsible for k in ("cure_apply", "cure_interview")] == [Responsible.PSY,
                                                                                    Responsible.BIN]
     apply_, interview = nl.body.split("\n- ")[1:3]
     assert apply_.endswith("\n  Contact: Pieter Janssens, psycholoog (pieter.janssens@example.org)")
-    assert interview.startswith("AF-2026-102 · ") and (
+    assert interview.startswith("AF-2026-101 · ") and (
         "\n  Contact: Amélie Dupont, maatschappelijk werker (02 555 01 01) of Pieter Janssens, psycholoog "
         "(pieter.janssens@example.org)\n") in interview
     assert "duo" not in nl.body

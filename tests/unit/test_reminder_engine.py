@@ -336,13 +336,17 @@ def test_a_new_date_brings_the_partner_reminders_back(calendar, policy_for):
     assert sent_days(log, "partner_date") == [D(2027, 3, 11)]  # past again: the binôme, not the partner
 
 
-def test_one_partner_message_groups_its_demarches(calendar, policy_for):
+def test_one_partner_message_per_person_groups_its_demarches(calendar, policy_for):
+    # a partner's message is about one person (issue 12: its reply links, its consent): two démarches of REF-1
+    # waiting on cpas-x make one message, REF-2's another
     cs = [cand(1, status=Status.ON_HOLD, partner_id="cpas-x"),
+          cand(4, status=Status.ON_HOLD, partner_id="cpas-x", person_id=1, person_ref="REF-1", key="domicile_fix"),
           cand(2, status=Status.ON_HOLD, partner_id="cpas-x", as_id="as.2", psy_id="psy.2"),
           cand(3, status=Status.ON_HOLD, partner_id="ma-y")]
     partner = [d for d in due_reminders(cs, DUE, calendar, policy_for) if d.kind == "partner"]
-    assert [(d.recipient, [i.candidate.person_ref for i in d.items]) for d in partner] == [
-        ("cpas-x", ["REF-1", "REF-2"]), ("ma-y", ["REF-3"])]
+    assert [(d.recipient, [(i.candidate.person_ref, i.candidate.key) for i in d.items]) for d in partner] == [
+        ("cpas-x", [("REF-1", "domicile_fix"), ("REF-1", "intake_fiche")]), ("cpas-x", [("REF-2", "intake_fiche")]),
+        ("ma-y", [("REF-3", "intake_fiche")])]
 
 
 # ---------------------------------------------------------------------------------------------------------
