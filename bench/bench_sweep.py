@@ -332,8 +332,9 @@ def build_database(path: Path, persons: int, seed: int, config) -> dict:
     yesterday = config.calendar.previous_working_day(TODAY - dt.timedelta(days=1))
     ctx = make_context(url, config)
     cands = load_candidates(ctx, yesterday)
-    points = sent_points(due_reminders(cands, yesterday, config.calendar, config.reminder_policy,
-                                       allowed=consent_gate(ctx, cands, yesterday)))
+    with ctx.db.reading() as s:
+        points = sent_points(due_reminders(cands, yesterday, config.calendar, config.reminder_policy,
+                                           allowed=consent_gate(ctx, s, yesterday)))
     contact = contact_sent(contact_reminders(load_contact_candidates(ctx, yesterday), yesterday, config.calendar,
                                              config.reminders.contact_after_release))
     ctx.db.dispose()

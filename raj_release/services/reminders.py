@@ -11,13 +11,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import String, and_, bindparam, func, select, type_coerce, update
 
+from raj_release.domain.consents import Grant
 from raj_release.domain.demarches import OPEN_VALUES
 from raj_release.domain.enums import MilestoneKind, Outcome, Responsible, Role, Stage, Status
 from raj_release.reminders.contact import ContactCandidate, contact_reminders
 from raj_release.reminders.engine import Candidate, Item, due_reminders
 from raj_release.reminders.messages import Directory, Message, Recipient, build_messages, contact_messages
 from raj_release.services import outbox
-from raj_release.services.consents import grants_of, partner_allowed
+from raj_release.services.consents import partner_allowed
 from raj_release.services.context import Context
 from raj_release.store import models as m
 from raj_release.store.hints import unindexed
@@ -106,18 +107,29 @@ def _with_applications(ctx: Context, cands: list[Candidate]) -> list[Candidate]:
     return cands
 
 
-def consent_gate(ctx: Context, cands: Sequence[Candidate], today: dt.date):
-    """`allowed(candidate, partner)` for the engine: the current consents of the persons whose démarches wait
-    on partners, read in one query; a partner no consent covers hears nothing of the démarche."""
-    persons = {c.person_id for c in cands if c.status is Status.ON_HOLD and (c.partner_id or c.applications)}
-    with ctx.db.reading() as s:
-        grants = grants_of(s, persons)
-    none: list = []
+def consent_gate(ctx: Context, s, today: dt.date):
+    """`allowed(candidate, partner)` for the engine: whether a current consent lets the partner hear of the
+    démarche. A person's consents are read (one indexed query) the first time one of their démarches reaches a
+    partner reminder point, and kept for the sweep: most persons with démarches waiting on partners have no
+    partner point on a given day, and reading the whole register cost the sweep as much as the rest of it."""
+    c = m.Consent
+    q = select(c.id, c.partner_id, c.partner_type, c.purpose, c.given_on, c.until, c.withdrawn_on).where(
+        c.person_id == bindparam("pid"))
+    cache: dict[int, list[Grant]] = {}
+    day = _as_date
 
-    def allowed(c: Candidate, partner: str) -> bool:
-        return partner_allowed(ctx, grants.get(c.person_id, none), partner, c.key, today)
+    def allowed(cand: Candidate, partner: str) -> bool:
+        grants = cache.get(cand.person_id)
+        if grants is None:
+            grants = cache[cand.person_id] = [Grant(i, p, t, pu, day(g), day(u), day(w)) for i, p, t, pu, g, u, w
+                                              in s.execute(q, {"pid": cand.person_id})]
+        return partner_allowed(ctx, grants, partner, cand.key, today)
 
     return allowed
+
+
+def _as_date(value) -> dt.date | None:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _directory(ctx: Context, s, dry_run: bool = True) -> Directory:
@@ -226,12 +238,13 @@ def sweep(ctx: Context, today: dt.date, dry_run: bool = False, contact: bool = T
     `contact`: with the contact alert after release; `consent`: partners hear only what a current consent
     allows (the benchmark times the sweep without each of them too)."""
     cands = load_candidates(ctx, today)
-    allowed = consent_gate(ctx, cands, today) if consent else None
     # each organisation counts working days with its own closures (config/closures.yaml); recipients, partner
     # messages and escalations are per organisation, so deciding per organisation groups the same way
-    dues = [d for org, group in _per_organisation(cands).items()
-            for d in due_reminders(group, today, ctx.config.calendar_for(org), ctx.config.reminder_policy,
-                                   allowed=allowed)]
+    with ctx.db.reading() as s:
+        allowed = consent_gate(ctx, s, today) if consent else None
+        dues = [d for org, group in _per_organisation(cands).items()
+                for d in due_reminders(group, today, ctx.config.calendar_for(org), ctx.config.reminder_policy,
+                                       allowed=allowed)]
     policy = ctx.config.reminders.contact_after_release
     contacts = load_contact_candidates(ctx, today) if contact and policy.enabled else []
     contact_dues = [d for org, group in _per_organisation(contacts).items()
