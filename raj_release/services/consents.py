@@ -22,7 +22,7 @@ from raj_release.domain.consents import Grant, Need, allows, check_period, lacki
 from raj_release.domain.demarches import FINAL_STATUSES
 from raj_release.domain.enums import ConsentHow, OutboxStatus, Status, parse_code
 from raj_release.domain.models import check_day, check_reason
-from raj_release.errors import Conflict, NotFound, RajError
+from raj_release.errors import Conflict, Named, NotFound, RajError
 from raj_release.services import audit
 from raj_release.services.access import Viewer
 from raj_release.services.context import Context
@@ -183,6 +183,11 @@ def consents_of(ctx: Context, ref: str, *, today: dt.date, viewer: Viewer | None
         return consents_view(s, ctx, p, today)
 
 
+def partner_type_named(code: str) -> Named:
+    """A partner type as a refusal names it: its code in English, its words for a reader."""
+    return Named(code, {lang: i18n.label(code, lang, "PartnerType") for lang in i18n.LANGUAGES})
+
+
 def _check_target(ctx: Context, partner: str | None, partner_type: str | None, purpose: str) -> tuple:
     partner = (partner or "").strip() or None
     partner_type = (partner_type or "").strip() or None
@@ -207,7 +212,8 @@ def _check_target(ctx: Context, partner: str | None, partner_type: str | None, p
         ptype = partner_type
     if ptype not in purposes[purpose].partner_types:
         raise RajError("the purpose '{purpose}' does not concern a partner of type {type} (it concerns {types})",
-                       field="purpose", purpose=purpose, type=ptype, types=list(purposes[purpose].partner_types))
+                       field="purpose", purpose=Named(purpose, purposes[purpose].label), type=partner_type_named(ptype),
+                       types=[partner_type_named(x) for x in purposes[purpose].partner_types])
     return partner, partner_type
 
 

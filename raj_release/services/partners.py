@@ -36,8 +36,11 @@ def check_partner(ctx: Context, key: str, partner: str) -> None:
     if not t.partner_types:
         raise RajError("démarche '{key}' is done by the service alone: it waits on no partner", field="partner",
                        key=Named(key, t.label))
+    from raj_release.services.consents import partner_type_named
+
     raise RajError("'{partner}' is a {type}; démarche '{key}' waits on a partner of type {types}", field="partner",
-                   partner=partner, type=p.type, key=Named(key, t.label), types=list(t.partner_types))
+                   partner=Named(partner, {"fr": p.name, "nl": p.name}), type=partner_type_named(p.type),
+                   key=Named(key, t.label), types=[partner_type_named(x) for x in t.partner_types])
 
 
 def stale_partners(ctx: Context, today: dt.date) -> list[Partner]:
