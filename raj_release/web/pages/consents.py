@@ -96,6 +96,7 @@ def plan_extras(ctx: Context, v: Viewer, ref: str, today: dt.date, view: PlanVie
                             if c.id not in live]
         if item.applications or item.choices:
             rows.append(item)
+    rows.sort(key=lambda r: not r.applications)  # what was sent first (in the plan's order); then what may be
     cfg = ctx.config.consents
     purposes = list(cfg.purposes) if cfg is not None else []
     types = sorted({x for p in purposes for x in p.partner_types}, key=lambda x: i18n.label(x, lang, "PartnerType"))
