@@ -127,15 +127,15 @@ def test_worker_marks_an_overdue_demarche_done_and_the_coordinator_sees_it(serve
             worker.screenshot(path=str(SHOTS / "login.png"))
             _login(worker, server, "as.dupont")
             worker.goto(f"{server}/week?as_of={DAY}")
-            done = worker.locator('#overdue button[name=done][value^="DEMO-02 housing_apply "]')
+            done = worker.locator('#overdue button[name=done][value^="DEMO-02 tripartite_pre "]')
             assert done.count() == 1
             worker.screenshot(path=str(SHOTS / "week-before.png"), full_page=True)
             done.click()
             worker.wait_for_load_state()
-            assert worker.locator('#overdue button[name=done][value^="DEMO-02 housing_apply "]').count() == 0
+            assert worker.locator('#overdue button[name=done][value^="DEMO-02 tripartite_pre "]').count() == 0
             worker.screenshot(path=str(SHOTS / "week-after.png"), full_page=True)
             worker.goto(f"{server}/persons/DEMO-02?as_of={DAY}")
-            assert "faite" in worker.text_content('#demarches tr[data-key="housing_apply"]')
+            assert "faite" in worker.text_content('#demarches tr[data-key="tripartite_pre"]')
             worker.screenshot(path=str(SHOTS / "plan.png"), full_page=True)
             worker.goto(f"{server}/partners")
             worker.screenshot(path=str(SHOTS / "partners.png"), full_page=True)
@@ -213,7 +213,7 @@ def test_a_file_from_registration_to_closure_in_the_browser(server):
             page.fill("#person-new input[name=hearing]", "2027-02-01")
             _submit(page, "#person-new")
             assert page.url.startswith(f"{server}/persons/{ref}")
-            assert page.locator('#demarches tr[data-key="housing_apply"]').count() == 1
+            assert page.locator('#demarches tr[data-key="tripartite_pre"]').count() == 1
             _shots(page, "file-plan-registered")
             # find them in the file active
             page.goto(f"{server}/persons?search=br-2026")

@@ -246,7 +246,7 @@ BAD_INPUTS = [
     ("date-far-future", ["milestone", "set", REF, "tap_hearing", "9999-12-31"], ["DATE", "31/12/9999", "hors des dates acceptées"]),
     ("date-year-one", ["milestone", "set", REF, "tap_hearing", "0001-01-10"], ["DATE", "hors des dates acceptées", "01/01/1990"]),
     ("partner-of-another-type", ["demarche", "set", REF, "eid_check", "on-hold", "--partner", "cpas-demo"],
-     ["--partner", "« cpas-demo » est de type cpas"]),
+     ["--partner", "« CPAS fictif de Saint-Gilles (démo) » est de type CPAS", "de type commune"]),
     ("deactivate-nobody", ["worker", "deactivate", "nobody"], ["ID", "« nobody » introuvable", "raj worker list"]),
     ("logout-nobody", ["user", "logout-everywhere", "nobody"], ["ID", "« nobody » introuvable"]),
     ("date-impossible-DATE", ["milestone", "set", REF, "tap_hearing", "2027-02-30"], ["DATE", "2027-02-30"]),

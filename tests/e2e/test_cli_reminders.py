@@ -2,7 +2,8 @@
 on a SQLite file, delivering to a local HTTP endpoint (raj_release.notify.sink) on a free loopback port.
 
 The module builds one database (init, a binôme and a coordinator whose --notify points at the endpoint, a
-person, a hearing, a démarche on hold waiting on the CPAS of config/partners.yaml); tests that change anything
+person, a hearing, the person's consent for the CPAS, a démarche on hold waiting on the CPAS of
+config/partners.yaml); tests that change anything
 work on a copy of its file. Refused inputs: exit code 2, one line on stderr, nothing written.
 """
 
@@ -57,6 +58,9 @@ def base(tmp_path_factory, sink):
     ok(raj(db, "person", "add", REF, "--prison", "haren", "--as", "as.dupont", "--psy", "psy.peeters",
            "--needs", "housing,cure,income", "--modality", "lc", "--today", TODAY))
     ok(raj(db, "milestone", "set", REF, "tap_hearing", HEARING, "--today", TODAY))
+    # the person agreed that the CPAS hears of their identity démarches (issue 12: no consent, no partner message)
+    ok(raj(db, "consent", "grant", REF, "--partner-type", "cpas", "--purpose", "identity", "--date", TODAY,
+           "--today", TODAY))
     held = as_json(raj(db, "demarche", "set", REF, "domicile_fix", "on-hold", "--partner", "cpas-demo",
                        "--today", TODAY, "--json"))
     # the date agreed with the CPAS, still ahead on DAY (a past date is not asked of a partner again)
