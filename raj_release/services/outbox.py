@@ -197,3 +197,25 @@ def outbox_counts(ctx: Context) -> dict[str, int]:
     with ctx.db.reading() as s:
         rows = s.execute(select(m.OutboxMessage.status, func.count()).group_by(m.OutboxMessage.status)).all()
     return {st.value: 0 for st in OutboxStatus} | {st: n for st, n in rows}
+
+
+# The one concurrency policy of delivery (docs/operations.md): every scheduled delivery (the daily sweep's
+# step, outbox-retry, the weekly report's step) takes one of DELIVERERS slots shared through the app's
+# database, whatever host or flow it runs in. A run finding them all taken waits up to SLOT_WAIT_SECONDS,
+# then ends without delivering: those holding the slots deliver everything due until nothing is, so
+# nothing waits for it. A slot of a killed deliverer is free at once (a lost host's in about a minute): it
+# is a database session's lock, not a lease. Correctness never depended on it (messages are claimed with
+# leases); the limit keeps the channels' and the database's load predictable.
+DELIVERERS = 2
+SLOT_WAIT_SECONDS = 120.0
+
+
+def deliver_in_turn(ctx: Context, deliverers: int = DELIVERERS, wait_seconds: float = SLOT_WAIT_SECONDS,
+                    **kwargs) -> DeliveryReport | None:
+    """`deliver(ctx, **kwargs)` in one of the `deliverers` delivery slots; None if none came free in time."""
+    from raj_release.store.slots import slot
+
+    with slot(ctx.db.engine, "raj-delivery", deliverers, wait_seconds) as got:
+        if got is None:
+            return None
+        return deliver(ctx, **kwargs)
