@@ -29,12 +29,15 @@ def init(org: Annotated[str | None, typer.Option(help="Code of the organisation 
 
 
 def serve(host: Annotated[str, typer.Option(help="Address of the local Prefect server.")] = "127.0.0.1",
-          port: Annotated[int, typer.Option(help="Port of the local Prefect server (and its UI).")] = 4200) -> None:
+          port: Annotated[int, typer.Option(help="Port of the local Prefect server (and its UI).")] = 4200,
+          ui: Annotated[bool, typer.Option("--ui/--no-ui", help="Serve Prefect's UI (its files under "
+                                                                "var/prefect/ui, never in the virtualenv).")] = True
+          ) -> None:
     """Run the daily sweep, outbox retries and weekly report on their schedules, on this machine."""
     from flows.serve import run  # at call time: it brings Prefect, seconds to import
 
     shell.context()  # refuses a database that `raj init` has not made, before a server starts
-    run(host, port, Path("var"), print_fn=render.out.print)
+    run(host, port, Path("var"), print_fn=render.out.print, ui=ui)
 
 
 def web(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
