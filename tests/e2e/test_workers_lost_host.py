@@ -7,14 +7,17 @@ operator set it up:
 
 1. Three daily sweeps of the same day and three outbox retries triggered at once: every run completes (no
    sweep fails on the outbox's unique key), the day's reminders are enqueued once, both workers take runs.
-2. A new batch of messages, a daily sweep of the next day and two outbox retries at once, delivered to a
+2. A worker killed alone (SIGKILL to the worker, not to its run) while its run delivers: the run goes on in
+   its own process and ends COMPLETED (its output is not piped through the worker: stream_output false);
+   the worker is started again.
+3. A new batch of messages, a daily sweep of the next day and two outbox retries at once, delivered to a
    slow endpoint; while a flow-run process holds a delivery slot and is delivering, it and its worker are
    killed with SIGKILL (a lost host). Then: the run is marked CRASHED by the zombie automation within the
    heartbeat window (it is not left RUNNING), which frees outbox-retry's concurrency slot; the other runs and
    a later outbox retry are done by the surviving worker; every message is delivered (none lost), at most one
    twice (the one in flight), and no run is left RUNNING.
 
-Bounded: about 3-5 minutes on 2 cores (the heartbeat window is 90 s). Every process binds 127.0.0.1 on a free
+Bounded: about 4-6 minutes on 2 cores (the heartbeat window is 90 s). Every process binds 127.0.0.1 on a free
 port, runs in its own session and is stopped in `finally` with its descendants; the two databases it creates
 (Prefect's and the app's) are dropped. Skipped when PostgreSQL is absent, unless RAJ_REQUIRE_POSTGRES=1.
 Like test_prefect_deploy.py, this module does not import prefect.
@@ -247,7 +250,7 @@ def _load_app(url: str, config_dir: Path) -> None:
         db.dispose()
 
 
-def _enqueue_batch(url: str, config_dir: Path, n: int) -> None:
+def _enqueue_batch(url: str, config_dir: Path, n: int, name: str) -> None:
     """n more messages to the demo's workers, due now."""
     from raj_release.config import load_config
     from raj_release.reminders.messages import Message
@@ -264,8 +267,8 @@ def _enqueue_batch(url: str, config_dir: Path, n: int) -> None:
             import sqlalchemy as sa
 
             workers = list(s.scalars(sa.text("SELECT id FROM worker WHERE active ORDER BY id")))
-        msgs = [Message(workers[i % len(workers)], "as", "digest", "fr", f"Lot {i}", "fictif", (), NEXT,
-                        f"batch-{i}") for i in range(n)]
+        msgs = [Message(workers[i % len(workers)], "as", "digest", "fr", f"Lot {name} {i}", "fictif", (), NEXT,
+                        f"batch-{name}-{i}") for i in range(n)]
         with db.transaction() as s:
             assert len(enqueue(s, ctx, msgs)) == n
     finally:
@@ -349,6 +352,32 @@ def test_two_workers_on_postgresql_survive_a_lost_host(tmp_path):
                 out.append(n)
         return out
 
+    def start_worker(name: str) -> None:
+        """`prefect worker start --limit 1 --with-healthcheck` as `name`, its log in logs[name]; returns once
+        its healthcheck answers 200."""
+        hc = _free_port()
+        env = {**prefect_env, "RAJ_DATABASE_URL": app_url, "RAJ_CONFIG_DIR": str(config_dir),
+               "RAJ_DEMO_SINK": sink.url, "PREFECT_WORKER_QUERY_SECONDS": "2",
+               "PREFECT_WORKER_WEBSERVER_HOST": "127.0.0.1", "PREFECT_WORKER_WEBSERVER_PORT": str(hc)}
+        logs[name] = tmp_path / f"worker-{name}-{len(started)}.log"
+        with open(logs[name], "wb") as log:
+            w = subprocess.Popen([*PREFECT, "worker", "start", "--pool", "raj-pool", "--name", name, "--limit",
+                                  "1", "--with-healthcheck"], env=env, stdout=log, stderr=subprocess.STDOUT,
+                                 stdin=subprocess.DEVNULL, start_new_session=True, cwd=tmp_path)
+        started.append((w, signal.SIGINT, 20))
+        workers[name] = w
+        deadline = time.monotonic() + 60
+        while True:
+            assert w.poll() is None, f"worker {name} exited:\n{_tail(logs[name])}"
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{hc}/health", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, f"worker {name}'s healthcheck never answered"
+            time.sleep(0.5)
+
     try:
         _load_app(app_url, config_dir)
         # 1. the Prefect server on PostgreSQL, without the UI (docs/operations.md)
@@ -385,28 +414,7 @@ def test_two_workers_on_postgresql_survive_a_lost_host(tmp_path):
 
         # 3. two workers, a limit of 1 run each (a lost host then has one message in flight), with healthchecks
         for name in ("w1", "w2"):
-            hc = _free_port()
-            env = {**prefect_env, "RAJ_DATABASE_URL": app_url, "RAJ_CONFIG_DIR": str(config_dir),
-                   "RAJ_DEMO_SINK": sink.url, "PREFECT_WORKER_QUERY_SECONDS": "2",
-                   "PREFECT_WORKER_WEBSERVER_HOST": "127.0.0.1", "PREFECT_WORKER_WEBSERVER_PORT": str(hc)}
-            logs[name] = tmp_path / f"worker-{name}.log"
-            with open(logs[name], "wb") as log:
-                w = subprocess.Popen([*PREFECT, "worker", "start", "--pool", "raj-pool", "--name", name, "--limit",
-                                      "1", "--with-healthcheck"], env=env, stdout=log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True, cwd=tmp_path)
-            started.append((w, signal.SIGINT, 20))
-            workers[name] = w
-            deadline = time.monotonic() + 60
-            while True:
-                assert w.poll() is None, f"worker {name} exited:\n{_tail(logs[name])}"
-                try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{hc}/health", timeout=2) as r:
-                        if r.status == 200:
-                            break
-                except OSError:
-                    pass
-                assert time.monotonic() < deadline, f"worker {name}'s healthcheck never answered"
-                time.sleep(0.5)
+            start_worker(name)
         timings["workers healthy"] = time.monotonic() - t_start
 
         # 4. three sweeps of the same day and three retries at once
@@ -425,8 +433,32 @@ def test_two_workers_on_postgresql_survive_a_lost_host(tmp_path):
         assert all(got[(f"/workers/{r[1]}", r[2])] >= 1 for r in rows if r[1])
         timings["phase 1 (6 runs)"] = time.monotonic() - t_start
 
-        # 5. a lost host mid-delivery: a batch on a slow channel, a sweep of the next day and two retries
-        _enqueue_batch(app_url, config_dir, 40)
+        # 5. a worker killed alone (SIGKILL to it, not to its run): the run goes on in its own process and
+        # ends COMPLETED, not CRASHED on a broken pipe (stream_output: false); the worker is started again
+        _enqueue_batch(app_url, config_dir, 12, "alone")
+        sink.delay = 0.4
+        before = sink.count()
+        alone = trigger("outbox-retry/outbox-retry")
+        deadline = time.monotonic() + 120
+        while True:
+            r = run_of(alone)
+            if r["state"]["type"] == "RUNNING" and r.get("infrastructure_pid") and sink.count() > before:
+                break
+            assert r["state"]["type"] not in TERMINAL and time.monotonic() < deadline, r["state"]
+            time.sleep(0.2)
+        orphan_worker = worker_of(r_pid(r))
+        orphan = r_pid(r)
+        os.kill(workers[orphan_worker].pid, signal.SIGKILL)
+        workers[orphan_worker].wait(timeout=10)
+        assert wait_terminal([alone], 120) == {alone: "COMPLETED"}, run_of(alone)["state"]
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{orphan}").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)  # the orphaned flow-run process ends by itself
+        start_worker(orphan_worker)
+        timings["worker killed alone, run completed"] = time.monotonic() - t_start
+
+        # 6. a lost host mid-delivery: a batch on a slow channel, a sweep of the next day and two retries
+        _enqueue_batch(app_url, config_dir, 40, "lost")
         sink.delay = 0.5
         before = sink.count()
         second = [trigger("daily-sweep/daily-sweep", as_of=NEXT.isoformat()),
@@ -513,7 +545,7 @@ def test_two_workers_on_postgresql_survive_a_lost_host(tmp_path):
         assert not missing, f"lost: {missing}"
         twice = sum(got[k] - expected[k] for k in expected if got[k] > expected[k])
         assert twice <= 1, f"{twice} messages delivered twice"
-        assert len(rows) >= n_first + 40  # the batch (and the next day's reminders, unless their sweep was lost)
+        assert len(rows) >= n_first + 12 + 40  # the batches (and the next day's reminders, unless their sweep was lost)
         all_runs = _api(f"{api}/flow_runs/filter", {})
         left = [(r["name"], r["state"]["type"]) for r in all_runs if r["state"]["type"] not in TERMINAL]
         assert not left, left
