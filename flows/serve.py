@@ -20,9 +20,12 @@ from raj_release.services import open_context
 
 
 def quiet_prefect_env(home: Path) -> dict[str, str]:
-    """Environment for a Prefect of our own: its home under var/, no telemetry, patient startup."""
+    """Environment for a Prefect of our own: its home under var/, the UI files the server prepares at start
+    under it too (by default Prefect writes them into the virtualenv's site-packages), no telemetry,
+    patient startup."""
     return {
         "PREFECT_HOME": str(home),
+        "PREFECT_UI_STATIC_DIRECTORY": str(home / "ui"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "DO_NOT_TRACK": "1",
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
@@ -45,14 +48,15 @@ def wait_healthy(api_url: str, timeout: float = 120.0, proc: subprocess.Popen | 
     raise RuntimeError(f"prefect server at {api_url} not healthy after {timeout:.0f} s")
 
 
-def start_server(host: str, port: int, home: Path, log_path: Path) -> subprocess.Popen:
+def start_server(host: str, port: int, home: Path, log_path: Path, ui: bool = True) -> subprocess.Popen:
     home.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, **quiet_prefect_env(home)}
     env.pop("PREFECT_API_URL", None)
     log = open(log_path, "ab")  # noqa: SIM115 - kept open for the child's lifetime
     return subprocess.Popen(
         [sys.executable, "-m", "prefect", "server", "start", "--host", host, "--port", str(port),
-         "--analytics-off"], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+         "--analytics-off", *([] if ui else ["--no-ui"])], env=env, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True)
 
 
 def stop(proc: subprocess.Popen, timeout: float = 15.0) -> None:
@@ -69,13 +73,14 @@ def stop(proc: subprocess.Popen, timeout: float = 15.0) -> None:
         proc.wait(timeout=5)
 
 
-def run(host: str = "127.0.0.1", port: int = 4200, var_dir: Path = Path("var"), print_fn=print) -> None:
+def run(host: str = "127.0.0.1", port: int = 4200, var_dir: Path = Path("var"), print_fn=print,
+        ui: bool = True) -> None:
     ctx = open_context()  # validates the configuration before anything starts
     sched = ctx.config.reminders.schedule
     home = (var_dir / "prefect").resolve()
     api = f"http://{host}:{port}/api"
     print_fn(f"Starting the Prefect server (its database: {home / 'prefect.db'}) ...")
-    proc = start_server(host, port, home, var_dir.resolve() / "prefect-server.log")
+    proc = start_server(host, port, home, var_dir.resolve() / "prefect-server.log", ui=ui)
 
     def _term(_signo, _frame):
         raise KeyboardInterrupt
@@ -98,7 +103,7 @@ def run(host: str = "127.0.0.1", port: int = 4200, var_dir: Path = Path("var"), 
             weekly_report.to_deployment(name="weekly-report",
                                         schedule=Cron(sched.weekly_report_cron, timezone=sched.timezone)),
         ]
-        print_fn(f"Prefect UI: http://{host}:{port}  ·  API: {api}")
+        print_fn(f"Prefect UI: http://{host}:{port}  ·  API: {api}" if ui else f"Prefect API: {api} (no UI)")
         print_fn(f"Daily sweep: '{sched.daily_sweep_cron}', outbox retry: '{sched.outbox_retry_cron}', weekly "
                  f"report: '{sched.weekly_report_cron}' ({sched.timezone}). Ctrl-C stops everything.")
         serve(*deployments)

@@ -29,12 +29,15 @@ def init(org: Annotated[str | None, typer.Option(help="Code of the organisation 
 
 
 def serve(host: Annotated[str, typer.Option(help="Address of the local Prefect server.")] = "127.0.0.1",
-          port: Annotated[int, typer.Option(help="Port of the local Prefect server (and its UI).")] = 4200) -> None:
+          port: Annotated[int, typer.Option(help="Port of the local Prefect server (and its UI).")] = 4200,
+          ui: Annotated[bool, typer.Option("--ui/--no-ui", help="Serve Prefect's UI (its files under "
+                                                                "var/prefect/ui, never in the virtualenv).")] = True
+          ) -> None:
     """Run the daily sweep, outbox retries and weekly report on their schedules, on this machine."""
     from flows.serve import run  # at call time: it brings Prefect, seconds to import
 
     shell.context()  # refuses a database that `raj init` has not made, before a server starts
-    run(host, port, Path("var"), print_fn=render.out.print)
+    run(host, port, Path("var"), print_fn=render.out.print, ui=ui)
 
 
 def web(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -44,7 +47,11 @@ def web(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.
                                    "(as RAJ_SECURE_COOKIES=1).")] = False,
         today: Annotated[str | None, typer.Option(
             "--today", help="Show the plans as of this day (YYYY-MM-DD; as RAJ_TODAY): a demo dated in the past "
-                            "shows the same day as the command line.")] = None) -> None:
+                            "shows the same day as the command line.")] = None,
+        workers: Annotated[int, typer.Option(
+            "--workers", min=1, help="Processes serving the workspace (PostgreSQL: sessions, logins and feeds "
+                                     "are kept in the database, so any process answers any request).")] = 1
+        ) -> None:
     """Serve the web workspace (/login, /week, /dashboard ...), the JSON API (/api, OpenAPI at /api/docs)
     and the calendar feeds."""
     import uvicorn  # at call time: uvicorn would slow raj --help
@@ -59,7 +66,7 @@ def web(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.
     # the app by its import string: the command line does not import the web layer (pyproject.toml's
     # contract); proxy headers are the app's to believe (RAJ_TRUSTED_PROXIES), not uvicorn's; no banner
     uvicorn.run("raj_release.web.app:served_app", factory=True, host=host, port=port, log_level="warning",
-                access_log=False, proxy_headers=False, server_header=False)
+                access_log=False, proxy_headers=False, server_header=False, workers=workers)
 
 
 def config_check() -> None:

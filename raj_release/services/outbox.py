@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 from pydantic import Field
 from sqlalchemy import func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from raj_release.domain.enums import MessageKind, OutboxStatus, parse_code
@@ -29,28 +31,35 @@ from raj_release.store import models as m
 
 def enqueue(s: Session, ctx: Context, messages: Iterable[Message], not_before: dt.datetime | None = None,
             existing: set[str] | None = None) -> list[Message]:
-    """Insert messages whose key is not in the outbox yet; returns those inserted."""
+    """Insert messages whose key is not in the outbox yet; returns those inserted.
+
+    Idempotent in the database, not only in this process: the rows go in with `INSERT ... ON CONFLICT (key)
+    DO NOTHING` (PostgreSQL; `INSERT OR IGNORE` on SQLite) and `RETURNING key`, so two sweeps of the same day
+    racing past the key check never fail on the unique key: on PostgreSQL the second waits for the first's
+    transaction and inserts nothing of what it committed. `existing`: keys known to be there (skipped)."""
     msgs = list(messages)
     if not msgs:
         return []
-    if existing is None:
-        keys = [x.idempotency_key for x in msgs]
-        existing = set(s.scalars(select(m.OutboxMessage.key).where(m.OutboxMessage.key.in_(keys))))
+    known = set(existing or ())
     now = ctx.now()
-    added = []
+    rows, first = [], {}
     for msg in msgs:
-        if msg.idempotency_key in existing:
+        if msg.idempotency_key in known or msg.idempotency_key in first:
             continue
-        existing.add(msg.idempotency_key)
-        s.add(m.OutboxMessage(
+        first[msg.idempotency_key] = msg
+        rows.append(dict(
             key=msg.idempotency_key, recipient=msg.recipient,
             recipient_type="partner" if msg.role == "partner" else "worker", role=msg.role, kind=msg.kind,
             language=msg.language, subject=msg.subject[:300], body=msg.body, items=list(msg.items), day=msg.day,
             urgent=msg.urgent, person_id=msg.person_id, organisation=msg.organisation, status=OutboxStatus.PENDING.value, attempts=0,
             next_attempt_at=now if (msg.urgent or not_before is None) else max(now, not_before),
             lease_until=None, delivered=[], created_at=now))
-        added.append(msg)
-    return added
+    if not rows:
+        return []
+    insert = pg_insert if s.bind.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(m.OutboxMessage).on_conflict_do_nothing(index_elements=["key"]).returning(m.OutboxMessage.key)
+    inserted = set(s.scalars(stmt, rows))
+    return [msg for key, msg in first.items() if key in inserted]
 
 
 REPLY_LINK = re.compile(r"(/r/)[A-Za-z0-9_-]{20,}")
@@ -222,3 +231,25 @@ def outbox_counts(ctx: Context) -> dict[str, int]:
     with ctx.db.reading() as s:
         rows = s.execute(select(m.OutboxMessage.status, func.count()).group_by(m.OutboxMessage.status)).all()
     return {st.value: 0 for st in OutboxStatus} | {st: n for st, n in rows}
+
+
+# The one concurrency policy of delivery (docs/operations.md): every scheduled delivery (the daily sweep's
+# step, outbox-retry, the weekly report's step) takes one of DELIVERERS slots shared through the app's
+# database, whatever host or flow it runs in. A run finding them all taken waits up to SLOT_WAIT_SECONDS,
+# then ends without delivering: those holding the slots deliver everything due until nothing is, so
+# nothing waits for it. A slot of a killed deliverer is free at once (a lost host's in about a minute): it
+# is a database session's lock, not a lease. Correctness never depended on it (messages are claimed with
+# leases); the limit keeps the channels' and the database's load predictable.
+DELIVERERS = 2
+SLOT_WAIT_SECONDS = 120.0
+
+
+def deliver_in_turn(ctx: Context, deliverers: int = DELIVERERS, wait_seconds: float = SLOT_WAIT_SECONDS,
+                    **kwargs) -> DeliveryReport | None:
+    """`deliver(ctx, **kwargs)` in one of the `deliverers` delivery slots; None if none came free in time."""
+    from raj_release.store.slots import slot
+
+    with slot(ctx.db.engine, "raj-delivery", deliverers, wait_seconds) as got:
+        if got is None:
+            return None
+        return deliver(ctx, **kwargs)

@@ -21,14 +21,27 @@ LOGIN_CSRF_COOKIE = "raj_login_csrf"
 
 
 def load_secret(configured: str | None, var_dir: Path) -> bytes:
+    """RAJ_SECRET_KEY, else var/secret.key, made on first use. Several processes (`raj web --workers N`) may
+    start at once: the key is written whole under another name, then linked into place, which only one of
+    them can do; the others read the winner's key. So every process signs with the same key."""
     if configured:
         return configured.encode()
     path = var_dir / "secret.key"
     if not path.exists():
         var_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32))
+        tmp = var_dir / f".secret.key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+                f.flush()
+                os.fsync(f.fileno())
+            try:
+                os.link(tmp, path)  # atomic, and refused if another process made it first
+            except FileExistsError:
+                pass
+        finally:
+            tmp.unlink(missing_ok=True)
     return path.read_text().strip().encode()
 
 

@@ -50,7 +50,8 @@ def _free_port() -> int:
 
 def _quiet_env(home: Path) -> dict[str, str]:
     """What flows/serve.quiet_prefect_env sets (copied, not imported: flows/ may import prefect one day)."""
-    return {"PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
+    return {"PREFECT_HOME": str(home), "PREFECT_UI_STATIC_DIRECTORY": str(home / "ui"),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
             "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
             "PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW": "ignore"}
 

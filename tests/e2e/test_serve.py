@@ -81,6 +81,8 @@ def test_raj_serve_runs_the_schedules_and_stops_on_ctrl_c(tmp_path):
         text = log.read_text()
         assert f"Prefect UI: http://127.0.0.1:{port}" in text, text
         assert (tmp_path / "var" / "prefect").is_dir()  # the server's own home, not the app's database
+        # the UI files the server prepares live in its home, not in the virtualenv (issue 13 point 5)
+        assert list((tmp_path / "var" / "prefect" / "ui").glob("*/index.html")), text
         schedules = {d["name"]: [s["schedule"] for s in d["schedules"]] for d in deployments}
         assert set(schedules) == {"daily-sweep", "outbox-retry", "weekly-report"}, text
         assert schedules["daily-sweep"] == [{**schedules["daily-sweep"][0], "cron": "30 7 * * 1-5",
