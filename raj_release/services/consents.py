@@ -302,6 +302,15 @@ def cancel_uncovered(s: Session, ctx: Context, person_id: int, today: dt.date) -
     return len(gone)
 
 
+def cancel_expired(s: Session, ctx: Context, today: dt.date) -> int:
+    """The daily sweep's look at what waits for partners: a consent that ended since (an `until` passed) makes
+    its messages cancelled today, visibly, rather than when a deliverer next meets them. Returns how many."""
+    o = m.OutboxMessage
+    persons = set(s.scalars(select(o.person_id).where(o.recipient_type == "partner", o.person_id.is_not(None),
+                                                      o.status == OutboxStatus.PENDING.value)))
+    return sum(cancel_uncovered(s, ctx, pid, today) for pid in sorted(persons))
+
+
 def sync_consent_sharing(s: Session, ctx: Context, p: m.Person, today: dt.date, actor: str) -> None:
     """« Recueil consentements » done when the plan has every consent it needs; reopened when a withdrawal
     leaves a démarche uncovered after it was done."""

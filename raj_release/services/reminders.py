@@ -18,7 +18,7 @@ from raj_release.reminders.contact import ContactCandidate, contact_reminders
 from raj_release.reminders.engine import Candidate, Item, due_reminders
 from raj_release.reminders.messages import Directory, Message, Recipient, build_messages, contact_messages
 from raj_release.services import outbox
-from raj_release.services.consents import partner_allowed
+from raj_release.services.consents import cancel_expired, partner_allowed
 from raj_release.services.context import Context
 from raj_release.store import models as m
 from raj_release.store.hints import unindexed
@@ -253,7 +253,11 @@ def sweep(ctx: Context, today: dt.date, dry_run: bool = False, contact: bool = T
         directory = _directory(ctx, s, dry_run)
         messages = build_messages(dues, today, directory)
         messages += contact_messages(contact_dues, today, directory, policy.escalate_after)
-        if dry_run or not messages:
+        if dry_run:
+            return SweepResult(today, messages, [], len(cands), len(contacts))
+        if consent:
+            cancel_expired(s, ctx, today)  # what waits for a partner whose consent ended since it was decided
+        if not messages:
             return SweepResult(today, messages, [], len(cands), len(contacts))
         added = outbox.enqueue(s, ctx, messages)
         _record_points(s, added)

@@ -326,6 +326,21 @@ def test_an_expired_consent_stops_delivery_of_a_queued_message(c, sink):
     assert "consent" in (row.last_error or "")
 
 
+def test_the_next_sweep_cancels_what_waits_for_a_partner_whose_consent_ended(c, sink):
+    """Visible as cancelled from the next morning's sweep, before any deliverer meets it (a message waiting for
+    a retry would otherwise show « pending » until then)."""
+    grant(c, "P-A", purpose="housing", partner="ma-demo", until=TODAY, today=TODAY)
+    apply(c, "P-A", "housing_apply", ["ma-demo"], today=TODAY)
+    next_day = TODAY + dt.timedelta(days=1)
+    sweep(c, next_day, dry_run=True)
+    assert [r.status for r in outbox(c, role="partner")] == ["pending"]  # a dry run changes nothing
+    sweep(c, next_day)
+    [row] = outbox(c, role="partner")
+    assert (row.status, row.sent_at) == ("cancelled", None) and "consent" in row.last_error
+    assert deliver(c, now=lambda: dt.datetime(2026, 11, 24, 9, tzinfo=UTC)).sent == 0
+    assert read_received(sink) == []
+
+
 def test_a_message_within_the_consent_is_delivered(c, sink):
     grant(c, "P-A", purpose="housing", partner="ma-demo", until=TODAY, today=TODAY)
     apply(c, "P-A", "housing_apply", ["ma-demo"], today=TODAY)
