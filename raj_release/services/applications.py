@@ -28,9 +28,9 @@ from raj_release.services import audit, outbox
 from raj_release.services.access import Viewer
 from raj_release.services.consents import grants_of, partner_allowed
 from raj_release.services.context import Context
-from raj_release.services.demarches import find_demarche
+from raj_release.services.demarches import find_demarche, mark_sent
 from raj_release.services.partners import check_partner
-from raj_release.services.replan import bump, load_person, organisation_code
+from raj_release.services.replan import bump, load_person, organisation_code, organisation_name
 from raj_release.services.views import View
 from raj_release.store import models as m
 
@@ -164,7 +164,7 @@ def _notify_partner(s: Session, ctx: Context, p: m.Person, row: m.Demarche, app:
     partner = ctx.config.partners[app.partner_id]
     reply = new_reply_link(s, ctx, app.id) if kind == "request" else None
     org = organisation_code(s, p)
-    org_name = s.scalar(select(m.Organisation.name).where(m.Organisation.id == p.organisation_id)) or org
+    org_name = organisation_name(s, p) or org
     msg = partner_notice(kind, Recipient(partner.id, partner.name, partner.language),
                          partner_line(s, ctx, p, row, app.partner_id, today, reply), day=today,
                          scope=f"{kind}-{app.id}-{app.answers}-{int(ctx.now().timestamp())}", organisation=org_name,
@@ -221,13 +221,7 @@ def apply(ctx: Context, ref: str, key: str, partners: list[str], *, today: dt.da
                                key=Named.demarche(ctx, key), partner=ctx.config.partners[pid].name,
                                state=ApplicationState(app.state))
             old = app.state if app is not None else None
-            if app is None:
-                app = m.Application(person_id=p.id, demarche_id=row.id, key=key, partner_id=pid, answers=0,
-                                    created_by=actor, created_at=now)
-                s.add(app)
-            app.state, app.sent_on, app.state_on, app.updated_at = ApplicationState.SENT.value, today, today, now
-            app.position = app.expected = app.entry = app.answered_on = None
-            app.reason = app.documents = app.message = None
+            app = mark_sent(s, ctx, p, row, pid, today, actor, app)
             s.flush()
             audit.record(s, ctx, actor, "application.sent", "application", key, person_id=p.id,
                          old={"state": old} if old else None, new={"partner": pid, "state": "sent"})

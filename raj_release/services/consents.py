@@ -81,17 +81,28 @@ def grants_of(s: Session, person_ids: Iterable[int] | None = None) -> dict[int, 
     """The consents of these persons (every person's when None), not withdrawn before ever holding: one query
     on the register (its rows are few: a handful per person)."""
     c = m.Consent
-    q = select(c.id, c.person_id, c.partner_id, c.partner_type, c.purpose, c.given_on, c.until, c.withdrawn_on)
+    q = select(c.person_id, *grant_columns())
     ids = set(person_ids) if person_ids is not None else None
     if ids is not None and not ids:
         return {}
     if ids is not None and len(ids) <= 500:
         q = q.where(c.person_id.in_(list(ids)))
     out: dict[int, list[Grant]] = defaultdict(list)
-    for cid, pid, partner, ptype, purpose, given, until, withdrawn in s.execute(q):
+    for pid, *row in s.execute(q):
         if ids is None or pid in ids:  # a long list of persons is read whole, then filtered here
-            out[pid].append(Grant(cid, partner, ptype, purpose, _day(given), _day(until), _day(withdrawn)))
+            out[pid].append(grant_from(*row))
     return out
+
+
+def grant_columns() -> tuple:
+    """The columns a Grant is read from, in `grant_from`'s order."""
+    c = m.Consent
+    return c.id, c.partner_id, c.partner_type, c.purpose, c.given_on, c.until, c.withdrawn_on
+
+
+def grant_from(cid: int, partner, ptype, purpose, given, until, withdrawn) -> Grant:
+    """A Grant from a row of `grant_columns()` (dates as the driver gives them: ISO text on SQLite)."""
+    return Grant(cid, partner, ptype, purpose, _day(given), _day(until), _day(withdrawn))
 
 
 def _day(value) -> dt.date | None:

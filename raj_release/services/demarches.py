@@ -87,16 +87,23 @@ def _waits_on(s, ctx: Context, p: m.Person, row: m.Demarche, partner: str, today
     asked it), so that the partner's reminders carry its reply link like any other application's."""
     live = s.scalar(select(m.Application).where(m.Application.demarche_id == row.id,
                                                 m.Application.partner_id == partner))
+    if live is None or live.state not in ("sent", "waitlist", "accepted"):
+        mark_sent(s, ctx, p, row, partner, today, actor, live)
+
+
+def mark_sent(s, ctx: Context, p: m.Person, row: m.Demarche, partner: str, today: dt.date, actor: str,
+              app: m.Application | None = None) -> m.Application:
+    """The application of `row` to `partner` in state sent today, made (or `app` sent again: what an earlier
+    answer said is cleared)."""
     now = ctx.now()
-    if live is not None and live.state in ("sent", "waitlist", "accepted"):
-        return
-    if live is None:
-        live = m.Application(person_id=p.id, demarche_id=row.id, key=row.key, partner_id=partner, answers=0,
-                             created_by=actor, created_at=now)
-        s.add(live)
-    live.state, live.sent_on, live.state_on, live.updated_at = "sent", today, today, now
-    live.position = live.expected = live.entry = live.answered_on = None
-    live.reason = live.documents = live.message = None
+    if app is None:
+        app = m.Application(person_id=p.id, demarche_id=row.id, key=row.key, partner_id=partner, answers=0,
+                            created_by=actor, created_at=now)
+        s.add(app)
+    app.state, app.sent_on, app.state_on, app.updated_at = "sent", today, today, now
+    app.position = app.expected = app.entry = app.answered_on = None
+    app.reason = app.documents = app.message = None
+    return app
 
 
 def pin_due(ctx: Context, ref: str, key: str, *, due: dt.date, today: dt.date, reason: str | None = None,

@@ -18,7 +18,7 @@ from raj_release.reminders.contact import ContactCandidate, contact_reminders
 from raj_release.reminders.engine import Candidate, Item, due_reminders
 from raj_release.reminders.messages import Directory, Message, Recipient, build_messages, contact_messages
 from raj_release.services import outbox
-from raj_release.services.consents import cancel_expired, partner_allowed
+from raj_release.services.consents import cancel_expired, grant_columns, grant_from, partner_allowed
 from raj_release.services.context import Context
 from raj_release.store import models as m
 from raj_release.store.hints import unindexed
@@ -112,24 +112,16 @@ def consent_gate(ctx: Context, s, today: dt.date):
     démarche. A person's consents are read (one indexed query) the first time one of their démarches reaches a
     partner reminder point, and kept for the sweep: most persons with démarches waiting on partners have no
     partner point on a given day, and reading the whole register cost the sweep as much as the rest of it."""
-    c = m.Consent
-    q = select(c.id, c.partner_id, c.partner_type, c.purpose, c.given_on, c.until, c.withdrawn_on).where(
-        c.person_id == bindparam("pid"))
+    q = select(*grant_columns()).where(m.Consent.person_id == bindparam("pid"))
     cache: dict[int, list[Grant]] = {}
-    day = _as_date
 
     def allowed(cand: Candidate, partner: str) -> bool:
         grants = cache.get(cand.person_id)
         if grants is None:
-            grants = cache[cand.person_id] = [Grant(i, p, t, pu, day(g), day(u), day(w)) for i, p, t, pu, g, u, w
-                                              in s.execute(q, {"pid": cand.person_id})]
+            grants = cache[cand.person_id] = [grant_from(*row) for row in s.execute(q, {"pid": cand.person_id})]
         return partner_allowed(ctx, grants, partner, cand.key, today)
 
     return allowed
-
-
-def _as_date(value) -> dt.date | None:
-    return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _directory(ctx: Context, s, dry_run: bool = True) -> Directory:

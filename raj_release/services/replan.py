@@ -190,6 +190,11 @@ def organisation_code(s: Session, p) -> str:
     return s.scalar(select(m.Organisation.code).where(m.Organisation.id == p.organisation_id))
 
 
+def organisation_name(s: Session, p) -> str | None:
+    """The name of the person's organisation, as messages and the partner's page sign with it."""
+    return s.scalar(select(m.Organisation.name).where(m.Organisation.id == p.organisation_id))
+
+
 def view_of(s: Session, ctx: Context, p: m.Person, today: dt.date, demarches: list | None = None,
             result: Replanned | None = None, outcome: Outcome | None = None) -> PlanView:
     """The person's plan as shown; after a replan, `demarches` and `result` are what `replan` returned (the

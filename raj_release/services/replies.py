@@ -38,7 +38,7 @@ from raj_release.services.applications import (
 from raj_release.services.auth import FREE_FAILURES_PER_CLIENT, WINDOW, TooManyAttempts, login_delay
 from raj_release.services.consents import grants_of, partner_allowed
 from raj_release.services.context import Context
-from raj_release.services.replan import bump, organisation_code
+from raj_release.services.replan import bump, organisation_code, organisation_name
 from raj_release.store import models as m
 from raj_release.store.db import aware
 
@@ -124,7 +124,7 @@ def _view(s: Session, ctx: Context, link: m.ReplyLink, app: m.Application, row: 
     partner = ctx.config.partners[app.partner_id]
     lang = partner.language
     t = ctx.config.templates.by_key.get(row.key)
-    org = s.scalar(select(m.Organisation.name).where(m.Organisation.id == p.organisation_id)) or ""
+    org = organisation_name(s, p) or ""
     return ReplyView(lang, partner.name, org, person_for_partner(ctx, p, app.partner_id),
                      t.label_in(lang) if t else row.key, row.due, contacts_for(s, ctx, p, row.key, lang),
                      ApplicationState(app.state), app.position, app.expected, app.entry, aware(link.expires_at))
@@ -213,7 +213,7 @@ def _tell_binome(s: Session, ctx: Context, p: m.Person, row: m.Demarche, app: m.
     others = what is PartnerAnswer.ACCEPTED and s.scalar(select(func.count()).select_from(m.Application).where(
         m.Application.demarche_id == row.id, m.Application.id != app.id, m.Application.state.in_(OPEN))) > 0
     org = organisation_code(s, p)
-    org_name = s.scalar(select(m.Organisation.name).where(m.Organisation.id == p.organisation_id)) or org
+    org_name = organisation_name(s, p) or org
     words = {lang: answer_words(what.value, lang, **details) for lang in i18n.LANGUAGES}
     msgs = answer_messages(recipients, partner_name=partner.name, person_ref=p.ref, person_id=p.id,
                            label_of=lambda lang: t.label_in(lang) if t else row.key, answer=words, text=text,
