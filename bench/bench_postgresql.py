@@ -49,11 +49,12 @@ from bench_web import p95  # noqa: E402
 
 DAY = "2026-11-23"
 PASSWORD = "une phrase assez longue"
-TABLES = ("organisation", "worker", "person", "milestone", "demarche", "visit")
+TABLES = ("organisation", "worker", "person", "milestone", "demarche", "visit", "consent", "application")
 
 
 def pg_copy(db: Path, url: str, schema: str) -> str:
-    """bench_persons.load_postgresql's copy (same schema name scheme), the visits too (the contact alert)."""
+    """bench_persons.load_postgresql's copy (same schema name scheme), the visits too (the contact alert), and the
+    consents and applications (the sweep's consent gate and partner messages read them)."""
     import psycopg
     from sqlalchemy.engine import make_url
 

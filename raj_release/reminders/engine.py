@@ -130,6 +130,74 @@ def partner_date_passed(due: dt.date, today: dt.date) -> bool:
     return due < today
 
 
+class _Points:
+    """A démarche's reminder points on `today` depend only on its template's policy and its due date: computed
+    once per (template, due date) and shared by every candidate with the same pair (a sweep reads ~100,000
+    candidates over a few thousand such pairs). Each entry: (due ordinal, working days from the due date to
+    today, latest point for the binôme, latest escalation point, latest partner point), a point being
+    (ordinal, reason, working days) or None."""
+
+    __slots__ = ("cal", "today_o", "today_i", "policy_for", "policies", "memo")
+
+    def __init__(self, today: dt.date, calendar: WorkingCalendar,
+                 policy_for: Callable[[str], ReminderPolicy]) -> None:
+        self.cal = calendar
+        self.today_o = today.toordinal()
+        self.today_i = calendar.floor_index(self.today_o)
+        self.policy_for = policy_for
+        self.policies: dict[str, ReminderPolicy] = {}
+        self.memo: dict[tuple[str, dt.date], tuple] = {}
+
+    def policy(self, key: str) -> ReminderPolicy:
+        p = self.policies.get(key)
+        if p is None:
+            p = self.policies[key] = self.policy_for(key)
+        return p
+
+    def of(self, key: str, due: dt.date) -> tuple:
+        got = self.memo.get((key, due))
+        if got is not None:
+            return got
+        cal, today_o, p = self.cal, self.today_o, self.policy(key)
+        due_o = due.toordinal()
+        due_i = cal.floor_index(due_o)
+        delta = self.today_i - due_i
+        hit = _latest_point(cal, due_o, due_i, today_o, delta, p.before_due, p.on_due_day, p.overdue_every)
+        esc = None
+        if delta >= p.escalate_after:
+            esc = _latest_point(cal, due_o, due_i, today_o, delta, (), False, p.escalation_every,
+                                first_overdue=p.escalate_after)
+            if esc is not None and esc[1] != "overdue":
+                esc = None
+        ph = None
+        if p.partner.enabled:
+            pp = p.partner
+            ph = _latest_point(cal, due_o, due_i, today_o, delta, pp.before_due, pp.on_due_day, pp.overdue_every)
+        got = self.memo[(key, due)] = (due_o, delta, hit, esc, ph)
+        return got
+
+
+def _waits_on_partner(c: Candidate) -> bool:
+    return c.status is Status.ON_HOLD and bool(c.partner_id or c.applications)
+
+
+def partner_points(candidates: Iterable[Candidate], today: dt.date, calendar: WorkingCalendar,
+                   policy_for: Callable[[str], ReminderPolicy], urgent: bool = False) -> set[int]:
+    """The persons of whom a partner would hear on `today` (a démarche of theirs on hold with a partner point
+    not yet sent): the ones `due_reminders` will ask `allowed` about, so that the sweep can read their
+    consents in one query beforehand."""
+    if not urgent and not calendar.is_working_day(today):
+        return set()
+    points = _Points(today, calendar, policy_for)
+    out = set()
+    for c in candidates:
+        if _waits_on_partner(c):
+            ph = points.of(c.key, c.due)[4]
+            if ph is not None and (c.last_partner is None or ph[0] > c.last_partner.toordinal()):
+                out.add(c.person_id)
+    return out
+
+
 def due_reminders(candidates: Iterable[Candidate], today: dt.date, calendar: WorkingCalendar,
                   policy_for: Callable[[str], ReminderPolicy], urgent: bool = False,
                   allowed: Callable[[Candidate, str], bool] | None = None) -> list[Due]:
@@ -137,7 +205,6 @@ def due_reminders(candidates: Iterable[Candidate], today: dt.date, calendar: Wor
     `allowed(candidate, partner)`: whether a current consent lets the partner hear of the démarche (every
     partner may, when None). A partner's messages are one per person: (partner, organisation, person)."""
     cal = calendar
-    today_o = today.toordinal()
     if not urgent and not cal.is_working_day(today):
         return []
     digests: dict[tuple[str, str], list[Item]] = defaultdict(list)
@@ -145,39 +212,40 @@ def due_reminders(candidates: Iterable[Candidate], today: dt.date, calendar: Wor
     partners: dict[tuple[str, str, int], list[Item]] = defaultdict(list)  # (partner, organisation, person)
     new_dates: dict[tuple[str, str], list[Item]] = defaultdict(list)  # (worker, role): partner dates past
     no_consent: dict[tuple[str, str], list[Item]] = defaultdict(list)  # (worker, role): partners not covered
-    today_i = cal.floor_index(today_o)
-    policies: dict[str, ReminderPolicy] = {}
+    points = _Points(today, cal, policy_for)
+    memo, of = points.memo, points.of
     fromord = dt.date.fromordinal
+    dates: dict[int, dt.date] = {}  # a point's date, made once
+
+    def day(o: int) -> dt.date:
+        d = dates.get(o)
+        if d is None:
+            d = dates[o] = fromord(o)
+        return d
+
+    on_hold = Status.ON_HOLD
     for c in candidates:
-        if c.status in FINAL_STATUSES:
+        status = c.status
+        if status in FINAL_STATUSES:
             continue
-        p = policies.get(c.key)
-        if p is None:
-            p = policies[c.key] = policy_for(c.key)
-        due_o = c.due.toordinal()
-        due_i = cal.floor_index(due_o)
-        delta = today_i - due_i  # working days from the due date to today
-        hit = _latest_point(cal, due_o, due_i, today_o, delta, p.before_due, p.on_due_day, p.overdue_every)
+        got = memo.get((c.key, c.due)) or of(c.key, c.due)
+        hit = got[2]
         if hit is not None:
             to_as = c.responsible in TO_AS and (c.last_as is None or hit[0] > c.last_as.toordinal())
             to_psy = c.responsible in TO_PSY and (c.last_psy is None or hit[0] > c.last_psy.toordinal())
             if to_as or to_psy:
-                item = Item(c, hit[1], hit[2], fromord(hit[0]))
+                item = Item(c, hit[1], hit[2], day(hit[0]))
                 if to_as:
                     digests[(c.as_id, "as")].append(item)
                 if to_psy:
                     digests[(c.psy_id, "psy")].append(item)
-        if delta >= p.escalate_after:
-            esc = _latest_point(cal, due_o, due_i, today_o, delta, (), False, p.escalation_every,
-                                first_overdue=p.escalate_after)
-            if esc is not None and esc[1] == "overdue" and (
-                    c.last_escalation is None or esc[0] > c.last_escalation.toordinal()):
-                escalations[c.organisation].append(Item(c, "overdue", esc[2], dt.date.fromordinal(esc[0])))
-        if c.status is Status.ON_HOLD and (c.partner_id or c.applications) and p.partner.enabled:
-            pp = p.partner
-            ph = _latest_point(cal, due_o, due_i, today_o, delta, pp.before_due, pp.on_due_day, pp.overdue_every)
+        esc = got[3]
+        if esc is not None and (c.last_escalation is None or esc[0] > c.last_escalation.toordinal()):
+            escalations[c.organisation].append(Item(c, "overdue", esc[2], day(esc[0])))
+        if status is on_hold and (c.partner_id or c.applications):
+            ph = got[4]
             if ph is not None and (c.last_partner is None or ph[0] > c.last_partner.toordinal()):
-                point = dt.date.fromordinal(ph[0])
+                point = day(ph[0])
                 passed = partner_date_passed(c.due, today)
                 for partner, application in c.partners():
                     pitem = Item(c, ph[1], ph[2], point, partner, application)
@@ -206,8 +274,9 @@ _RANK = {"overdue": 0, "today": 1, "soon": 2}
 
 def _sorted(items: list[Item]) -> list[Item]:
     """Overdue first, then today, then soon; by due date, person, démarche and partner within each."""
-    items.sort(key=lambda i: (i.candidate.due, i.candidate.person_ref, i.candidate.key, i.partner or ""))
-    items.sort(key=lambda i: _RANK[i.reason])  # stable: keeps the order above within each reason
+    rank = _RANK
+    items.sort(key=lambda i: (rank[i.reason], i.candidate.due, i.candidate.person_ref, i.candidate.key,
+                              i.partner or ""))
     return items
 
 

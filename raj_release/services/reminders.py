@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from sqlalchemy import String, and_, bindparam, func, select, type_coerce, update
@@ -15,9 +16,9 @@ from raj_release.domain.consents import Grant
 from raj_release.domain.demarches import OPEN_VALUES
 from raj_release.domain.enums import MilestoneKind, Outcome, Responsible, Role, Stage, Status
 from raj_release.reminders.contact import ContactCandidate, contact_reminders
-from raj_release.reminders.engine import Candidate, Item, due_reminders
+from raj_release.reminders.engine import Candidate, Item, due_reminders, partner_points
 from raj_release.reminders.messages import Directory, Message, Recipient, build_messages, contact_messages
-from raj_release.services import outbox
+from raj_release.services import gcpause, outbox
 from raj_release.services.consents import cancel_expired, grant_columns, grant_from, partner_allowed
 from raj_release.services.context import Context
 from raj_release.store import models as m
@@ -47,10 +48,26 @@ def horizon(ctx: Context, today: dt.date) -> dt.date:
 
 
 def load_candidates(ctx: Context, today: dt.date) -> list[Candidate]:
-    """One query: open démarches due up to the horizon, with their person's binôme and organisation.
+    """One query: open démarches due up to the horizon, with their person's binôme and organisation, and
+    the applications still waiting for a partner's answer on those on hold (a second query, read on a side
+    thread while the first one runs).
 
     The dates are read as the driver gives them (ISO text on SQLite, dates on PostgreSQL) and converted
     here: SQLAlchemy's own SQLite date parsing costs more than the query itself on a million démarches."""
+    applications = _SIDE.submit(_open_applications, ctx)
+    try:
+        cands = _candidates(ctx, today)
+    finally:
+        waiting = applications.result()
+    return _with_applications(cands, waiting)
+
+
+# the sweep's side thread: what does not depend on the candidates is read while their query runs
+_SIDE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="raj-sweep")
+CHUNK = 5000  # rows per chunk streamed from PostgreSQL
+
+
+def _candidates(ctx: Context, today: dt.date) -> list[Candidate]:
     templates = ctx.config.templates.by_key
     d = m.Demarche
     raw = [type_coerce(c, String) for c in (d.due, d.last_as_point, d.last_psy_point, d.last_escalation_point,
@@ -62,7 +79,9 @@ def load_candidates(ctx: Context, today: dt.date) -> list[Candidate]:
          .where(d.status.in_(OPEN_VALUES), d.due <= horizon(ctx, today), d.obsolete.is_(False),
                 m.Person.stage != "closed"))
     statuses = {s.value: s for s in Status}
-    responsible = {k: t.responsible for k, t in templates.items()}
+    res = {k: t.responsible for k, t in templates.items()}.get
+    bin_ = Responsible.BIN
+    out: list[Candidate] = []
     with ctx.db.transaction() as s:
         conn = s.connection()
         # The statement is compiled by SQLAlchemy for the dialect (its values are our own codes and a date,
@@ -71,54 +90,87 @@ def load_candidates(ctx: Context, today: dt.date) -> list[Candidate]:
         sql = str(q.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
         cursor = conn.connection.cursor()
         try:
-            cursor.execute(sql)
-            rows = cursor.fetchall()
+            if conn.dialect.name == "sqlite":
+                # ISO text or None; converted inline (a function call per date costs ~10% of the sweep)
+                iso = dt.date.fromisoformat
+                cursor.execute(sql)
+                return [Candidate(did, pid, ref, org, key, iso(due), statuses[status], res(key, bin_), as_id,
+                                  psy_id, partner, la and iso(la), lpsy and iso(lpsy), le and iso(le), lp and iso(lp))
+                        for (did, pid, ref, org, key, status, as_id, psy_id, partner, due, la, lpsy, le, lp)
+                        in cursor.fetchall()]
+            # PostgreSQL: the rows are streamed in chunks (libpq's chunked mode), and each chunk is made into
+            # candidates while the server produces the next one
+            chunk: list[tuple] = []
+
+            def take(rows: list[tuple]) -> None:
+                out.extend([Candidate(did, pid, ref, org, key, due, statuses[status], res(key, bin_), as_id,
+                                      psy_id, partner, la, lpsy, le, lp)
+                            for (did, pid, ref, org, key, status, as_id, psy_id, partner, due, la, lpsy, le, lp)
+                            in rows])
+
+            if hasattr(cursor, "stream"):
+                rows = cursor.stream(sql, size=CHUNK)
+            else:  # another driver: read as it comes
+                cursor.execute(sql)
+                rows = cursor
+            for row in rows:
+                chunk.append(row)
+                if len(chunk) == CHUNK:
+                    take(chunk)
+                    chunk = []
+            take(chunk)
         finally:
             cursor.close()
-        sqlite = conn.dialect.name == "sqlite"
-    res = responsible.get
-    if sqlite:  # ISO text or None; converted inline (a function call per date costs ~10% of the sweep)
-        iso = dt.date.fromisoformat
-        return _with_applications(ctx, [Candidate(did, pid, ref, org, key, iso(due), statuses[status], res(key, Responsible.BIN), as_id,
-                          psy_id, partner, la and iso(la), lpsy and iso(lpsy), le and iso(le), lp and iso(lp))
-                for (did, pid, ref, org, key, status, as_id, psy_id, partner, due, la, lpsy, le, lp) in rows])
-    return _with_applications(ctx, [Candidate(did, pid, ref, org, key, due, statuses[status], res(key, Responsible.BIN),
-                                              as_id, psy_id, partner, la, lpsy, le, lp)
-                                    for (did, pid, ref, org, key, status, as_id, psy_id, partner, due, la, lpsy, le, lp)
-                                    in rows])
+    return out
 
 
-def _with_applications(ctx: Context, cands: list[Candidate]) -> list[Candidate]:
-    """The applications still waiting for a partner's answer, on the démarches on hold that have some (one
-    query over the open applications: a few per démarche waiting on partners)."""
-    waiting = {c.demarche_id: c for c in cands if c.status is Status.ON_HOLD}
-    if not waiting:
-        return cands
+def _open_applications(ctx: Context) -> dict[int, list[tuple[str, int]]]:
+    """The applications still waiting for a partner's answer (sent, or on a waiting list), per démarche: a
+    few per démarche waiting on partners."""
     a = m.Application
     with ctx.db.reading() as s:
-        rows = s.execute(select(a.demarche_id, a.partner_id, a.id).where(a.state.in_(("sent", "waitlist")))
-                         .order_by(a.demarche_id, a.id)).all()
+        rows = s.connection().execute(select(a.demarche_id, a.partner_id, a.id)
+                                      .where(a.state.in_(("sent", "waitlist"))).order_by(a.demarche_id, a.id)).all()
     found: dict[int, list[tuple[str, int]]] = defaultdict(list)
     for did, partner, aid in rows:
-        if did in waiting:
-            found[did].append((partner, aid))
-    for did, apps in found.items():
-        waiting[did].applications = tuple(apps)
+        found[did].append((partner, aid))
+    return found
+
+
+def _with_applications(cands: list[Candidate], waiting: dict[int, list[tuple[str, int]]]) -> list[Candidate]:
+    """The candidates on hold with their waiting applications."""
+    if waiting:
+        on_hold = Status.ON_HOLD
+        for c in cands:
+            if c.status is on_hold:
+                apps = waiting.get(c.demarche_id)
+                if apps:
+                    c.applications = tuple(apps)
     return cands
 
 
-def consent_gate(ctx: Context, s, today: dt.date):
+def consent_gate(ctx: Context, s, today: dt.date, persons: Iterable[int] = ()):
     """`allowed(candidate, partner)` for the engine: whether a current consent lets the partner hear of the
-    démarche. A person's consents are read (one indexed query) the first time one of their démarches reaches a
-    partner reminder point, and kept for the sweep: most persons with démarches waiting on partners have no
-    partner point on a given day, and reading the whole register cost the sweep as much as the rest of it."""
-    q = select(*grant_columns()).where(m.Consent.person_id == bindparam("pid"))
+    démarche. The consents of `persons` (those the engine will ask about: `engine.partner_points`) are read
+    beforehand, in one query per thousand persons; any other person's are read the first time one of their
+    démarches reaches a partner point, and kept for the sweep. Only the persons with a partner point today
+    are read: reading the whole register cost the sweep as much as the rest of it, and a query per person
+    cost a round trip each on PostgreSQL."""
+    cols = grant_columns()
     cache: dict[int, list[Grant]] = {}
+    wanted = sorted(set(persons))
+    for i in range(0, len(wanted), 1000):
+        chunk = wanted[i:i + 1000]
+        for pid in chunk:
+            cache[pid] = []
+        for row in s.connection().execute(select(m.Consent.person_id, *cols).where(m.Consent.person_id.in_(chunk))):
+            cache[row[0]].append(grant_from(*row[1:]))
+    one = select(*cols).where(m.Consent.person_id == bindparam("pid"))
 
     def allowed(cand: Candidate, partner: str) -> bool:
         grants = cache.get(cand.person_id)
         if grants is None:
-            grants = cache[cand.person_id] = [grant_from(*row) for row in s.execute(q, {"pid": cand.person_id})]
+            grants = cache[cand.person_id] = [grant_from(*row) for row in s.execute(one, {"pid": cand.person_id})]
         return partner_allowed(ctx, grants, partner, cand.key, today)
 
     return allowed
@@ -148,9 +200,7 @@ def _directory(ctx: Context, s, dry_run: bool = True) -> Directory:
                 return "".join(part[0].upper() + "." for part in name.split() if part)
         return i.candidate.person_ref
 
-    def worker(wid: str) -> Recipient | None:
-        w = workers.get(wid)
-        return Recipient(w.id, w.name, w.language, w.role, w.contact or "") if w else None
+    recipients = {w.id: Recipient(w.id, w.name, w.language, w.role, w.contact or "") for w in workers.values()}
 
     def partner(pid: str) -> Recipient | None:
         p = cfg.partners.get(pid)
@@ -175,7 +225,7 @@ def _directory(ctx: Context, s, dry_run: bool = True) -> Directory:
         return new_reply_link(s, ctx, i.application)
 
     return Directory(organisation_name=lambda code: org_by_code[code].name if code in org_by_code else code,
-                     worker=worker, coordinators=lambda code: coords.get(code, []), partner=partner,
+                     worker=recipients.get, coordinators=lambda code: coords.get(code, []), partner=partner,
                      label=label, partner_person=partner_person,
                      escalate_after=cfg.reminders.default.escalate_after, public_url=ctx.settings.public_url,
                      reply_link=reply_link)
@@ -217,6 +267,15 @@ def load_contact_candidates(ctx: Context, today: dt.date) -> list[ContactCandida
     return [ContactCandidate(*row) for row in rows]
 
 
+def _contact_dues(ctx: Context, today: dt.date) -> tuple[list[ContactCandidate], list]:
+    """The released persons whose contact is checked today, and the contact alerts due."""
+    policy = ctx.config.reminders.contact_after_release
+    with gcpause.paused():
+        contacts = load_contact_candidates(ctx, today)
+        return contacts, [d for org, group in _per_organisation(contacts).items()
+                          for d in contact_reminders(group, today, ctx.config.calendar_for(org), policy)]
+
+
 def _per_organisation(candidates: Sequence) -> dict[str, list]:
     out: dict[str, list] = defaultdict(list)
     for c in candidates:
@@ -228,19 +287,32 @@ def sweep(ctx: Context, today: dt.date, dry_run: bool = False, contact: bool = T
           consent: bool = True) -> SweepResult:
     """Decide today's reminders; unless `dry_run`, enqueue them and record what was sent, atomically.
     `contact`: with the contact alert after release; `consent`: partners hear only what a current consent
-    allows (the benchmark times the sweep without each of them too)."""
-    cands = load_candidates(ctx, today)
+    allows (the benchmark times the sweep without each of them too). The garbage collector is paused
+    meanwhile (`gcpause`): the sweep makes a few hundred thousand short-lived objects and no cycle."""
+    with gcpause.paused():
+        return _sweep(ctx, today, dry_run, contact, consent)
+
+
+def _sweep(ctx: Context, today: dt.date, dry_run: bool, contact: bool, consent: bool) -> SweepResult:
+    policy = ctx.config.reminders.contact_after_release
+    # the contact alert after release does not depend on the démarches: decided on a side thread meanwhile
+    contact_side = _SIDE.submit(_contact_dues, ctx, today) if contact and policy.enabled else None
+    try:
+        cands = load_candidates(ctx, today)
+    finally:
+        contacts, contact_dues = contact_side.result() if contact_side is not None else ([], [])
     # each organisation counts working days with its own closures (config/closures.yaml); recipients, partner
     # messages and escalations are per organisation, so deciding per organisation groups the same way
+    groups = _per_organisation(cands)
+    policy_for = ctx.config.reminder_policy
     with ctx.db.reading() as s:
-        allowed = consent_gate(ctx, s, today) if consent else None
-        dues = [d for org, group in _per_organisation(cands).items()
-                for d in due_reminders(group, today, ctx.config.calendar_for(org), ctx.config.reminder_policy,
-                                       allowed=allowed)]
-    policy = ctx.config.reminders.contact_after_release
-    contacts = load_contact_candidates(ctx, today) if contact and policy.enabled else []
-    contact_dues = [d for org, group in _per_organisation(contacts).items()
-                    for d in contact_reminders(group, today, ctx.config.calendar_for(org), policy)]
+        allowed = None
+        if consent:
+            asked = set().union(*(partner_points(group, today, ctx.config.calendar_for(org), policy_for)
+                                  for org, group in groups.items()))
+            allowed = consent_gate(ctx, s, today, asked)
+        dues = [d for org, group in groups.items()
+                for d in due_reminders(group, today, ctx.config.calendar_for(org), policy_for, allowed=allowed)]
     with ctx.db.transaction() as s:
         directory = _directory(ctx, s, dry_run)
         messages = build_messages(dues, today, directory)
