@@ -211,8 +211,10 @@ def overdue_query(today: dt.date, **narrow) -> Select:
          .join(m.Person, m.Person.id == m.Demarche.person_id)
          .order_by(m.Demarche.due, m.Person.ref, m.Demarche.key))
     q, status = narrowed(q, **narrow)
+    # a person with an overdue démarche has their first due date before today (person.first_due, kept by the
+    # database): the persons' index then leaves out the files with nothing late
     return q.where(status.in_(OPEN_VALUES), m.Demarche.due < today, m.Demarche.obsolete.is_(False),
-                   m.Person.stage != "closed")
+                   m.Person.stage != "closed", m.Person.first_due < today)
 
 
 def overdue_row(ctx: Context, today: dt.date, row, calendar: WorkingCalendar | None = None) -> OverdueRow:

@@ -6,14 +6,21 @@ every open démarche of the database (hundreds of thousands on a large file acti
 the organisation's persons and then their démarches by (person_id, status, due). SQLite's documented way
 to take an index out of the running is a unary `+` on the column (sqlite.org/optoverview.html, "Disqualifying
 WHERE clause terms using unary-+"): the term is still checked, on the index entry when the index holds the
-column. Other databases get the column as it is: PostgreSQL plans from its own statistics.
+column.
+
+PostgreSQL plans from its statistics, but they cannot tell how few of the démarches an organisation's persons
+hold, nor how selective a test like `completed_at >= due` is: for a coordinator's overdue démarches and
+late-finished ones it read every organisation's through the (status, due) index, in parallel workers, 54 and
+144 ms where going through the persons takes 19 and 17 ms (docs/performance.md, issue 13). So on PostgreSQL
+the column is written as an expression of itself (`status || ''`, `day + 0`), which no index matches; other
+databases get the column as it is.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String, literal
+from sqlalchemy import Date, DateTime, String, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.sqltypes import NullType
@@ -39,6 +46,19 @@ def _plain(element: Unindexed, compiler, **kw) -> str:
 @compiles(Unindexed, "sqlite")
 def _unary_plus(element: Unindexed, compiler, **kw) -> str:
     return "+" + compiler.process(element.column, **kw)
+
+
+@compiles(Unindexed, "postgresql")
+def _as_expression(element: Unindexed, compiler, **kw) -> str:
+    # PostgreSQL matches an index to a column, not to an expression of it: `status || ''` and `day + 0`
+    # keep their values and leave the (status, due) index out, while an index leading with person_id still
+    # serves the same query (the other columns are checked on its entries)
+    column = compiler.process(element.column, **kw)
+    if isinstance(element.type, String):
+        return f"({column} || '')"
+    if isinstance(element.type, Date) and not isinstance(element.type, DateTime):
+        return f"({column} + 0)"
+    return column
 
 
 def unindexed(column) -> ColumnElement[Any]:
