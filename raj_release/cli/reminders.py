@@ -36,13 +36,22 @@ def remind(today: TodayOpt = None,
 
 
 def deliver(limit: Annotated[int | None, typer.Option("--limit", help="At most this many messages.")] = None,
+            wait: Annotated[float, typer.Option("--wait", min=0, max=3600,
+                                                help="Seconds to wait for a free delivery slot.")] = 30.0,
             as_json: JsonOpt = False) -> None:
-    """Deliver the messages waiting in the outbox (retries with backoff; dead after too many failures)."""
-    from raj_release.services.outbox import deliver as run  # at call time: the services would slow raj --help
+    """Deliver the messages waiting in the outbox (retries with backoff; dead after too many failures), in one
+    of the delivery slots the flows share (at most 2 deliverers at once, docs/operations.md)."""
+    from raj_release.services.outbox import DELIVERERS, deliver_in_turn  # at call time: keeps raj --help quick
 
-    report = run(shell.context(), limit=limit)
+    report = deliver_in_turn(shell.context(), wait_seconds=wait, limit=limit)
+    if report is None:  # the deliverers at work send everything due, this run's messages included
+        if as_json:
+            return shell.print_json({"sent": 0, "retried": 0, "dead": 0, "errors": {}, "busy": True})
+        render.out.print(tr(LANG, "{n} deliverers are already at work and send everything due: nothing to do "
+                                  "here.").format(n=DELIVERERS))
+        return
     if as_json:
-        return shell.print_json(report.as_json())
+        return shell.print_json({**report.as_json(), "busy": False})
     render.out.print(tr(LANG, "Sent: {sent} · to retry: {retried} · dead: {dead}").format(
         sent=report.sent, retried=report.retried, dead=report.dead))
     for err, n in sorted(report.errors.items()):

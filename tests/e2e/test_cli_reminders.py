@@ -199,7 +199,7 @@ def test_deliver_json_to_the_local_endpoint(fresh, sink):
     as_json(raj(fresh, "remind", "--today", DAY, "--json"))
     seen = len(read_received(received))
     report = as_json(raj(fresh, "deliver", "--json", env_extra={"RAJ_DEMO_SINK": url}))
-    assert report == {"sent": 4, "retried": 0, "dead": 0, "errors": {}}
+    assert report == {"sent": 4, "retried": 0, "dead": 0, "errors": {}, "busy": False}
     got = read_received(received)[seen:]
     by_path = {g["path"].split("?", 1)[0]: g["payload"] for g in got}
     assert set(by_path) == {"/workers/as.dupont", "/workers/psy.peeters", "/workers/coord.martin",
@@ -213,6 +213,34 @@ def test_deliver_json_to_the_local_endpoint(fresh, sink):
     # nothing left: a second run sends nothing
     assert as_json(raj(fresh, "deliver", "--json", env_extra={"RAJ_DEMO_SINK": url}))["sent"] == 0
     assert len(read_received(received)) == seen + 4
+
+
+def test_deliver_by_hand_keeps_to_the_two_delivery_slots(fresh, sink):
+    """`raj deliver` takes one of the slots the flows share (issue 13): with both held elsewhere it waits
+    `--wait` seconds, then says so in one line and sends nothing; once one is free it delivers."""
+    import sqlalchemy as sa
+
+    from raj_release.services.outbox import DELIVERERS
+    from raj_release.store.slots import slot
+
+    url, received = sink
+    as_json(raj(fresh, "remind", "--today", DAY, "--json"))
+    seen = len(read_received(received))
+    engine = sa.create_engine(f"sqlite:///{fresh}")
+    try:
+        with slot(engine, "raj-delivery", DELIVERERS, 0) as first, slot(engine, "raj-delivery", DELIVERERS, 0) as second:
+            assert {first, second} == {0, 1}
+            busy = as_json(raj(fresh, "deliver", "--wait", "0", "--json", env_extra={"RAJ_DEMO_SINK": url}))
+            assert busy == {"sent": 0, "retried": 0, "dead": 0, "errors": {}, "busy": True}
+            human = ok(raj(fresh, "deliver", "--wait", "0", env_extra={"RAJ_DEMO_SINK": url}))
+            assert human.stdout.strip() == ("2 distributions sont déjà en cours et envoient tout ce qui est dû: "
+                                            "rien à faire ici.")
+            assert {r["status"] for r in as_json(raj(fresh, "outbox", "--json"))} == {"pending"}
+            assert len(read_received(received)) == seen
+        report = as_json(raj(fresh, "deliver", "--wait", "0", "--json", env_extra={"RAJ_DEMO_SINK": url}))
+        assert (report["sent"], report["busy"]) == (4, False)
+    finally:
+        engine.dispose()
 
 
 def test_deliver_without_the_partner_channel_variable_retries(fresh, sink):
