@@ -15,7 +15,8 @@ operator set it up:
    killed with SIGKILL (a lost host). Then: the run is marked CRASHED by the zombie automation within the
    heartbeat window (it is not left RUNNING), which frees outbox-retry's concurrency slot; the other runs and
    a later outbox retry are done by the surviving worker; every message is delivered (none lost), at most one
-   twice (the one in flight), and no run is left RUNNING.
+   twice (the one in flight), and no run is left RUNNING. A run the lost host had taken but not started (left
+   PENDING) is marked CRASHED by the second automation within its window (120 s).
 
 Bounded: about 4-6 minutes on 2 cores (the heartbeat window is 90 s). Every process binds 127.0.0.1 on a free
 port, runs in its own session and is stopped in `finally` with its descendants; the two databases it creates
@@ -52,7 +53,8 @@ REQUIRE_PG = os.environ.get("RAJ_REQUIRE_POSTGRES") == "1"
 DAY = dt.date(2026, 11, 23)  # a Monday: the demo's day
 NEXT = dt.date(2026, 11, 24)
 LEASE_SECONDS = 20  # the test's delivery lease: the message in flight at the loss is re-sent after it
-ZOMBIE_WINDOW_S = 90  # prefect.yaml's automation
+ZOMBIE_WINDOW_S = 90  # prefect.yaml's automations
+PENDING_WINDOW_S = 120
 TERMINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 
@@ -407,8 +409,9 @@ def test_two_workers_on_postgresql_survive_a_lost_host(tmp_path):
         cli("work-pool", "create", "raj-pool", "--type", "process")
         cli("--no-prompt", "deploy", "--all", RAJ_CHECKOUT=str(PROJECT_ROOT))
         automations = _api(f"{api}/automations/filter", {})
-        assert [a["name"] for a in automations] == ["raj-release: crash flow runs whose heartbeats stopped"]
-        assert automations[0]["trigger"]["posture"] == "Proactive"
+        assert sorted(a["name"] for a in automations) == ["raj-release: crash flow runs left pending by a lost worker",
+                                                          "raj-release: crash flow runs whose heartbeats stopped"]
+        assert {a["trigger"]["posture"] for a in automations} == {"Proactive"}
         for name in ("daily-sweep", "outbox-retry", "weekly-report"):
             dep = _api(f"{api}/deployments/name/{name}/{name}")
             assert dep["job_variables"] == {"stream_output": False,
@@ -515,6 +518,14 @@ def test_two_workers_on_postgresql_survive_a_lost_host(tmp_path):
         _kill_tree(victim_top)
         workers[victim_worker].wait(timeout=10)
         killed_at = time.monotonic()
+        # a run its worker took (PENDING) just before the loss, whose process never started: made so through
+        # the API (a weekly report scheduled far ahead, so that no worker picks it up, then set PENDING as a
+        # worker does before it starts the run's process)
+        dep = _api(f"{api}/deployments/name/weekly-report/weekly-report")
+        never = _api(f"{api}/deployments/{dep['id']}/create_flow_run", {"state": {
+            "type": "SCHEDULED", "state_details": {"scheduled_time": "2035-01-01T00:00:00+00:00"}}})["id"]
+        assert _api(f"{api}/flow_runs/{never}/set_state", {"state": {"type": "PENDING"}})["status"] == "ACCEPT"
+        pending_at = time.monotonic()
         delivered_at_kill = sink.count() - before
         assert 0 < delivered_at_kill <= 40, delivered_at_kill  # mid-delivery
         timings["killed"] = killed_at - t_start
@@ -532,6 +543,13 @@ def test_two_workers_on_postgresql_survive_a_lost_host(tmp_path):
                 f"{lost_states} {time.monotonic() - killed_at:.0f} s after the loss")
             time.sleep(2)
         timings["crashed after the loss"] = time.monotonic() - killed_at
+        # the run left PENDING by the lost host is marked CRASHED by the second automation
+        deadline = pending_at + PENDING_WINDOW_S + 90
+        while state(never) == "PENDING":
+            assert time.monotonic() < deadline, f"still PENDING {time.monotonic() - pending_at:.0f} s after"
+            time.sleep(2)
+        assert state(never) == "CRASHED", run_of(never)["state"]
+        timings["pending run crashed"] = time.monotonic() - pending_at
 
         # the other runs, then a later retry, done by the survivor
         later = trigger("outbox-retry/outbox-retry")
