@@ -26,6 +26,7 @@ from sqlalchemy.orm import aliased
 from raj_release.domain.demarches import OPEN_VALUES, concerns
 from raj_release.domain.enums import MilestoneKind, Role, Situation, Stage, parse_code
 from raj_release.errors import Forbidden, NotFound, RajError
+from raj_release.services import figures
 from raj_release.services.access import Viewer, person_scope
 from raj_release.services.context import Context
 from raj_release.services.views import View
@@ -236,6 +237,13 @@ def caseloads(ctx: Context, viewer: Viewer | None = None, *, today: dt.date, org
     a viewer (the CLI), `organisation`'s or every organisation's. Most overdue first."""
     if viewer is not None and viewer.role is not Role.COORDINATOR:
         raise Forbidden("the caseloads are for coordinators")
+    who = (viewer.id, viewer.organisation_id) if viewer is not None else None
+    return figures.kept(ctx, ("caseloads", who, organisation, today, horizon_days),
+                        lambda: _caseloads(ctx, viewer, today, organisation, horizon_days))
+
+
+def _caseloads(ctx: Context, viewer: Viewer | None, today: dt.date, organisation: str | None,
+               horizon_days: int) -> list[CaseloadRow]:
     P, D, W, O = m.Person, m.Demarche, m.Worker, m.Organisation
     templates = ctx.config.templates.by_key
     with ctx.db.reading() as s:

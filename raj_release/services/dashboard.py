@@ -25,6 +25,7 @@ from raj_release.domain.demarches import TO_AS, TO_PSY, TemplateSet
 from raj_release.domain.enums import OutboxStatus, Pillar, Responsible, Role, Status
 from raj_release.errors import Forbidden
 from raj_release.planning.readiness import Readiness
+from raj_release.services import figures
 from raj_release.services.access import Viewer, person_scope
 from raj_release.services.context import Context
 from raj_release.services.demarches import OverdueRow, narrowed, overdue_query, overdue_row
@@ -81,10 +82,18 @@ def dashboard(ctx: Context, v: Viewer, *, today: dt.date, filters: dict[str, str
     if v.role is not Role.COORDINATOR:
         raise Forbidden("the dashboard is for coordinators")
     f = {k: val for k, val in (filters or {}).items() if k in FILTERS and val}
+    per_page = per_page or PER_PAGE
+    key = ("dashboard", v.id, v.role, v.organisation_id, today, tuple(sorted(f.items())), weeks, horizon_days,
+           page, per_page)
+    return figures.kept(ctx, key, lambda: _dashboard(ctx, v, today, f, weeks, horizon_days, page, per_page))
+
+
+def _dashboard(ctx: Context, v: Viewer, today: dt.date, f: dict[str, str], weeks: int, horizon_days: int,
+               page: int, per_page: int) -> Dashboard:
     out = Dashboard(today, f)
     plans = _PANELS.submit(_plan_panels, ctx, v, today, horizon_days, out)
     try:
-        _overdue_figures(ctx, v, today, f, weeks, page, per_page or PER_PAGE, out)
+        _overdue_figures(ctx, v, today, f, weeks, page, per_page, out)
     finally:
         plans.result()
     return out
@@ -248,8 +257,8 @@ def _readiness_by_person(s, ctx: Context, person_ids: list[int]) -> dict[int, li
                 m.Demarche.status != Status.CANCELLED.value)
          .group_by(m.Demarche.person_id))
     out = {pid: [Readiness(p, 0, 0) for p in Pillar] for pid in person_ids}
-    for pid, *figures in s.connection().execute(q):
-        got = {p: Readiness(p, int(figures[2 * i]), int(figures[2 * i + 1])) for i, p in enumerate(pillars)}
+    for pid, *counts in s.connection().execute(q):
+        got = {p: Readiness(p, int(counts[2 * i]), int(counts[2 * i + 1])) for i, p in enumerate(pillars)}
         out[pid] = [got.get(p, Readiness(p, 0, 0)) for p in Pillar]
     return out
 

@@ -19,6 +19,7 @@ from raj_release.domain.demarches import OPEN_VALUES, Template, concerns
 from raj_release.domain.enums import Responsible
 from raj_release.errors import NotFound
 from raj_release.i18n import label
+from raj_release.services import figures
 from raj_release.services.context import Context
 from raj_release.store import models as m
 from raj_release.store.db import aware
@@ -72,7 +73,11 @@ def calendar_feed(ctx: Context, worker_id: str, events: bool = False) -> bytes:
     Each component is a pure function of the démarche's row (see `_component`), so the bytes icalendar
     makes for it are kept and reused while the row is unchanged: a calendar client polling the feed costs
     one query and a join, and a changed démarche is serialised again on the next request because its key
-    changed."""
+    changed. The whole feed is kept while nothing it reads changes (services/figures.py)."""
+    return figures.kept(ctx, ("feed", worker_id, events), lambda: _calendar_feed(ctx, worker_id, events))
+
+
+def _calendar_feed(ctx: Context, worker_id: str, events: bool) -> bytes:
     w, rows = open_demarches_of(ctx, worker_id)
     templates = ctx.config.templates.by_key
     cal = Calendar()

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from raj_release.domain.demarches import OPEN_VALUES, concerns
 from raj_release.domain.enums import Outcome, Place, Role, Stage
 from raj_release.reminders.engine import section
+from raj_release.services import figures
 from raj_release.services.access import Viewer, person_scope
 from raj_release.services.context import Context
 from raj_release.store import models as m
@@ -77,6 +78,12 @@ MEETINGS_BACK_DAYS = 90  # past meetings still 'planned' older than this are not
 
 
 def my_week(ctx: Context, v: Viewer, today: dt.date, milestone_days: int = 60) -> Week:
+    """The viewer's week (kept while nothing it reads changes: services/figures.py)."""
+    return figures.kept(ctx, ("week", v.id, v.role, v.organisation_id, v.language, today, milestone_days),
+                        lambda: _my_week(ctx, v, today, milestone_days))
+
+
+def _my_week(ctx: Context, v: Viewer, today: dt.date, milestone_days: int) -> Week:
     week_end = today + dt.timedelta(days=6 - today.weekday())  # Sunday of this week
     templates = ctx.config.templates.by_key
     lang = v.language

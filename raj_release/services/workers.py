@@ -12,7 +12,7 @@ from raj_release.domain import Language, Role, Worker
 from raj_release.domain import Organisation as DomainOrganisation
 from raj_release.errors import Conflict, NotFound, RajError, from_validation
 from raj_release.notify import channels
-from raj_release.services import audit
+from raj_release.services import audit, figures
 from raj_release.services.context import Context
 from raj_release.services.sessions import end_sessions
 from raj_release.store import models as m
@@ -115,8 +115,19 @@ def register_worker(ctx: Context, worker_id: str, name: str, role: str, language
         return add_worker(s, ctx, w, contact, actor)
 
 
+def worker_names(ctx: Context) -> dict[str, str]:
+    """Every worker's name by id: what the pages print for an id (kept while no worker changes:
+    services/figures.py; shared, not to be changed)."""
+    return figures.kept(ctx, ("worker-names",), lambda: _worker_names(ctx))
+
+
+def _worker_names(ctx: Context) -> dict[str, str]:
+    with ctx.db.reading() as s:
+        return {wid: name for wid, name in s.execute(select(m.Worker.id, m.Worker.name))}
+
+
 def list_workers(ctx: Context) -> list[WorkerView]:
-    with ctx.db.transaction() as s:
+    with ctx.db.reading() as s:
         rows = s.execute(select(m.Worker, m.Organisation.code).join(m.Organisation)
                          .order_by(m.Worker.id)).all()
         return [WorkerView(w.id, w.name, w.role, w.language, code, list(w.notify or []), w.contact)

@@ -3,22 +3,38 @@
 SQLite: WAL (readers never wait for the writer), foreign keys on, and every transaction opened with
 BEGIN IMMEDIATE so that a read-then-write transaction takes the write lock up front instead of failing
 with "database is locked" on the upgrade (shared/STACK_NOTES.md §5). PostgreSQL: the same code.
+
+The data version (migration 0012): a unit of work of `transaction()` that wrote to one of WATCHED's tables
+adds one to `data_version.n` once it has committed, in a short transaction of its own; `data_version()`
+reads it. Figures computed after reading version v may be kept under v: any change committed later comes
+with a higher number (services/figures.py). The writes are seen as SQLAlchemy sends them (every statement of
+the services goes through it); a process that dies between its commit and the bump leaves the figures of
+that change to the cache's age limit.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from raj_release.errors import RajError
 
+log = logging.getLogger(__name__)
 READ_ONLY = "raj_read_only"
+# the tables whose changes the coordinators' figures read (services/figures.py)
+WATCHED = frozenset({"demarche", "person", "milestone", "application", "worker", "outbox", "visit"})
+_WRITE = re.compile(r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.IGNORECASE)
+_writes = threading.local()  # per thread: whether the unit of work going on wrote to a watched table
 
 
 def make_engine(url: str, **kwargs) -> Engine:
@@ -71,10 +87,39 @@ class Database:
             read_options |= {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
         self.read_sessions = sessionmaker(self.engine.execution_options(**read_options), expire_on_commit=False)
 
+        @event.listens_for(self.engine, "before_cursor_execute")
+        def _watch(conn, cursor, statement, parameters, context, executemany) -> None:
+            if getattr(_writes, "changed", None) is False:  # in a unit of work that wrote nothing watched yet
+                m = _WRITE.match(statement)
+                if m and m.group(1).lower() in WATCHED:
+                    _writes.changed = True
+
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        with self.sessions() as session, session.begin():
-            yield session
+        outer = getattr(_writes, "changed", None)  # a unit of work going on in this thread (nested)
+        _writes.changed = False
+        try:
+            with self.sessions() as session, session.begin():
+                yield session
+            changed = _writes.changed
+        finally:
+            _writes.changed = outer
+        if changed:  # committed (each unit of work commits on its own, a nested one too)
+            self.bump()
+
+    def bump(self) -> None:
+        """One more to the data version, committed on its own (nothing else held meanwhile). A failure is
+        logged, not raised: the change it follows is committed, and figures kept meanwhile expire by age."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(text("UPDATE data_version SET n = n + 1 WHERE id = 1"))
+        except SQLAlchemyError as e:
+            log.warning("data version not updated (%s)", e.__class__.__name__)
+
+    def data_version(self) -> int | None:
+        """The data version (None where migration 0012's row is missing)."""
+        with self.reading() as s:
+            return s.execute(text("SELECT n FROM data_version WHERE id = 1")).scalar()
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

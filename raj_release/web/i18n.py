@@ -56,7 +56,8 @@ def _label(ctx: Context, code: Enum | str, context: str | None = None) -> str:
 
 def names(ctx: Context) -> history.Names:
     """The reader's words for ids and keys, looked up once per request and language (the workers' names
-    are one query, made only by a page that names a worker, a partner, a prison or a démarche)."""
+    are one query, made only by a page that names a worker, a partner, a prison or a démarche, and kept
+    while no worker changes: services/figures.py)."""
     lang = ctx["lang"]
     request = ctx.get("request")
     cache = getattr(request.state, "names", None) if request is not None else None
@@ -69,9 +70,11 @@ def names(ctx: Context) -> history.Names:
         if app_ctx is None:
             cache[lang] = history.Names()
         else:
-            from raj_release.services.workers import list_workers
+            from raj_release.services import figures
+            from raj_release.services.workers import worker_names
 
-            cache[lang] = history.Names.of(app_ctx.config, {w.id: w.name for w in list_workers(app_ctx)}, lang)
+            cache[lang] = figures.kept(app_ctx, ("names", lang),
+                                       lambda: history.Names.of(app_ctx.config, worker_names(app_ctx), lang))
     return cache[lang]
 
 
