@@ -27,58 +27,51 @@ PENDING_MOVES = ("Running", "Completed", "Failed", "Cancelled", "Crashed", "Canc
                  "AwaitingConcurrencySlot", "AwaitingRetry", "Late")
 
 
-def zombie_automation(within_seconds: int = ZOMBIE_AFTER_SECONDS):
-    """The automation (Prefect's "detect zombie flows"): after a run's heartbeat, expect another heartbeat or
-    an end within the window, for each run; otherwise set the run CRASHED (not forced: a run that ended
-    keeps its state)."""
+def _crash_when_silent(name: str, description: str, after: str, expect: set[str], within_seconds: int,
+                       message: str):
+    """An automation that, for each flow run, after event `after`, expects one of `expect` within the window,
+    and otherwise sets the run CRASHED (not forced: a run that ended keeps its state)."""
     from prefect.client.schemas.objects import StateType
     from prefect.events.actions import ChangeFlowRunState
     from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
 
     return AutomationCore(
-        name=ZOMBIE_AUTOMATION,
-        description="A flow run that stopped sending heartbeats without ending (its host or process died) is "
-                    "marked CRASHED, which frees its deployment's concurrency slot.",
+        name=name,
+        description=description,
         trigger=EventTrigger(
-            after={"prefect.flow-run.heartbeat"},
-            expect={"prefect.flow-run.heartbeat", "prefect.flow-run.Completed", "prefect.flow-run.Failed",
-                    "prefect.flow-run.Cancelled", "prefect.flow-run.Crashed"},
+            after={after},
+            expect=expect,
             match={"prefect.resource.id": ["prefect.flow-run.*"]},
             for_each={"prefect.resource.id"},
             posture=Posture.Proactive,
             threshold=1,
             within=dt.timedelta(seconds=within_seconds),
         ),
-        actions=[ChangeFlowRunState(state=StateType.CRASHED,
-                                    message=f"No heartbeat for {within_seconds} s: its worker's host or "
-                                            "process was lost.")],
+        actions=[ChangeFlowRunState(state=StateType.CRASHED, message=message)],
     )
+
+
+def zombie_automation(within_seconds: int = ZOMBIE_AFTER_SECONDS):
+    """The automation (Prefect's "detect zombie flows"): after a run's heartbeat, expect another heartbeat or
+    an end within the window."""
+    return _crash_when_silent(
+        ZOMBIE_AUTOMATION,
+        "A flow run that stopped sending heartbeats without ending (its host or process died) is marked "
+        "CRASHED, which frees its deployment's concurrency slot.",
+        "prefect.flow-run.heartbeat",
+        {"prefect.flow-run.heartbeat", "prefect.flow-run.Completed", "prefect.flow-run.Failed",
+         "prefect.flow-run.Cancelled", "prefect.flow-run.Crashed"},
+        within_seconds, f"No heartbeat for {within_seconds} s: its worker's host or process was lost.")
 
 
 def pending_automation(within_seconds: int = PENDING_AFTER_SECONDS):
-    """After a run becomes PENDING, expect it to start, end or wait again within the window, for each run;
-    otherwise set it CRASHED (not forced)."""
-    from prefect.client.schemas.objects import StateType
-    from prefect.events.actions import ChangeFlowRunState
-    from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
-
-    return AutomationCore(
-        name=PENDING_AUTOMATION,
-        description="A flow run handed to a worker that never started it (the worker's host died in between) "
-                    "is marked CRASHED instead of staying PENDING.",
-        trigger=EventTrigger(
-            after={"prefect.flow-run.Pending"},
-            expect={f"prefect.flow-run.{name}" for name in PENDING_MOVES},
-            match={"prefect.resource.id": ["prefect.flow-run.*"]},
-            for_each={"prefect.resource.id"},
-            posture=Posture.Proactive,
-            threshold=1,
-            within=dt.timedelta(seconds=within_seconds),
-        ),
-        actions=[ChangeFlowRunState(state=StateType.CRASHED,
-                                    message=f"Pending for {within_seconds} s without starting: its worker's "
-                                            "host was lost before the run began.")],
-    )
+    """After a run becomes PENDING, expect it to start, end or wait again within the window."""
+    return _crash_when_silent(
+        PENDING_AUTOMATION,
+        "A flow run handed to a worker that never started it (the worker's host died in between) is marked "
+        "CRASHED instead of staying PENDING.",
+        "prefect.flow-run.Pending", {f"prefect.flow-run.{name}" for name in PENDING_MOVES}, within_seconds,
+        f"Pending for {within_seconds} s without starting: its worker's host was lost before the run began.")
 
 
 def _ensure(client, automation) -> str:
