@@ -5,7 +5,7 @@ A coordinator's dashboard reads thousands of démarches (a few queries, ~100 ms 
 load); coordinators of one organisation open it, page through it, filter it and come back to it, and
 between two of those views usually nothing changed. So a result is kept under the data version read
 *before* it was computed (store/db.py: every unit of work that writes démarches, persons, milestones,
-meetings, applications, workers or the outbox adds one to it once committed) together with everything it depends on
+meetings, applications or workers, or finds a message undeliverable, adds one to it once committed) together with everything it depends on
 (the viewer, the day, the filters, the page, the configuration). A view finding the same version gets the
 kept result; any change committed since gives a higher version, and the figures are computed again. A
 result is also dropped after MAX_AGE_SECONDS whatever the version says (a writer that died between its

@@ -174,6 +174,7 @@ def deliver(ctx: Context, now: Callable[[], dt.datetime] | None = None, limit: i
                 if msg.attempts >= pol.max_attempts:
                     msg.status = OutboxStatus.DEAD.value
                     report.dead += 1
+                    ctx.db.changed()  # the coordinators' dashboard lists it
                 else:
                     msg.next_attempt_at = clock() + dt.timedelta(seconds=pol.backoff(msg.attempts))
                     report.retried += 1

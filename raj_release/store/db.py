@@ -4,9 +4,11 @@ SQLite: WAL (readers never wait for the writer), foreign keys on, and every tran
 BEGIN IMMEDIATE so that a read-then-write transaction takes the write lock up front instead of failing
 with "database is locked" on the upgrade (shared/STACK_NOTES.md §5). PostgreSQL: the same code.
 
-The data version (migration 0012): a unit of work of `transaction()` that wrote to one of WATCHED's tables
-adds one to `data_version.n` once it has committed, in a short transaction of its own; `data_version()`
-reads it. Figures computed after reading version v may be kept under v: any change committed later comes
+The data version (migration 0012): a unit of work of `transaction()` that wrote to one of WATCHED's tables,
+or that says it changed something they read (`changed()`: a message found undeliverable), adds one to
+`data_version.n` once it has committed, in a short transaction of its own; `data_version()` reads it. (The
+outbox is not watched as a table: deliveries write it for every message, and only a message becoming
+undeliverable shows on the coordinators' pages.) Figures computed after reading version v may be kept under v: any change committed later comes
 with a higher number (services/figures.py). The writes are seen as SQLAlchemy sends them (every statement of
 the services goes through it); a process that dies between its commit and the bump leaves the figures of
 that change to the cache's age limit.
@@ -32,7 +34,7 @@ from raj_release.errors import RajError
 log = logging.getLogger(__name__)
 READ_ONLY = "raj_read_only"
 # the tables whose changes the coordinators' figures read (services/figures.py)
-WATCHED = frozenset({"demarche", "person", "milestone", "application", "worker", "outbox", "visit"})
+WATCHED = frozenset({"demarche", "person", "milestone", "application", "worker", "visit"})
 _WRITE = re.compile(r'\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)', re.IGNORECASE)
 _writes = threading.local()  # per thread: whether the unit of work going on wrote to a watched table
 
@@ -106,6 +108,13 @@ class Database:
             _writes.changed = outer
         if changed:  # committed (each unit of work commits on its own, a nested one too)
             self.bump()
+
+    @staticmethod
+    def changed() -> None:
+        """The unit of work going on in this thread changes what kept views read (a write WATCHED does not
+        see): the data version goes up after it commits."""
+        if getattr(_writes, "changed", None) is not None:
+            _writes.changed = True
 
     def bump(self) -> None:
         """One more to the data version, committed on its own (nothing else held meanwhile). A failure is

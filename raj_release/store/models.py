@@ -376,8 +376,8 @@ class ReplyLink(Base):
 
 class DataVersion(Base):
     """One row whose number goes up after every committed unit of work that changed what the coordinators'
-    dashboard, caseloads and weeks read (démarches, persons, milestones, meetings, applications, workers, the
-    outbox):
+    dashboard, caseloads and weeks read (démarches, persons, milestones, meetings, applications, workers, a
+    message found undeliverable):
     `Database.transaction()` adds one in a short transaction of its own right after the commit (store/db.py).
     A reader that reads it first and computes after may keep what it computed under that number
     (services/figures.py)."""

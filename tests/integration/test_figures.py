@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select, text, update
 
 from raj_release.domain import Milestone, MilestoneKind
+from raj_release.reminders.messages import Message
 from raj_release.services import figures
 from raj_release.services.access import load_viewer
 from raj_release.services.caseload import caseloads
@@ -18,6 +19,7 @@ from raj_release.services.dashboard import dashboard
 from raj_release.services.demarches import set_status
 from raj_release.services.lifecycle import close_person
 from raj_release.services.milestones import set_milestone
+from raj_release.services.outbox import deliver, enqueue
 from raj_release.services.persons import register_person
 from raj_release.services.workers import register_worker
 from raj_release.store import models as m
@@ -93,12 +95,16 @@ def test_every_kind_of_write_moves_the_data_version_and_reads_do_not(office):
     assert moved()
     close_person(ctx, "F-2", reason="finished", today=LATER)  # a person
     assert moved()
-    with ctx.db.transaction() as s:  # a message found undeliverable
-        now = dt.datetime(2027, 1, 20, 8, tzinfo=dt.UTC)
-        s.add(m.OutboxMessage(key="k", recipient="as.a", recipient_type="worker", role="as", kind="digest",
-                              language="fr", subject="s", body="b", items=[], day=LATER, status="dead", attempts=6,
-                              next_attempt_at=now, created_at=now, organisation=v.organisation))
-    assert moved()
+    # a message enqueued and delivered (the outbox's own writes count for nothing)...
+    msg = Message("as.a", "as", "digest", "fr", "s", "b", (), LATER, "digest", organisation=v.organisation)
+    with ctx.db.transaction() as s:
+        assert enqueue(s, ctx, [msg])
+    assert not moved()
+    with ctx.db.transaction() as s:  # ...on its last attempt, to a worker without a channel
+        s.execute(update(m.OutboxMessage).values(attempts=ctx.config.reminders.delivery.max_attempts - 1))
+    assert deliver(ctx).dead >= 1  # (with the messages the writes above decided: no channel either)
+    assert moved()  # found undeliverable: the dashboard lists it
+    assert "as.a" in [d[2] for d in dashboard(ctx, v, today=LATER).dead]
     with pytest.raises(RuntimeError), ctx.db.transaction() as s:  # rolled back: nothing committed, no bump
         s.execute(update(m.Person).where(m.Person.ref == "F-1").values(prison="ittre"))
         raise RuntimeError("abandoned")

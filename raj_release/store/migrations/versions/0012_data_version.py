@@ -1,7 +1,8 @@
 """the data version: one number that goes up after every committed change the coordinators' figures read
 
 `Database.transaction()` adds one to it, in a short transaction of its own, right after a unit of work that
-wrote to the démarches, persons, milestones, meetings, applications, workers or outbox commits (store/db.py). The
+wrote to the démarches, persons, milestones, meetings, applications or workers, or found a message
+undeliverable, commits (store/db.py). The
 dashboard and the caseloads read it first and keep their figures under it (services/figures.py): a later
 change commits a higher number, so figures kept under an older one are not served again.
 
