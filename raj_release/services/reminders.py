@@ -307,8 +307,10 @@ def _sweep(ctx: Context, today: dt.date, dry_run: bool, contact: bool, consent: 
     policy_for = ctx.config.reminder_policy
     with ctx.db.reading() as s:
         allowed = None
-        if consent:
-            asked = set().union(*(partner_points(group, today, ctx.config.calendar_for(org), policy_for)
+        if consent:  # (only a démarche on hold can wait on a partner)
+            on_hold = Status.ON_HOLD
+            asked = set().union(*(partner_points([c for c in group if c.status is on_hold], today,
+                                                 ctx.config.calendar_for(org), policy_for)
                                   for org, group in groups.items()))
             allowed = consent_gate(ctx, s, today, asked)
         dues = [d for org, group in groups.items()
