@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -73,6 +74,24 @@ def stop(proc: subprocess.Popen, timeout: float = 15.0) -> None:
         proc.wait(timeout=5)
 
 
+GRACE_SECONDS = 45  # after Ctrl-C, Prefect's own shutdown gets this long; then the server is stopped and we exit
+
+
+def _exit_after(proc: subprocess.Popen, seconds: float, print_fn) -> None:
+    """A deadline for the graceful stop: whatever Prefect's shutdown still waits on after `seconds` (an API
+    call to a server going down, events it cannot send any more), the server is stopped and the process
+    ends, so that Ctrl-C always stops `raj serve`."""
+    def force() -> None:
+        print_fn(f"Prefect did not stop within {seconds:.0f} s: stopping the server and leaving.")
+        stop(proc, timeout=5)
+        sys.stdout.flush()
+        os._exit(130)
+
+    timer = threading.Timer(seconds, force)
+    timer.daemon = True
+    timer.start()
+
+
 def run(host: str = "127.0.0.1", port: int = 4200, var_dir: Path = Path("var"), print_fn=print,
         ui: bool = True) -> None:
     ctx = open_context()  # validates the configuration before anything starts
@@ -82,10 +101,16 @@ def run(host: str = "127.0.0.1", port: int = 4200, var_dir: Path = Path("var"), 
     print_fn(f"Starting the Prefect server (its database: {home / 'prefect.db'}) ...")
     proc = start_server(host, port, home, var_dir.resolve() / "prefect-server.log", ui=ui)
 
+    armed = []
+
     def _term(_signo, _frame):
+        if not armed:  # the first Ctrl-C or SIGTERM starts the deadline; Prefect then shuts down as it does
+            armed.append(True)
+            _exit_after(proc, GRACE_SECONDS, print_fn)
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _term)
+    signal.signal(signal.SIGINT, _term)
     try:
         wait_healthy(api, proc=proc)
         os.environ.update(quiet_prefect_env(home))
@@ -112,3 +137,4 @@ def run(host: str = "127.0.0.1", port: int = 4200, var_dir: Path = Path("var"), 
     finally:
         print_fn("Stopping the Prefect server ...")
         stop(proc)
+        sys.stdout.flush()
