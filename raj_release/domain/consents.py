@@ -65,9 +65,9 @@ class ConsentConfig(Frozen):
 HOW = ("signed", "oral")  # a signed form, or orally in the presence of both members of the binôme
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: the sweep reads tens of thousands, and a frozen __init__ costs 5x
 class Grant:
-    """A consent as the rules read it (a row of the register)."""
+    """A consent as the rules read it (a row of the register); not changed once read."""
 
     id: int
     partner_id: str | None  # one partner of the directory ...

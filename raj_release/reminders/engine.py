@@ -177,33 +177,19 @@ class _Points:
         return got
 
 
-def _waits_on_partner(c: Candidate) -> bool:
-    return c.status is Status.ON_HOLD and bool(c.partner_id or c.applications)
-
-
-def partner_points(candidates: Iterable[Candidate], today: dt.date, calendar: WorkingCalendar,
-                   policy_for: Callable[[str], ReminderPolicy], urgent: bool = False) -> set[int]:
-    """The persons of whom a partner would hear on `today` (a démarche of theirs on hold with a partner point
-    not yet sent): the ones `due_reminders` will ask `allowed` about, so that the sweep can read their
-    consents in one query beforehand."""
-    if not urgent and not calendar.is_working_day(today):
-        return set()
-    points = _Points(today, calendar, policy_for)
-    out = set()
-    for c in candidates:
-        if _waits_on_partner(c):
-            ph = points.of(c.key, c.due)[4]
-            if ph is not None and (c.last_partner is None or ph[0] > c.last_partner.toordinal()):
-                out.add(c.person_id)
-    return out
+Allowed = Callable[[Candidate, str], bool]
 
 
 def due_reminders(candidates: Iterable[Candidate], today: dt.date, calendar: WorkingCalendar,
                   policy_for: Callable[[str], ReminderPolicy], urgent: bool = False,
-                  allowed: Callable[[Candidate, str], bool] | None = None) -> list[Due]:
+                  allowed: Allowed | None = None,
+                  gate: Callable[[set[int]], Allowed] | None = None) -> list[Due]:
     """The reminders to send on `today`, grouped per recipient. Empty on a day that is not worked.
     `allowed(candidate, partner)`: whether a current consent lets the partner hear of the démarche (every
-    partner may, when None). A partner's messages are one per person: (partner, organisation, person)."""
+    partner may, when None). Or `gate(persons)`, which gives `allowed` once it knows the persons it will be
+    asked about: the partner points are decided first, then consent is asked about each of them, so that
+    the caller can read those persons' consents at once. A partner's messages are one per person:
+    (partner, organisation, person)."""
     cal = calendar
     if not urgent and not cal.is_working_day(today):
         return []
@@ -212,6 +198,7 @@ def due_reminders(candidates: Iterable[Candidate], today: dt.date, calendar: Wor
     partners: dict[tuple[str, str, int], list[Item]] = defaultdict(list)  # (partner, organisation, person)
     new_dates: dict[tuple[str, str], list[Item]] = defaultdict(list)  # (worker, role): partner dates past
     no_consent: dict[tuple[str, str], list[Item]] = defaultdict(list)  # (worker, role): partners not covered
+    asked: list[Item] = []  # the partner points of the day, each asked about consent after the loop
     points = _Points(today, cal, policy_for)
     memo, of = points.memo, points.of
     fromord = dt.date.fromordinal
@@ -246,20 +233,23 @@ def due_reminders(candidates: Iterable[Candidate], today: dt.date, calendar: Wor
             ph = got[4]
             if ph is not None and (c.last_partner is None or ph[0] > c.last_partner.toordinal()):
                 point = day(ph[0])
-                passed = partner_date_passed(c.due, today)
-                for partner, application in c.partners():
-                    pitem = Item(c, ph[1], ph[2], point, partner, application)
-                    if allowed is not None and not allowed(c, partner):
-                        bucket = no_consent
-                    elif not passed:
-                        partners[(partner, c.organisation, c.person_id)].append(pitem)
-                        continue
-                    else:
-                        bucket = new_dates
-                    if c.responsible in TO_AS:
-                        bucket[(c.as_id, "as")].append(pitem)
-                    if c.responsible in TO_PSY:
-                        bucket[(c.psy_id, "psy")].append(pitem)
+                asked.extend(Item(c, ph[1], ph[2], point, partner, application)
+                             for partner, application in c.partners())
+    if gate is not None and asked:
+        allowed = gate({i.candidate.person_id for i in asked})
+    for pitem in asked:
+        c = pitem.candidate
+        if allowed is not None and not allowed(c, pitem.partner):
+            bucket = no_consent
+        elif not partner_date_passed(c.due, today):
+            partners[(pitem.partner, c.organisation, c.person_id)].append(pitem)
+            continue
+        else:
+            bucket = new_dates
+        if c.responsible in TO_AS:
+            bucket[(c.as_id, "as")].append(pitem)
+        if c.responsible in TO_PSY:
+            bucket[(c.psy_id, "psy")].append(pitem)
     out = [Due(rid, role, "digest", tuple(_sorted(items))) for (rid, role), items in digests.items()]
     out += [Due(org, "coordinator", "escalation", tuple(_sorted(items))) for org, items in escalations.items()]
     out += [Due(pid, "partner", "partner", tuple(_sorted(items))) for (pid, _org, _p), items in partners.items()]
@@ -275,20 +265,26 @@ _RANK = {"overdue": 0, "today": 1, "soon": 2}
 def _sorted(items: list[Item]) -> list[Item]:
     """Overdue first, then today, then soon; by due date, person, démarche and partner within each."""
     rank = _RANK
-    items.sort(key=lambda i: (rank[i.reason], i.candidate.due, i.candidate.person_ref, i.candidate.key,
-                              i.partner or ""))
+    items.sort(key=lambda i: (rank[i.reason], (c := i.candidate).due, c.person_ref, c.key, i.partner or ""))
     return items
 
 
 def sent_points(dues: Iterable[Due]) -> Mapping[str, dict[int, dt.date]]:
     """For bookkeeping after enqueueing: {"as"|"psy"|"escalation"|"partner": {demarche_id: point}}.
     A digest counts for its recipient's role in the binôme: each member has their own record. A
-    "partner_date" or a "consent" line spends the partner's point (the partner is not reminded of it later)."""
-    out: dict[str, dict[int, dt.date]] = {"as": {}, "psy": {}, "escalation": {}, "partner": {}}
+    "partner_date" or a "consent" line spends the partner's point (the partner is not reminded of it later).
+    Within one Due a démarche has one point (its lines for several partners share it); across Dues the
+    latest point counts."""
+    out: dict[str, dict[int, dt.date]] = {}
     for d in dues:
-        bucket = out[d.role if d.kind == "digest" else "partner" if d.kind in ("partner_date", "consent") else d.kind]
-        for i in d.items:
-            prev = bucket.get(i.candidate.demarche_id)
-            if prev is None or i.point > prev:
-                bucket[i.candidate.demarche_id] = i.point
+        audience = d.role if d.kind == "digest" else "partner" if d.kind in ("partner_date", "consent") else d.kind
+        got = {i.candidate.demarche_id: i.point for i in d.items}
+        bucket = out.get(audience)
+        if bucket is None:
+            out[audience] = got
+            continue
+        for did, point in got.items():
+            prev = bucket.get(did)
+            if prev is None or point > prev:
+                bucket[did] = point
     return {audience: points for audience, points in out.items() if points}

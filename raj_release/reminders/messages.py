@@ -92,7 +92,7 @@ def render(kind: str, language: str, **context) -> tuple[str, str]:
     first, _, rest = text.partition("\n")
     if not first.startswith("Subject: "):
         raise ValueError(f"template {kind}.{lang}.txt.j2 must start with 'Subject: '")
-    body = "\n".join(line.rstrip() for line in rest.strip("\n").splitlines())
+    body = "\n".join([line.rstrip() for line in rest.strip("\n").splitlines()])
     while "\n\n\n" in body:
         body = body.replace("\n\n\n", "\n\n")
     return first.removeprefix("Subject: ").strip(), body.strip() + "\n"
@@ -166,36 +166,55 @@ class Directory:
 SECTIONS = ("overdue", "today", "soon")  # a digest's sections, in this order (labels: context "Section")
 
 
-@dataclass(slots=True)
-class Line:
-    """One line of a digest or an escalation, as the templates read it (attributes, not dict keys: a
-    digest of a large caseload renders tens of thousands of them)."""
+class _Labels(dict):
+    """The démarches' labels in one language, each looked up once per build (key → label)."""
 
-    person: str
-    key: str
-    label: str
-    due: dt.date
-    reason: str
-    working_days: int
-    status: str
-    as_name: str
-    psy_name: str
-    partner: str = ""  # the partner's name (a "partner_date" message)
+    def __init__(self, d: Directory, lang: str) -> None:
+        super().__init__()
+        self.d, self.lang = d, lang
+
+    def __missing__(self, key: str) -> str:
+        got = self[key] = self.d.label(key, self.lang)
+        return got
 
 
-def _line(i: Item, lang: str, d: Directory, names: bool = False, partner: bool = False) -> Line:
-    """`names`: the binôme's names (escalations; a digest does not need them, and renders many lines)."""
-    c = i.candidate
-    pid = (i.partner or c.partner_id) if partner else None
+# A digest, an escalation or a "partner_date" message is given its lines as tuples, which the templates
+# unpack by name (`{% for due, person, label, reason, days, status in rows %}`): a digest of a large
+# caseload renders tens of thousands of lines, and a tuple costs a fraction of an object's attribute reads.
+
+def _rows(items: Iterable[Item], labels: _Labels) -> list[tuple]:
+    """A digest's lines: (due, person, label, reason, working days, status)."""
+    return [((c := i.candidate).due, c.person_ref, labels[c.key], i.reason, i.working_days, c.status)
+            for i in items]
+
+
+def _escalation_rows(items: Iterable[Item], labels: _Labels, d: Directory) -> list[tuple]:
+    """An escalation's lines: (due, person, label, working days, the AS's name, the psychologue's name)."""
+    return [((c := i.candidate).due, c.person_ref, labels[c.key], i.working_days, d.name(c.as_id),
+             d.name(c.psy_id)) for i in items]
+
+
+def _partner_name(i: Item, d: Directory) -> str:
+    pid = i.partner or i.candidate.partner_id
     p = d.partner(pid) if pid else None
-    return Line(c.person_ref, c.key, d.label(c.key, lang), c.due, i.reason, i.working_days, c.status.value,
-                d.name(c.as_id) if names else c.as_id, d.name(c.psy_id) if names else c.psy_id,
-                p.name if p is not None else (pid or ""))
+    return p.name if p is not None else (pid or "")
+
+
+def _partner_rows(items: Iterable[Item], labels: _Labels, d: Directory) -> list[tuple]:
+    """A "partner_date" message's lines: (due, person, label, partner's name, working days)."""
+    return [((c := i.candidate).due, c.person_ref, labels[c.key], _partner_name(i, d), i.working_days)
+            for i in items]
+
+
+@lru_cache(maxsize=4096)
+def _iso(d: dt.date) -> str:
+    return d.isoformat()
 
 
 def _items_json(items: Iterable[Item], person: Callable[[Item], str] | None = None) -> tuple[dict, ...]:
-    return tuple({"person": person(i) if person else i.candidate.person_ref, "key": i.candidate.key,
-                  "due": i.candidate.due.isoformat()} for i in items)
+    if person is None:
+        return tuple([{"person": (c := i.candidate).person_ref, "key": c.key, "due": _iso(c.due)} for i in items])
+    return tuple([{"person": person(i), "key": i.candidate.key, "due": _iso(i.candidate.due)} for i in items])
 
 
 def build_messages(dues: Iterable[Due], day: dt.date, d: Directory) -> list[Message]:
@@ -211,23 +230,25 @@ def build_messages(dues: Iterable[Due], day: dt.date, d: Directory) -> list[Mess
             w = d.worker(due.recipient)
             if w is None:
                 continue
-            lines = [_line(i, w.language, d) for i in due.items]
-            sections = [(label(r, w.language, "Section"), [x for x in lines if x.reason == r]) for r in SECTIONS]
+            labels = _Labels(d, w.language)
+            lines = _rows(due.items, labels)
+            sections = [(label(r, w.language, "Section"), [x for x in lines if x[3] == r]) for r in SECTIONS]
             missing = consent.get((due.recipient, due.role))
-            no_consent = [_line(i, w.language, d, partner=True) for i in missing.items] if missing else []
+            no_consent = [(i.candidate.person_ref, labels[i.candidate.key], _partner_name(i, d))
+                          for i in missing.items] if missing else []
             first = (due.items or missing.items)[0]
             org = first.candidate.organisation
             subject, body = render("digest", w.language, items=lines, sections=[s for s in sections if s[1]],
                                    no_consent=no_consent, day=day, recipient_name=w.name,
                                    organisation=d.organisation_name(org), link=link(d.public_url, "/week"))
             items = _items_json(due.items) + (tuple(
-                {"person": i.candidate.person_ref, "key": i.candidate.key, "due": i.candidate.due.isoformat(),
+                {"person": i.candidate.person_ref, "key": i.candidate.key, "due": _iso(i.candidate.due),
                  "consent_missing": i.partner} for i in missing.items) if missing else ())
             out.append(Message(w.id, due.role, "digest", w.language, subject, body, items, day, "digest",
                                organisation=org, points=sent_points([due] + ([missing] if missing else []))))
         elif due.kind == "escalation":
             for coord in d.coordinators(due.recipient):
-                lines = [_line(i, coord.language, d, names=True) for i in due.items]
+                lines = _escalation_rows(due.items, _Labels(d, coord.language), d)
                 subject, body = render("escalation", coord.language, items=lines, day=day,
                                        heading=heading(MessageKind.ESCALATION, coord.language),
                                        escalate_after=d.escalate_after,
@@ -253,7 +274,7 @@ def build_messages(dues: Iterable[Due], day: dt.date, d: Directory) -> list[Mess
             w = d.worker(due.recipient)
             if w is None:
                 continue
-            lines = [_line(i, w.language, d, partner=True) for i in due.items]
+            lines = _partner_rows(due.items, _Labels(d, w.language), d)
             org = due.items[0].candidate.organisation
             subject, body = render("partner_date", w.language, items=lines, day=day, recipient_name=w.name,
                                    organisation=d.organisation_name(org), link=link(d.public_url, "/week"))

@@ -102,10 +102,10 @@ def grant_columns() -> tuple:
 
 def grant_from(cid: int, partner, ptype, purpose, given, until, withdrawn) -> Grant:
     """A Grant from a row of `grant_columns()` (dates as the driver gives them: ISO text on SQLite)."""
-    return Grant(cid, partner, ptype, purpose, _day(given), _day(until), _day(withdrawn))
+    return Grant(cid, partner, ptype, purpose, as_date(given), as_date(until), as_date(withdrawn))
 
 
-def _day(value) -> dt.date | None:
+def as_date(value) -> dt.date | None:
     return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 

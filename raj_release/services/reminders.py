@@ -16,10 +16,10 @@ from raj_release.domain.consents import Grant
 from raj_release.domain.demarches import OPEN_VALUES
 from raj_release.domain.enums import MilestoneKind, Outcome, Responsible, Role, Stage, Status
 from raj_release.reminders.contact import ContactCandidate, contact_reminders
-from raj_release.reminders.engine import Candidate, Item, due_reminders, partner_points
+from raj_release.reminders.engine import Candidate, Item, due_reminders
 from raj_release.reminders.messages import Directory, Message, Recipient, build_messages, contact_messages
 from raj_release.services import gcpause, outbox
-from raj_release.services.consents import cancel_expired, grant_columns, grant_from, partner_allowed
+from raj_release.services.consents import as_date, cancel_expired, grant_columns, grant_from, partner_allowed
 from raj_release.services.context import Context
 from raj_release.store import models as m
 from raj_release.store.hints import unindexed
@@ -65,6 +65,7 @@ def load_candidates(ctx: Context, today: dt.date) -> list[Candidate]:
 # the sweep's side thread: what does not depend on the candidates is read while their query runs
 _SIDE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="raj-sweep")
 CHUNK = 5000  # rows per chunk streamed from PostgreSQL
+GATE_CHUNK = 5000  # persons per query of the consent gate
 
 
 def _candidates(ctx: Context, today: dt.date) -> list[Candidate]:
@@ -151,20 +152,31 @@ def _with_applications(cands: list[Candidate], waiting: dict[int, list[tuple[str
 
 def consent_gate(ctx: Context, s, today: dt.date, persons: Iterable[int] = ()):
     """`allowed(candidate, partner)` for the engine: whether a current consent lets the partner hear of the
-    démarche. The consents of `persons` (those the engine will ask about: `engine.partner_points`) are read
-    beforehand, in one query per thousand persons; any other person's are read the first time one of their
-    démarches reaches a partner point, and kept for the sweep. Only the persons with a partner point today
-    are read: reading the whole register cost the sweep as much as the rest of it, and a query per person
-    cost a round trip each on PostgreSQL."""
+    démarche. The consents of `persons` (those the engine will ask about: it gives them to its `gate`) are
+    read beforehand, in one query per 5,000 persons, as the driver's plain rows; any other person's are read
+    the first time one of their démarches reaches a partner point, and kept for the sweep. Only the persons
+    with a partner point today are read: reading the whole register cost the sweep as much as the rest of
+    it, and a query per person cost a round trip each on PostgreSQL."""
     cols = grant_columns()
     cache: dict[int, list[Grant]] = {}
     wanted = sorted(set(persons))
-    for i in range(0, len(wanted), 1000):
-        chunk = wanted[i:i + 1000]
-        for pid in chunk:
-            cache[pid] = []
-        for row in s.connection().execute(select(m.Consent.person_id, *cols).where(m.Consent.person_id.in_(chunk))):
-            cache[row[0]].append(grant_from(*row[1:]))
+    conn = s.connection()
+    day = None if conn.dialect.name == "postgresql" else as_date  # ISO text on SQLite, dates on PostgreSQL
+    cursor = conn.connection.cursor()
+    try:
+        for i in range(0, len(wanted), GATE_CHUNK):
+            chunk = wanted[i:i + GATE_CHUNK]
+            for pid in chunk:
+                cache[pid] = []
+            # person ids are integers of our own: compiled as literals, the rows read as the driver's tuples
+            q = select(m.Consent.person_id, *cols).where(m.Consent.person_id.in_(chunk))
+            cursor.execute(str(q.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})))
+            for pid, cid, partner, ptype, purpose, given, until, withdrawn in cursor.fetchall():
+                if day is not None:
+                    given, until, withdrawn = day(given), until and day(until), withdrawn and day(withdrawn)
+                cache[pid].append(Grant(cid, partner, ptype, purpose, given, until, withdrawn))
+    finally:
+        cursor.close()
     one = select(*cols).where(m.Consent.person_id == bindparam("pid"))
 
     def allowed(cand: Candidate, partner: str) -> bool:
@@ -306,15 +318,10 @@ def _sweep(ctx: Context, today: dt.date, dry_run: bool, contact: bool, consent: 
     groups = _per_organisation(cands)
     policy_for = ctx.config.reminder_policy
     with ctx.db.reading() as s:
-        allowed = None
-        if consent:  # (only a démarche on hold can wait on a partner)
-            on_hold = Status.ON_HOLD
-            asked = set().union(*(partner_points([c for c in group if c.status is on_hold], today,
-                                                 ctx.config.calendar_for(org), policy_for)
-                                  for org, group in groups.items()))
-            allowed = consent_gate(ctx, s, today, asked)
+        # the engine decides the partner points first, then asks consent about their persons: read at once
+        gate = (lambda persons: consent_gate(ctx, s, today, persons)) if consent else None
         dues = [d for org, group in groups.items()
-                for d in due_reminders(group, today, ctx.config.calendar_for(org), policy_for, allowed=allowed)]
+                for d in due_reminders(group, today, ctx.config.calendar_for(org), policy_for, gate=gate)]
     with ctx.db.transaction() as s:
         directory = _directory(ctx, s, dry_run)
         messages = build_messages(dues, today, directory)
