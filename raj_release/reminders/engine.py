@@ -26,6 +26,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 
 from raj_release.domain.demarches import FINAL_STATUSES, TO_AS, TO_PSY
 from raj_release.domain.enums import Responsible, Status
@@ -259,14 +260,19 @@ def due_reminders(candidates: Iterable[Candidate], today: dt.date, calendar: Wor
     return out
 
 
-_RANK = {"overdue": 0, "today": 1, "soon": 2}
+_ORDER = attrgetter("candidate.due", "candidate.person_ref", "candidate.key", "partner")
 
 
 def _sorted(items: list[Item]) -> list[Item]:
-    """Overdue first, then today, then soon; by due date, person, démarche and partner within each."""
-    rank = _RANK
-    items.sort(key=lambda i: (rank[i.reason], (c := i.candidate).due, c.person_ref, c.key, i.partner or ""))
-    return items
+    """Overdue first, then today, then soon; by due date, person, démarche and partner within each.
+    (Sorted on the last four, then split by reason, the sort being stable: a sweep sorts ~50,000 lines, and
+    a key made in C costs a third of one made by a Python function. The lines of one list have all a
+    partner or none: a partner is never compared with None.)"""
+    items.sort(key=_ORDER)
+    out = [i for i in items if i.reason == "overdue"]
+    out += [i for i in items if i.reason == "today"]
+    out += [i for i in items if i.reason != "overdue" and i.reason != "today"]
+    return out
 
 
 def sent_points(dues: Iterable[Due]) -> Mapping[str, dict[int, dt.date]]:

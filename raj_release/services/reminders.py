@@ -54,7 +54,7 @@ def load_candidates(ctx: Context, today: dt.date) -> list[Candidate]:
 
     The dates are read as the driver gives them (ISO text on SQLite, dates on PostgreSQL) and converted
     here: SQLAlchemy's own SQLite date parsing costs more than the query itself on a million démarches."""
-    applications = _SIDE.submit(_open_applications, ctx)
+    applications = _SIDE.submit(_open_applications, ctx, today)
     try:
         cands = _candidates(ctx, today)
     finally:
@@ -125,13 +125,16 @@ def _candidates(ctx: Context, today: dt.date) -> list[Candidate]:
     return out
 
 
-def _open_applications(ctx: Context) -> dict[int, list[tuple[str, int]]]:
-    """The applications still waiting for a partner's answer (sent, or on a waiting list), per démarche: a
-    few per démarche waiting on partners."""
-    a = m.Application
+def _open_applications(ctx: Context, today: dt.date) -> dict[int, list[tuple[str, int]]]:
+    """The applications still waiting for a partner's answer (sent, or on a waiting list), per démarche on
+    hold that the sweep reads (due up to the horizon): a few per démarche waiting on partners."""
+    a, d = m.Application, m.Demarche
+    q = (select(a.demarche_id, a.partner_id, a.id).join(d, d.id == a.demarche_id)
+         .where(a.state.in_(("sent", "waitlist")), d.status == Status.ON_HOLD.value, d.due <= horizon(ctx, today),
+                d.obsolete.is_(False))
+         .order_by(a.demarche_id, a.id))
     with ctx.db.reading() as s:
-        rows = s.connection().execute(select(a.demarche_id, a.partner_id, a.id)
-                                      .where(a.state.in_(("sent", "waitlist"))).order_by(a.demarche_id, a.id)).all()
+        rows = s.connection().execute(q).all()
     found: dict[int, list[tuple[str, int]]] = defaultdict(list)
     for did, partner, aid in rows:
         found[did].append((partner, aid))
