@@ -65,8 +65,13 @@ def contact_points(c: ContactCandidate, calendar: WorkingCalendar,
                    policy: ContactPolicy) -> tuple[dt.date, dt.date, dt.date]:
     """(silence start, reminder point, escalation point) of `c`."""
     since = silence_start(c)
+    return (since, *points_after(since, calendar, policy))
+
+
+def points_after(since: dt.date, calendar: WorkingCalendar, policy: ContactPolicy) -> tuple[dt.date, dt.date]:
+    """(reminder point, escalation point) of a silence started on `since`."""
     point = calendar.add_working_days(since, policy.remind_after)
-    return since, point, calendar.add_working_days(point, policy.escalate_after)
+    return point, calendar.add_working_days(point, policy.escalate_after)
 
 
 def contact_reminders(candidates: Iterable[ContactCandidate], today: dt.date, calendar: WorkingCalendar,
@@ -77,13 +82,20 @@ def contact_reminders(candidates: Iterable[ContactCandidate], today: dt.date, ca
         return []
     reminders: dict[tuple[str, str], list[ContactItem]] = defaultdict(list)
     escalations: dict[str, list[ContactItem]] = defaultdict(list)
+    # the points and the silence's length depend only on the day the silence started: computed once per day
+    # (thousands of released persons share a few hundred such days)
+    memo: dict[dt.date, tuple[dt.date, dt.date, int | None]] = {}
     for c in candidates:
         if c.released > today:
             continue
-        since, point, esc = contact_points(c, calendar, policy)
+        since = silence_start(c)
+        got = memo.get(since)
+        if got is None:
+            point, esc = points_after(since, calendar, policy)
+            got = memo[since] = (point, esc, calendar.working_days_between(since, today) if point <= today else None)
+        point, esc, days = got
         if point > today:
             continue
-        days = calendar.working_days_between(since, today)
         if esc <= today:
             if c.last_escalation is None or c.last_escalation < esc:
                 escalations[c.organisation].append(ContactItem(c, since, days, esc))

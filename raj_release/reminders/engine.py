@@ -191,73 +191,114 @@ def due_reminders(candidates: Iterable[Candidate], today: dt.date, calendar: Wor
     asked about: the partner points are decided first, then consent is asked about each of them, so that
     the caller can read those persons' consents at once. A partner's messages are one per person:
     (partner, organisation, person)."""
-    cal = calendar
-    if not urgent and not cal.is_working_day(today):
-        return []
-    digests: dict[tuple[str, str], list[Item]] = defaultdict(list)
-    escalations: dict[str, list[Item]] = defaultdict(list)
-    partners: dict[tuple[str, str, int], list[Item]] = defaultdict(list)  # (partner, organisation, person)
-    new_dates: dict[tuple[str, str], list[Item]] = defaultdict(list)  # (worker, role): partner dates past
-    no_consent: dict[tuple[str, str], list[Item]] = defaultdict(list)  # (worker, role): partners not covered
-    asked: list[Item] = []  # the partner points of the day, each asked about consent after the loop
-    points = _Points(today, cal, policy_for)
-    memo, of = points.memo, points.of
-    fromord = dt.date.fromordinal
-    dates: dict[int, dt.date] = {}  # a point's date, made once
+    decider = Decider(today, calendar, policy_for, urgent)
+    decider.add(candidates)
+    return decider.dues(allowed, gate)
 
-    def day(o: int) -> dt.date:
-        d = dates.get(o)
-        if d is None:
-            d = dates[o] = fromord(o)
-        return d
 
-    on_hold = Status.ON_HOLD
-    for c in candidates:
-        status = c.status
-        if status in FINAL_STATUSES:
-            continue
-        got = memo.get((c.key, c.due)) or of(c.key, c.due)
-        hit = got[2]
-        if hit is not None:
-            to_as = c.responsible in TO_AS and (c.last_as is None or hit[0] > c.last_as.toordinal())
-            to_psy = c.responsible in TO_PSY and (c.last_psy is None or hit[0] > c.last_psy.toordinal())
-            if to_as or to_psy:
-                item = Item(c, hit[1], hit[2], day(hit[0]))
-                if to_as:
-                    digests[(c.as_id, "as")].append(item)
-                if to_psy:
-                    digests[(c.psy_id, "psy")].append(item)
-        esc = got[3]
-        if esc is not None and (c.last_escalation is None or esc[0] > c.last_escalation.toordinal()):
-            escalations[c.organisation].append(Item(c, "overdue", esc[2], day(esc[0])))
-        if status is on_hold and (c.partner_id or c.applications):
-            ph = got[4]
-            if ph is not None and (c.last_partner is None or ph[0] > c.last_partner.toordinal()):
-                point = day(ph[0])
-                asked.extend(Item(c, ph[1], ph[2], point, partner, application)
-                             for partner, application in c.partners())
-    if gate is not None and asked:
-        allowed = gate({i.candidate.person_id for i in asked})
-    for pitem in asked:
-        c = pitem.candidate
-        if allowed is not None and not allowed(c, pitem.partner):
-            bucket = no_consent
-        elif not partner_date_passed(c.due, today):
-            partners[(pitem.partner, c.organisation, c.person_id)].append(pitem)
-            continue
-        else:
-            bucket = new_dates
-        if c.responsible in TO_AS:
-            bucket[(c.as_id, "as")].append(pitem)
-        if c.responsible in TO_PSY:
-            bucket[(c.psy_id, "psy")].append(pitem)
-    out = [Due(rid, role, "digest", tuple(_sorted(items))) for (rid, role), items in digests.items()]
-    out += [Due(org, "coordinator", "escalation", tuple(_sorted(items))) for org, items in escalations.items()]
-    out += [Due(pid, "partner", "partner", tuple(_sorted(items))) for (pid, _org, _p), items in partners.items()]
-    out += [Due(wid, role, "partner_date", tuple(_sorted(items))) for (wid, role), items in new_dates.items()]
-    out += [Due(wid, role, "consent", tuple(_sorted(items))) for (wid, role), items in no_consent.items()]
-    out.sort(key=lambda d: (d.kind, d.recipient, d.role, d.items[0].candidate.person_ref if d.items else ""))
-    return out
+class _Group:
+    """What is decided for the candidates under one calendar (one organisation's, or the only one)."""
+
+    __slots__ = ("worked", "points", "digests", "escalations", "asked")
+
+    def __init__(self, today: dt.date, calendar: WorkingCalendar, policy_for: Callable[[str], ReminderPolicy],
+                 urgent: bool) -> None:
+        self.worked = urgent or calendar.is_working_day(today)  # nothing is sent on a day not worked
+        self.points = _Points(today, calendar, policy_for)
+        self.digests: dict[tuple[str, str], list[Item]] = defaultdict(list)  # (worker, role)
+        self.escalations: dict[str, list[Item]] = defaultdict(list)  # organisation
+        self.asked: list[Item] = []  # the partner points, each asked about consent once all are known
+
+    def dues(self, today: dt.date, allowed: Allowed | None) -> list[Due]:
+        partners: dict[tuple[str, str, int], list[Item]] = defaultdict(list)  # (partner, organisation, person)
+        new_dates: dict[tuple[str, str], list[Item]] = defaultdict(list)  # (worker, role): partner dates past
+        no_consent: dict[tuple[str, str], list[Item]] = defaultdict(list)  # (worker, role): partners not covered
+        for pitem in self.asked:
+            c = pitem.candidate
+            if allowed is not None and not allowed(c, pitem.partner):
+                bucket = no_consent
+            elif not partner_date_passed(c.due, today):
+                partners[(pitem.partner, c.organisation, c.person_id)].append(pitem)
+                continue
+            else:
+                bucket = new_dates
+            if c.responsible in TO_AS:
+                bucket[(c.as_id, "as")].append(pitem)
+            if c.responsible in TO_PSY:
+                bucket[(c.psy_id, "psy")].append(pitem)
+        out = [Due(rid, role, "digest", tuple(_sorted(items))) for (rid, role), items in self.digests.items()]
+        out += [Due(org, "coordinator", "escalation", tuple(_sorted(items)))
+                for org, items in self.escalations.items()]
+        out += [Due(pid, "partner", "partner", tuple(_sorted(items))) for (pid, _org, _p), items in partners.items()]
+        out += [Due(wid, role, "partner_date", tuple(_sorted(items))) for (wid, role), items in new_dates.items()]
+        out += [Due(wid, role, "consent", tuple(_sorted(items))) for (wid, role), items in no_consent.items()]
+        out.sort(key=lambda d: (d.kind, d.recipient, d.role, d.items[0].candidate.person_ref if d.items else ""))
+        return out
+
+
+class Decider:
+    """`due_reminders` fed in parts: `add` the candidates as they are read (the sweep decides each part
+    while the database sends the next), then `dues`. `calendar`: one calendar for every candidate, or a
+    function giving an organisation's (each organisation counts working days with its own closures, and is
+    then decided apart: its recipients, escalations and partner messages are its own; the dues come
+    organisation after organisation, in the order their first candidates came)."""
+
+    def __init__(self, today: dt.date, calendar: WorkingCalendar | Callable[[str], WorkingCalendar],
+                 policy_for: Callable[[str], ReminderPolicy], urgent: bool = False) -> None:
+        self.today = today
+        self.per_organisation = not isinstance(calendar, WorkingCalendar)
+        self.calendar = calendar
+        self.policy_for = policy_for
+        self.urgent = urgent
+        self.groups: dict[str | None, _Group] = {}
+        self.dates: dict[int, dt.date] = {}  # a point's date, made once
+
+    def _group(self, organisation: str | None) -> _Group:
+        cal = self.calendar(organisation) if self.per_organisation else self.calendar
+        g = self.groups[organisation] = _Group(self.today, cal, self.policy_for, self.urgent)
+        return g
+
+    def add(self, candidates: Iterable[Candidate]) -> None:
+        groups, per_org, dates, fromord = self.groups, self.per_organisation, self.dates, dt.date.fromordinal
+        on_hold = Status.ON_HOLD
+        for c in candidates:
+            status = c.status
+            if status in FINAL_STATUSES:
+                continue
+            g = groups.get(c.organisation if per_org else None) or self._group(c.organisation if per_org else None)
+            if not g.worked:
+                continue
+            points = g.points
+            got = points.memo.get((c.key, c.due)) or points.of(c.key, c.due)
+            hit = got[2]
+            if hit is not None:
+                to_as = c.responsible in TO_AS and (c.last_as is None or hit[0] > c.last_as.toordinal())
+                to_psy = c.responsible in TO_PSY and (c.last_psy is None or hit[0] > c.last_psy.toordinal())
+                if to_as or to_psy:
+                    day = dates.get(hit[0]) or dates.setdefault(hit[0], fromord(hit[0]))
+                    item = Item(c, hit[1], hit[2], day)
+                    if to_as:
+                        g.digests[(c.as_id, "as")].append(item)
+                    if to_psy:
+                        g.digests[(c.psy_id, "psy")].append(item)
+            esc = got[3]
+            if esc is not None and (c.last_escalation is None or esc[0] > c.last_escalation.toordinal()):
+                day = dates.get(esc[0]) or dates.setdefault(esc[0], fromord(esc[0]))
+                g.escalations[c.organisation].append(Item(c, "overdue", esc[2], day))
+            if status is on_hold and (c.partner_id or c.applications):
+                ph = got[4]
+                if ph is not None and (c.last_partner is None or ph[0] > c.last_partner.toordinal()):
+                    day = dates.get(ph[0]) or dates.setdefault(ph[0], fromord(ph[0]))
+                    g.asked.extend(Item(c, ph[1], ph[2], day, partner, application)
+                                   for partner, application in c.partners())
+
+    def dues(self, allowed: Allowed | None = None, gate: Callable[[set[int]], Allowed] | None = None) -> list[Due]:
+        """What was decided, grouped per recipient; consent asked about each partner point (`due_reminders`)."""
+        if gate is not None:
+            persons = {i.candidate.person_id for g in self.groups.values() for i in g.asked}
+            if persons:
+                allowed = gate(persons)
+        return [d for g in self.groups.values() if g.worked for d in g.dues(self.today, allowed)]
 
 
 _ORDER = attrgetter("candidate.due", "candidate.person_ref", "candidate.key", "partner")

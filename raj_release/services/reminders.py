@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -16,7 +16,7 @@ from raj_release.domain.consents import Grant
 from raj_release.domain.demarches import OPEN_VALUES
 from raj_release.domain.enums import MilestoneKind, Outcome, Responsible, Role, Stage, Status
 from raj_release.reminders.contact import ContactCandidate, contact_reminders
-from raj_release.reminders.engine import Candidate, Item, due_reminders
+from raj_release.reminders.engine import Candidate, Decider, Item
 from raj_release.reminders.messages import Directory, Message, Recipient, build_messages, contact_messages
 from raj_release.services import gcpause, outbox
 from raj_release.services.consents import as_date, cancel_expired, grant_columns, grant_from, partner_allowed
@@ -47,19 +47,31 @@ def horizon(ctx: Context, today: dt.date) -> dt.date:
     return cfg.calendar.add_working_days(today, most)
 
 
-def load_candidates(ctx: Context, today: dt.date) -> list[Candidate]:
+def load_candidates(ctx: Context, today: dt.date,
+                    each: Callable[[list[Candidate]], None] | None = None) -> list[Candidate]:
     """One query: open démarches due up to the horizon, with their person's binôme and organisation, and
     the applications still waiting for a partner's answer on those on hold (a second query, read on a side
-    thread while the first one runs).
+    thread while the first one runs). `each` is given the candidates part by part as they are read (the
+    sweep decides each part while PostgreSQL sends the next).
 
     The dates are read as the driver gives them (ISO text on SQLite, dates on PostgreSQL) and converted
     here: SQLAlchemy's own SQLite date parsing costs more than the query itself on a million démarches."""
     applications = _SIDE.submit(_open_applications, ctx, today)
+    waiting: dict[int, list[tuple[str, int]]] | None = None
+
+    def part(cands: list[Candidate]) -> None:
+        nonlocal waiting
+        if waiting is None:
+            waiting = applications.result()
+        _with_applications(cands, waiting)
+        if each is not None:
+            each(cands)
+
     try:
-        cands = _candidates(ctx, today)
+        return _candidates(ctx, today, part)
     finally:
-        waiting = applications.result()
-    return _with_applications(cands, waiting)
+        if waiting is None:
+            applications.result()
 
 
 # the sweep's side thread: what does not depend on the candidates is read while their query runs
@@ -68,7 +80,7 @@ CHUNK = 5000  # rows per chunk streamed from PostgreSQL
 GATE_CHUNK = 5000  # persons per query of the consent gate
 
 
-def _candidates(ctx: Context, today: dt.date) -> list[Candidate]:
+def _candidates(ctx: Context, today: dt.date, part: Callable[[list[Candidate]], None]) -> list[Candidate]:
     templates = ctx.config.templates.by_key
     d = m.Demarche
     raw = [type_coerce(c, String) for c in (d.due, d.last_as_point, d.last_psy_point, d.last_escalation_point,
@@ -95,19 +107,22 @@ def _candidates(ctx: Context, today: dt.date) -> list[Candidate]:
                 # ISO text or None; converted inline (a function call per date costs ~10% of the sweep)
                 iso = dt.date.fromisoformat
                 cursor.execute(sql)
-                return [Candidate(did, pid, ref, org, key, iso(due), statuses[status], res(key, bin_), as_id,
-                                  psy_id, partner, la and iso(la), lpsy and iso(lpsy), le and iso(le), lp and iso(lp))
-                        for (did, pid, ref, org, key, status, as_id, psy_id, partner, due, la, lpsy, le, lp)
-                        in cursor.fetchall()]
+                out = [Candidate(did, pid, ref, org, key, iso(due), statuses[status], res(key, bin_), as_id,
+                                 psy_id, partner, la and iso(la), lpsy and iso(lpsy), le and iso(le), lp and iso(lp))
+                       for (did, pid, ref, org, key, status, as_id, psy_id, partner, due, la, lpsy, le, lp)
+                       in cursor.fetchall()]
+                part(out)
+                return out
             # PostgreSQL: the rows are streamed in chunks (libpq's chunked mode), and each chunk is made into
-            # candidates while the server produces the next one
+            # candidates, and decided, while the server produces the next one
             chunk: list[tuple] = []
 
             def take(rows: list[tuple]) -> None:
-                out.extend([Candidate(did, pid, ref, org, key, due, statuses[status], res(key, bin_), as_id,
-                                      psy_id, partner, la, lpsy, le, lp)
-                            for (did, pid, ref, org, key, status, as_id, psy_id, partner, due, la, lpsy, le, lp)
-                            in rows])
+                cands = [Candidate(did, pid, ref, org, key, due, statuses[status], res(key, bin_), as_id, psy_id,
+                                   partner, la, lpsy, le, lp)
+                         for (did, pid, ref, org, key, status, as_id, psy_id, partner, due, la, lpsy, le, lp) in rows]
+                out.extend(cands)
+                part(cands)
 
             if hasattr(cursor, "stream"):
                 rows = cursor.stream(sql, size=CHUNK)
@@ -312,19 +327,16 @@ def _sweep(ctx: Context, today: dt.date, dry_run: bool, contact: bool, consent: 
     policy = ctx.config.reminders.contact_after_release
     # the contact alert after release does not depend on the démarches: decided on a side thread meanwhile
     contact_side = _SIDE.submit(_contact_dues, ctx, today) if contact and policy.enabled else None
+    # each organisation counts working days with its own closures (config/closures.yaml); recipients, partner
+    # messages and escalations are per organisation: the engine decides organisation by organisation
+    decider = Decider(today, ctx.config.calendar_for, ctx.config.reminder_policy)
     try:
-        cands = load_candidates(ctx, today)
+        cands = load_candidates(ctx, today, decider.add)
     finally:
         contacts, contact_dues = contact_side.result() if contact_side is not None else ([], [])
-    # each organisation counts working days with its own closures (config/closures.yaml); recipients, partner
-    # messages and escalations are per organisation, so deciding per organisation groups the same way
-    groups = _per_organisation(cands)
-    policy_for = ctx.config.reminder_policy
     with ctx.db.reading() as s:
         # the engine decides the partner points first, then asks consent about their persons: read at once
-        gate = (lambda persons: consent_gate(ctx, s, today, persons)) if consent else None
-        dues = [d for org, group in groups.items()
-                for d in due_reminders(group, today, ctx.config.calendar_for(org), policy_for, gate=gate)]
+        dues = decider.dues(gate=(lambda persons: consent_gate(ctx, s, today, persons)) if consent else None)
     with ctx.db.transaction() as s:
         directory = _directory(ctx, s, dry_run)
         messages = build_messages(dues, today, directory)
