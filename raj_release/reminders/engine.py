@@ -26,7 +26,6 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from operator import attrgetter
 
 from raj_release.domain.demarches import FINAL_STATUSES, TO_AS, TO_PSY
 from raj_release.domain.enums import Responsible, Status
@@ -301,15 +300,16 @@ class Decider:
         return [d for g in self.groups.values() if g.worked for d in g.dues(self.today, allowed)]
 
 
-_ORDER = attrgetter("candidate.due", "candidate.person_ref", "candidate.key", "partner")
+def _order(i: Item) -> tuple[int, str, str, str]:
+    c = i.candidate
+    return c.due.toordinal(), c.person_ref, c.key, i.partner or ""
 
 
 def _sorted(items: list[Item]) -> list[Item]:
     """Overdue first, then today, then soon; by due date, person, démarche and partner within each.
-    (Sorted on the last four, then split by reason, the sort being stable: a sweep sorts ~50,000 lines, and
-    a key made in C costs a third of one made by a Python function. The lines of one list have all a
-    partner or none: a partner is never compared with None.)"""
-    items.sort(key=_ORDER)
+    (Sorted on the last four, then split by reason, the sort being stable. A sweep sorts ~50,000 lines: the
+    due date as an ordinal lets the sort compare the keys' first elements as integers, its fastest path.)"""
+    items.sort(key=_order)
     out = [i for i in items if i.reason == "overdue"]
     out += [i for i in items if i.reason == "today"]
     out += [i for i in items if i.reason != "overdue" and i.reason != "today"]
