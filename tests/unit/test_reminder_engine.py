@@ -18,7 +18,15 @@ from pydantic import ValidationError
 from raj_release.config import load_config, load_reminders, load_templates
 from raj_release.domain.enums import Responsible, Status
 from raj_release.errors import ConfigError
-from raj_release.reminders.engine import Candidate, Due, due_reminders, partner_date_passed, sent_points
+from raj_release.planning.calendar import WorkingCalendar
+from raj_release.reminders.engine import (
+    Candidate,
+    Decider,
+    Due,
+    due_reminders,
+    partner_date_passed,
+    sent_points,
+)
 from raj_release.reminders.policy import DeliveryPolicy, PartnerPolicy, ReminderPolicy
 from raj_release.settings import PROJECT_ROOT
 
@@ -391,6 +399,85 @@ def test_result_shape(calendar, policy_for):
     dues = due_reminders([cand(status=Status.ON_HOLD, partner_id="p")], LATE[10], calendar, policy_for)
     assert all(isinstance(d, Due) for d in dues)
     assert [d.kind for d in dues] == sorted(d.kind for d in dues)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# decided in parts (the sweep feeds the engine as PostgreSQL streams the candidates), per organisation
+
+
+def mixed_candidates() -> list[Candidate]:
+    """Every route at once: due dates before, on and after the day, the three responsibles, sent points,
+    démarches on hold with a partner or applications, finished ones, two organisations."""
+    out = []
+    dues = [BEFORE_5, BEFORE_1, DUE, LATE[1], LATE[3], LATE[6], LATE[12], D(2027, 1, 20), D(2027, 3, 10)]
+    responsibles = [Responsible.AS, Responsible.PSY, Responsible.BIN, Responsible.PARTNER]
+    statuses = [Status.PLANNED, Status.IN_PROGRESS, Status.ON_HOLD, Status.ON_HOLD, Status.COMPLETED]
+    for n in range(120):
+        kw = dict(organisation=("org-a", "org-b")[n % 2], due=dues[n % len(dues)],
+                  responsible=responsibles[n % len(responsibles)], status=statuses[n % len(statuses)],
+                  person_id=n // 3, person_ref=f"REF-{n // 3:03d}", key=("intake_fiche", "id_card")[n % 2],
+                  as_id=f"as.{n % 4}", psy_id=f"psy.{n % 3}")
+        if n % 5 in (2, 3):
+            kw["partner_id"] = "cpas-x"
+        if n % 10 == 3:
+            kw["applications"] = (("ma-1", 100 + n), ("ma-0", 200 + n))
+        if n % 7 == 0:
+            kw["last_as"] = kw["last_psy"] = BEFORE_3
+        if n % 11 == 0:
+            kw["last_escalation"] = LATE[5]
+        out.append(cand(n, **kw))
+    return out
+
+
+@pytest.mark.parametrize("size", [1, 7, 50, 120])
+def test_deciding_in_parts_gives_what_deciding_at_once_gives(calendar, policy_for, size):
+    cands = mixed_candidates()
+    whole = due_reminders(cands, LATE[6], calendar, policy_for, allowed=lambda c, p: c.person_id % 2 == 0)
+    assert {d.kind for d in whole} == {"digest", "escalation", "partner", "partner_date", "consent"}
+    decider = Decider(LATE[6], calendar, policy_for)
+    for i in range(0, len(cands), size):
+        decider.add(cands[i:i + size])
+    assert decider.dues(allowed=lambda c, p: c.person_id % 2 == 0) == whole
+
+
+def test_the_gate_is_asked_once_about_the_persons_with_a_partner_point(calendar, policy_for):
+    cands = mixed_candidates()
+    asked = []
+
+    def gate(persons: set[int]):
+        asked.append(persons)
+        return lambda c, p: c.person_id % 2 == 0
+
+    decider = Decider(LATE[6], lambda org: calendar, policy_for)
+    decider.add(cands)
+    dues = decider.dues(gate=gate)
+    on_hold = {c.person_id for c in cands if c.status is Status.ON_HOLD and (c.partner_id or c.applications)}
+    told = {i.candidate.person_id for d in dues if d.kind in ("partner", "partner_date", "consent") for i in d.items}
+    assert len(asked) == 1 and told <= asked[0] <= on_hold
+    assert any(d.kind == "consent" for d in dues)  # the gate's answer is the one applied
+    # no partner point today: the gate is not asked
+    quiet = Decider(LATE[6], calendar, policy_for)
+    quiet.add([cand(1)])
+    assert quiet.dues(gate=gate) and len(asked) == 1
+
+
+def test_each_organisation_is_decided_by_its_own_calendar(calendar, policy_for):
+    """closures.yaml `organisations:`: a day one organisation closes sends nothing of it, the others' go."""
+    closed = WorkingCalendar(closures={**calendar._closures, LATE[1]: "Teamdag"}, recurring=calendar._recurring)
+    cands = [cand(1, organisation="org-b", as_id="as.b", psy_id="psy.b"), cand(2, organisation="org-a")]
+    decider = Decider(LATE[1], lambda org: closed if org == "org-b" else calendar, policy_for)
+    decider.add(cands)
+    assert [(d.kind, d.recipient) for d in decider.dues()] == [("digest", "as.1"), ("digest", "psy.1")]
+    # the next working day of org-b sends its point; the dues come organisation after organisation, in the
+    # order their first candidates came
+    decider = Decider(LATE[2], lambda org: closed if org == "org-b" else calendar, policy_for)
+    decider.add(cands)
+    assert [(d.recipient, d.items[0].candidate.organisation) for d in decider.dues()] == [
+        ("as.b", "org-b"), ("psy.b", "org-b"), ("as.1", "org-a"), ("psy.1", "org-a")]
+    # one calendar for all: one group, as due_reminders
+    one = Decider(LATE[1], calendar, policy_for)
+    one.add(cands)
+    assert one.dues() == due_reminders(cands, LATE[1], calendar, policy_for)
 
 
 # ---------------------------------------------------------------------------------------------------------
