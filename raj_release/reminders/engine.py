@@ -133,9 +133,8 @@ def partner_date_passed(due: dt.date, today: dt.date) -> bool:
 class _Points:
     """A démarche's reminder points on `today` depend only on its template's policy and its due date: computed
     once per (template, due date) and shared by every candidate with the same pair (a sweep reads ~100,000
-    candidates over a few thousand such pairs). Each entry: (due ordinal, working days from the due date to
-    today, latest point for the binôme, latest escalation point, latest partner point), a point being
-    (ordinal, reason, working days) or None."""
+    candidates over a few thousand such pairs). Each entry: (latest point for the binôme, latest escalation
+    point, latest partner point), a point being (ordinal, reason, working days, date) or None."""
 
     __slots__ = ("cal", "today_o", "today_i", "policy_for", "policies", "memo")
 
@@ -173,8 +172,12 @@ class _Points:
         if p.partner.enabled:
             pp = p.partner
             ph = _latest_point(cal, due_o, due_i, today_o, delta, pp.before_due, pp.on_due_day, pp.overdue_every)
-        got = self.memo[(key, due)] = (due_o, delta, hit, esc, ph)
+        got = self.memo[(key, due)] = (_dated(hit), _dated(esc), _dated(ph))
         return got
+
+
+def _dated(point: tuple[int, str, int] | None) -> tuple[int, str, int, dt.date] | None:
+    return None if point is None else (*point, dt.date.fromordinal(point[0]))
 
 
 Allowed = Callable[[Candidate, str], bool]
@@ -200,10 +203,9 @@ class _Group:
 
     __slots__ = ("worked", "points", "digests", "escalations", "asked")
 
-    def __init__(self, today: dt.date, calendar: WorkingCalendar, policy_for: Callable[[str], ReminderPolicy],
-                 urgent: bool) -> None:
+    def __init__(self, today: dt.date, calendar: WorkingCalendar, points: _Points, urgent: bool) -> None:
         self.worked = urgent or calendar.is_working_day(today)  # nothing is sent on a day not worked
-        self.points = _Points(today, calendar, policy_for)
+        self.points = points
         self.digests: dict[tuple[str, str], list[Item]] = defaultdict(list)  # (worker, role)
         self.escalations: dict[str, list[Item]] = defaultdict(list)  # organisation
         self.asked: list[Item] = []  # the partner points, each asked about consent once all are known
@@ -250,16 +252,19 @@ class Decider:
         self.policy_for = policy_for
         self.urgent = urgent
         self.groups: dict[str | None, _Group] = {}
-        self.dates: dict[int, dt.date] = {}  # a point's date, made once
+        self.points: dict[int, _Points] = {}  # per calendar (by identity; each _Points holds its calendar)
 
     def _group(self, organisation: str | None) -> _Group:
         cal = self.calendar(organisation) if self.per_organisation else self.calendar
-        g = self.groups[organisation] = _Group(self.today, cal, self.policy_for, self.urgent)
+        # organisations without closures of their own share the calendar, and so the points
+        points = self.points.get(id(cal))
+        if points is None:
+            points = self.points[id(cal)] = _Points(self.today, cal, self.policy_for)
+        g = self.groups[organisation] = _Group(self.today, cal, points, self.urgent)
         return g
 
     def add(self, candidates: Iterable[Candidate]) -> None:
-        groups, per_org, dates, fromord = self.groups, self.per_organisation, self.dates, dt.date.fromordinal
-        on_hold = Status.ON_HOLD
+        groups, per_org, on_hold = self.groups, self.per_organisation, Status.ON_HOLD
         for c in candidates:
             status = c.status
             if status in FINAL_STATUSES:
@@ -268,28 +273,22 @@ class Decider:
             if not g.worked:
                 continue
             points = g.points
-            got = points.memo.get((c.key, c.due)) or points.of(c.key, c.due)
-            hit = got[2]
+            hit, esc, ph = points.memo.get((c.key, c.due)) or points.of(c.key, c.due)
             if hit is not None:
                 to_as = c.responsible in TO_AS and (c.last_as is None or hit[0] > c.last_as.toordinal())
                 to_psy = c.responsible in TO_PSY and (c.last_psy is None or hit[0] > c.last_psy.toordinal())
                 if to_as or to_psy:
-                    day = dates.get(hit[0]) or dates.setdefault(hit[0], fromord(hit[0]))
-                    item = Item(c, hit[1], hit[2], day)
+                    item = Item(c, hit[1], hit[2], hit[3])
                     if to_as:
                         g.digests[(c.as_id, "as")].append(item)
                     if to_psy:
                         g.digests[(c.psy_id, "psy")].append(item)
-            esc = got[3]
             if esc is not None and (c.last_escalation is None or esc[0] > c.last_escalation.toordinal()):
-                day = dates.get(esc[0]) or dates.setdefault(esc[0], fromord(esc[0]))
-                g.escalations[c.organisation].append(Item(c, "overdue", esc[2], day))
-            if status is on_hold and (c.partner_id or c.applications):
-                ph = got[4]
-                if ph is not None and (c.last_partner is None or ph[0] > c.last_partner.toordinal()):
-                    day = dates.get(ph[0]) or dates.setdefault(ph[0], fromord(ph[0]))
-                    g.asked.extend(Item(c, ph[1], ph[2], day, partner, application)
-                                   for partner, application in c.partners())
+                g.escalations[c.organisation].append(Item(c, "overdue", esc[2], esc[3]))
+            if ph is not None and status is on_hold and (c.partner_id or c.applications) and (
+                    c.last_partner is None or ph[0] > c.last_partner.toordinal()):
+                g.asked.extend(Item(c, ph[1], ph[2], ph[3], partner, application)
+                               for partner, application in c.partners())
 
     def dues(self, allowed: Allowed | None = None, gate: Callable[[set[int]], Allowed] | None = None) -> list[Due]:
         """What was decided, grouped per recipient; consent asked about each partner point (`due_reminders`)."""
