@@ -325,8 +325,12 @@ def sweep(ctx: Context, today: dt.date, dry_run: bool = False, contact: bool = T
 
 def _sweep(ctx: Context, today: dt.date, dry_run: bool, contact: bool, consent: bool) -> SweepResult:
     policy = ctx.config.reminders.contact_after_release
-    # the contact alert after release does not depend on the démarches: decided on a side thread meanwhile
-    contact_side = _SIDE.submit(_contact_dues, ctx, today) if contact and policy.enabled else None
+    contact = contact and policy.enabled
+    # the contact alert after release does not depend on the démarches: on PostgreSQL it is decided on a side
+    # thread while the server sends the candidates; SQLite runs its queries in this process, and two of them
+    # at once only trade the interpreter's lock row after row (the contact part cost twice as much there)
+    side = contact and ctx.db.engine.dialect.name != "sqlite"
+    contact_side = _SIDE.submit(_contact_dues, ctx, today) if side else None
     # each organisation counts working days with its own closures (config/closures.yaml); recipients, partner
     # messages and escalations are per organisation: the engine decides organisation by organisation
     decider = Decider(today, ctx.config.calendar_for, ctx.config.reminder_policy)
@@ -334,6 +338,8 @@ def _sweep(ctx: Context, today: dt.date, dry_run: bool, contact: bool, consent: 
         cands = load_candidates(ctx, today, decider.add)
     finally:
         contacts, contact_dues = contact_side.result() if contact_side is not None else ([], [])
+    if contact and not side:
+        contacts, contact_dues = _contact_dues(ctx, today)
     with ctx.db.reading() as s:
         # the engine decides the partner points first, then asks consent about their persons: read at once
         dues = decider.dues(gate=(lambda persons: consent_gate(ctx, s, today, persons)) if consent else None)
