@@ -92,7 +92,9 @@ def render(kind: str, language: str, **context) -> tuple[str, str]:
     first, _, rest = text.partition("\n")
     if not first.startswith("Subject: "):
         raise ValueError(f"template {kind}.{lang}.txt.j2 must start with 'Subject: '")
-    body = "\n".join([line.rstrip() for line in rest.strip("\n").splitlines()])
+    body = rest.strip("\n")
+    if " \n" in body or "\t\n" in body:  # a line ending in spaces (an empty value at its end): trimmed
+        body = "\n".join([line.rstrip() for line in body.splitlines()])
     while "\n\n\n" in body:
         body = body.replace("\n\n\n", "\n\n")
     return first.removeprefix("Subject: ").strip(), body.strip() + "\n"
