@@ -199,13 +199,8 @@ def build_database(path: Path, persons: int, seed: int, config) -> dict:
     """Builds into `path`.tmp, renames at the end (an interrupted build leaves no cache behind)."""
     from raj_release.reminders.contact import contact_reminders, contact_sent
     from raj_release.reminders.engine import due_reminders, sent_points
-    from raj_release.services.reminders import (
-        COLUMNS,
-        CONTACT_COLUMNS,
-        consent_gate,
-        load_candidates,
-        load_contact_candidates,
-    )
+    from raj_release.services.consents import consent_gate
+    from raj_release.services.reminders import COLUMNS, CONTACT_COLUMNS, load_candidates, load_contact_candidates
     from raj_release.services.workers import ensure_organisation, register_worker
     from raj_release.store.migrate import upgrade
 

@@ -23,7 +23,8 @@ from raj_release.domain.demarches import FINAL_STATUSES, TO_AS, TO_PSY
 from raj_release.domain.enums import ApplicationState, Role, Status, parse_code
 from raj_release.domain.models import check_day, check_reason
 from raj_release.errors import Conflict, Named, NotFound, RajError
-from raj_release.reminders.messages import Contact, PartnerLine, Recipient, link, partner_notice
+from raj_release.reminders.applications import partner_notice
+from raj_release.reminders.messages import Contact, PartnerLine, Recipient, link
 from raj_release.services import audit, outbox
 from raj_release.services.access import Viewer
 from raj_release.services.consents import grants_of, partner_allowed

@@ -77,21 +77,51 @@ def grant_of(row: m.Consent) -> Grant:
     return Grant(row.id, row.partner_id, row.partner_type, row.purpose, row.given_on, row.until, row.withdrawn_on)
 
 
+GRANTS_CHUNK = 5000  # persons per query of grants_of
+
+
 def grants_of(s: Session, person_ids: Iterable[int] | None = None) -> dict[int, list[Grant]]:
-    """The consents of these persons (every person's when None), not withdrawn before ever holding: one query
-    on the register (its rows are few: a handful per person)."""
+    """The consents of these persons (every person's when None), per person: one query per 5,000 persons,
+    read as the driver's plain rows (the sweep asks about thousands of persons at once; person ids are
+    integers of our own, compiled as literals)."""
     c = m.Consent
     q = select(c.person_id, *grant_columns())
-    ids = set(person_ids) if person_ids is not None else None
-    if ids is not None and not ids:
-        return {}
-    if ids is not None and len(ids) <= 500:
-        q = q.where(c.person_id.in_(list(ids)))
+    if person_ids is None:
+        queries = [q]
+    else:
+        ids = sorted(set(person_ids))
+        queries = [q.where(c.person_id.in_(ids[i:i + GRANTS_CHUNK])) for i in range(0, len(ids), GRANTS_CHUNK)]
     out: dict[int, list[Grant]] = defaultdict(list)
-    for pid, *row in s.execute(q):
-        if ids is None or pid in ids:  # a long list of persons is read whole, then filtered here
-            out[pid].append(grant_from(*row))
+    conn = s.connection()
+    cursor = conn.connection.cursor()
+    try:
+        for query in queries:
+            cursor.execute(str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})))
+            for pid, *row in cursor.fetchall():
+                out[pid].append(grant_from(*row))
+    finally:
+        cursor.close()
     return out
+
+
+def consent_gate(ctx: Context, s: Session, today: dt.date, persons: Iterable[int] = ()):
+    """`allowed(candidate, partner)` for the reminder engine: whether a current consent lets the partner hear
+    of the démarche. The consents of `persons` (those the engine will ask about: it gives them to its `gate`)
+    are read beforehand (`grants_of`); any other person's are read the first time one of their démarches
+    reaches a partner point, and kept for the sweep. Only the persons with a partner point today are read:
+    reading the whole register cost the sweep as much as the rest of it, and a query per person cost a round
+    trip each on PostgreSQL."""
+    wanted = set(persons)
+    cache: dict[int, list[Grant]] = {pid: [] for pid in wanted}
+    cache.update(grants_of(s, wanted))
+
+    def allowed(cand, partner: str) -> bool:
+        grants = cache.get(cand.person_id)
+        if grants is None:
+            grants = cache[cand.person_id] = grants_of(s, [cand.person_id]).get(cand.person_id, [])
+        return partner_allowed(ctx, grants, partner, cand.key, today)
+
+    return allowed
 
 
 def grant_columns() -> tuple:

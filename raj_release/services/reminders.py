@@ -6,20 +6,19 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from sqlalchemy import String, and_, bindparam, func, select, type_coerce, update
 
-from raj_release.domain.consents import Grant
 from raj_release.domain.demarches import OPEN_VALUES
 from raj_release.domain.enums import MilestoneKind, Outcome, Responsible, Role, Stage, Status
 from raj_release.reminders.contact import ContactCandidate, contact_reminders
 from raj_release.reminders.engine import Candidate, Decider, Item
 from raj_release.reminders.messages import Directory, Message, Recipient, build_messages, contact_messages
 from raj_release.services import gcpause, outbox
-from raj_release.services.consents import as_date, cancel_expired, grant_columns, grant_from, partner_allowed
+from raj_release.services.consents import cancel_expired, consent_gate
 from raj_release.services.context import Context
 from raj_release.store import models as m
 from raj_release.store.hints import unindexed
@@ -77,7 +76,6 @@ def load_candidates(ctx: Context, today: dt.date,
 # the sweep's side thread: what does not depend on the candidates is read while their query runs
 _SIDE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="raj-sweep")
 CHUNK = 5000  # rows per chunk streamed from PostgreSQL
-GATE_CHUNK = 5000  # persons per query of the consent gate
 
 
 def _candidates(ctx: Context, today: dt.date, part: Callable[[list[Candidate]], None]) -> list[Candidate]:
@@ -166,44 +164,6 @@ def _with_applications(cands: list[Candidate], waiting: dict[int, list[tuple[str
                 if apps:
                     c.applications = tuple(apps)
     return cands
-
-
-def consent_gate(ctx: Context, s, today: dt.date, persons: Iterable[int] = ()):
-    """`allowed(candidate, partner)` for the engine: whether a current consent lets the partner hear of the
-    démarche. The consents of `persons` (those the engine will ask about: it gives them to its `gate`) are
-    read beforehand, in one query per 5,000 persons, as the driver's plain rows; any other person's are read
-    the first time one of their démarches reaches a partner point, and kept for the sweep. Only the persons
-    with a partner point today are read: reading the whole register cost the sweep as much as the rest of
-    it, and a query per person cost a round trip each on PostgreSQL."""
-    cols = grant_columns()
-    cache: dict[int, list[Grant]] = {}
-    wanted = sorted(set(persons))
-    conn = s.connection()
-    day = None if conn.dialect.name == "postgresql" else as_date  # ISO text on SQLite, dates on PostgreSQL
-    cursor = conn.connection.cursor()
-    try:
-        for i in range(0, len(wanted), GATE_CHUNK):
-            chunk = wanted[i:i + GATE_CHUNK]
-            for pid in chunk:
-                cache[pid] = []
-            # person ids are integers of our own: compiled as literals, the rows read as the driver's tuples
-            q = select(m.Consent.person_id, *cols).where(m.Consent.person_id.in_(chunk))
-            cursor.execute(str(q.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})))
-            for pid, cid, partner, ptype, purpose, given, until, withdrawn in cursor.fetchall():
-                if day is not None:
-                    given, until, withdrawn = day(given), until and day(until), withdrawn and day(withdrawn)
-                cache[pid].append(Grant(cid, partner, ptype, purpose, given, until, withdrawn))
-    finally:
-        cursor.close()
-    one = select(*cols).where(m.Consent.person_id == bindparam("pid"))
-
-    def allowed(cand: Candidate, partner: str) -> bool:
-        grants = cache.get(cand.person_id)
-        if grants is None:
-            grants = cache[cand.person_id] = [grant_from(*row) for row in s.execute(one, {"pid": cand.person_id})]
-        return partner_allowed(ctx, grants, partner, cand.key, today)
-
-    return allowed
 
 
 def _directory(ctx: Context, s, dry_run: bool = True) -> Directory:

@@ -24,7 +24,8 @@ from raj_release.domain.demarches import FINAL_STATUSES
 from raj_release.domain.enums import ApplicationState, PartnerAnswer, Status, parse_code
 from raj_release.domain.models import check_day
 from raj_release.errors import RajError
-from raj_release.reminders.messages import Contact, Recipient, answer_messages, answer_words
+from raj_release.reminders.applications import answer_messages, answer_words
+from raj_release.reminders.messages import Contact, Recipient
 from raj_release.services import outbox
 from raj_release.services.applications import (
     LIVE,
