@@ -16,6 +16,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
 from urllib.parse import quote
 
@@ -208,15 +209,17 @@ def _partner_rows(items: Iterable[Item], labels: _Labels, d: Directory) -> list[
             for i in items]
 
 
+_REF = attrgetter("candidate.person_ref")  # an item's person, as a worker reads it
+
+
 @lru_cache(maxsize=4096)
 def _iso(d: dt.date) -> str:
     return d.isoformat()
 
 
 def _items_json(items: Iterable[Item], person: Callable[[Item], str] | None = None) -> tuple[dict, ...]:
-    if person is None:
-        return tuple([{"person": (c := i.candidate).person_ref, "key": c.key, "due": _iso(c.due)} for i in items])
-    return tuple([{"person": person(i), "key": i.candidate.key, "due": _iso(i.candidate.due)} for i in items])
+    person = person or _REF
+    return tuple([{"person": person(i), "key": (c := i.candidate).key, "due": _iso(c.due)} for i in items])
 
 
 def build_messages(dues: Iterable[Due], day: dt.date, d: Directory) -> list[Message]:
